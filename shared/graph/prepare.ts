@@ -1,0 +1,494 @@
+import { parseTrack, type ParsedTrack } from '../corpus/trackString.ts';
+import type { Tracklist } from '../corpus/types.ts';
+import { Random } from '../util/random.ts';
+import { Progress } from '../util/progress.ts';
+import {
+  CooBuilder,
+  type Csr,
+  gcnNormalize,
+  mapValues,
+  multiply,
+  nnz,
+  normalizeCols,
+  normalizeRows,
+  plusTranspose,
+  rowSums,
+  sparsifyRowsByMass,
+  symmetrizeMax,
+  topKPerRow,
+  topMassMask,
+  transpose,
+  filterEntries,
+} from './csr.ts';
+
+/**
+ * Data preparation (SPEC §2). Co-occurrence weighting, our choice: two identified songs at
+ * positions i < j of one set (gaps occupy positions, so they break adjacency) add 1/(j − i)
+ * when j − i ≤ window. Neighbours in a mix are the strongest evidence of compatibility, songs a
+ * few records apart still share a DJ's intent, and the window bounds the cost per set.
+ */
+export interface PrepareOptions {
+  window: number;
+  /** Songs whose co-occurrence mass is below this are dropped (SPEC §2.2). */
+  minSongMass: number;
+  /** A DJ is kept with more than this many songs played more than once (SPEC §2.5). */
+  minClickSongs: number;
+  songSongShare: number;
+  artistArtistShare: number;
+  songArtistShare: number;
+  /** DJ–DJ cosine graph keeps this many strongest neighbours per DJ, then is made symmetric. */
+  djNeighbours: number;
+  /** Share of tracklists held out entirely (next-song evaluation); split by tracklist. */
+  testTracklistShare: number;
+  /** Share of each DJ's click songs held out of the click matrix (recommendation evaluation). */
+  clickHoldoutShare: number;
+  /** The original protocol's random held-out (DJ, song) pairs, drawn from the click hold-out. */
+  heldOutPairs: number;
+  seed: number;
+  progress: boolean;
+}
+
+export const DEFAULT_PREPARE_OPTIONS: PrepareOptions = {
+  window: 10,
+  minSongMass: 10,
+  minClickSongs: 15,
+  songSongShare: 0.6,
+  artistArtistShare: 0.8,
+  songArtistShare: 0.5,
+  djNeighbours: 50,
+  testTracklistShare: 0.1,
+  clickHoldoutShare: 0.2,
+  heldOutPairs: 1000,
+  seed: 1,
+  progress: false,
+};
+
+export const GAP = -1;
+export const OUT_OF_VOCABULARY = -2;
+
+export interface Vocabulary {
+  songs: string[];
+  songKeys: string[];
+  artists: string[];
+  artistKeys: string[];
+  djs: string[];
+}
+
+export interface SkipReport {
+  gaps: number;
+  playsOfDroppedSongs: number;
+  droppedSongs: number;
+  droppedDjs: number;
+  tracklistsWithoutSongs: number;
+  repeatsWithinSet: number;
+}
+
+export interface Sequences {
+  /** Concatenated song indices per tracklist: ≥ 0 vocabulary song, GAP, or OUT_OF_VOCABULARY. */
+  songs: Int32Array;
+  offsets: Int32Array;
+  /** Concatenated kept-DJ indices per tracklist. */
+  djs: Int32Array;
+  djOffsets: Int32Array;
+  /** 0 = training tracklist, 1 = held-out tracklist. */
+  split: Uint8Array;
+  /** Days since 1970-01-01, or -1 when unknown. */
+  days: Int32Array;
+  ids: string[];
+  djNames: string[][];
+}
+
+export interface Prepared {
+  options: PrepareOptions;
+  vocab: Vocabulary;
+  songSong: Csr;
+  songSongNorm: Csr;
+  artistArtist: Csr;
+  artistArtistNorm: Csr;
+  songArtist: Csr;
+  /** M: songs × artists, rows are artist weights summing to 1. */
+  songArtistMap: Csr;
+  /** Training click matrix (DJs × songs, ln count) and its two scalings. */
+  click: Csr;
+  clickByDj: Csr;
+  clickBySong: Csr;
+  djArtistByDj: Csr;
+  djArtistByArtist: Csr;
+  /** Held-out click entries (DJs × songs). */
+  clickTest: Csr;
+  /** [dj, song] pairs, row-major. */
+  heldOutPairs: Int32Array;
+  djDj: Csr;
+  djDjNorm: Csr;
+  songPlays: Float32Array;
+  songMass: Float32Array;
+  songAcappella: Uint8Array;
+  sequences: Sequences;
+  skipped: SkipReport;
+  corpusTracklists: number;
+}
+
+interface RawSet {
+  id: string;
+  days: number;
+  djs: number[];
+  songs: number[]; // raw song ids, GAP for gaps
+}
+
+const LN_E_OVER_2 = Math.log(Math.E / 2);
+
+export async function prepare(
+  corpus: Iterable<Tracklist> | AsyncIterable<Tracklist>,
+  overrides: Partial<PrepareOptions> = {},
+): Promise<Prepared> {
+  const options = { ...DEFAULT_PREPARE_OPTIONS, ...overrides };
+  const log = options.progress ? (s: string) => process.stderr.write(s + '\n') : () => {};
+
+  // 1. Parse every track once per distinct string; give raw ids to songs and DJs.
+  const parsedCache = new Map<string, ParsedTrack>();
+  const rawSongIndex = new Map<string, number>();
+  const rawSongs: Extract<ParsedTrack, { kind: 'song' }>[] = [];
+  const rawDjIndex = new Map<string, number>();
+  const rawDjNames: string[] = [];
+  const sets: RawSet[] = [];
+  const skipped: SkipReport = {
+    gaps: 0,
+    playsOfDroppedSongs: 0,
+    droppedSongs: 0,
+    droppedDjs: 0,
+    tracklistsWithoutSongs: 0,
+    repeatsWithinSet: 0,
+  };
+  const reading = options.progress ? new Progress('prepare: reading', 0) : null;
+  for await (const t of corpus) {
+    const songs: number[] = [];
+    for (const raw of t.tracks) {
+      const cacheKey = typeof raw === 'string' ? raw : JSON.stringify(raw);
+      let parsed = parsedCache.get(cacheKey);
+      if (!parsed) {
+        parsed = parseTrack(raw);
+        parsedCache.set(cacheKey, parsed);
+      }
+      if (parsed.kind === 'gap') {
+        skipped.gaps++;
+        songs.push(GAP);
+        continue;
+      }
+      let id = rawSongIndex.get(parsed.key);
+      if (id === undefined) {
+        id = rawSongs.length;
+        rawSongIndex.set(parsed.key, id);
+        rawSongs.push(parsed);
+      }
+      songs.push(id);
+    }
+    const djs = [...new Set(t.djs.map((d) => d.trim()).filter(Boolean))].map((name) => {
+      let id = rawDjIndex.get(name);
+      if (id === undefined) {
+        id = rawDjNames.length;
+        rawDjIndex.set(name, id);
+        rawDjNames.push(name);
+      }
+      return id;
+    });
+    if (!songs.some((s) => s >= 0)) skipped.tracklistsWithoutSongs++;
+    sets.push({ id: t.id, days: t.date ? Math.floor(Date.parse(t.date) / 86_400_000) : -1, djs, songs });
+    reading?.tick();
+  }
+  reading?.finish(`${rawSongs.length} distinct songs`);
+
+  // 2. Split by tracklist (never by window or play), seeded.
+  const rng = new Random(options.seed);
+  const splitRng = rng.fork();
+  const holdoutRng = rng.fork();
+  const split = new Uint8Array(sets.length);
+  for (let i = 0; i < sets.length; i++) split[i] = splitRng.next() < options.testTracklistShare ? 1 : 0;
+
+  // 3. Song mass over training sets, then the song filter.
+  const mass = new Float64Array(rawSongs.length);
+  const plays = new Float64Array(rawSongs.length);
+  forEachPair(sets, split, options.window, (a, b, w) => {
+    mass[a] += w;
+    mass[b] += w;
+  });
+  for (let s = 0; s < sets.length; s++) if (!split[s]) for (const id of sets[s].songs) if (id >= 0) plays[id]++;
+  const keptRaw: number[] = [];
+  for (let id = 0; id < rawSongs.length; id++) if (mass[id] >= options.minSongMass) keptRaw.push(id);
+  keptRaw.sort((a, b) => plays[b] - plays[a] || (rawSongs[a].key < rawSongs[b].key ? -1 : 1));
+  const songOf = new Int32Array(rawSongs.length).fill(OUT_OF_VOCABULARY);
+  keptRaw.forEach((id, i) => (songOf[id] = i));
+  const nSongs = keptRaw.length;
+  skipped.droppedSongs = rawSongs.length - nSongs;
+  log(`prepare: ${nSongs} of ${rawSongs.length} songs have co-occurrence mass ≥ ${options.minSongMass}`);
+
+  // 4. Song–song co-occurrence over kept songs (upper triangle counted once, then mirrored).
+  const upper = new CooBuilder(nSongs, nSongs, 1 << 16);
+  forEachPair(sets, split, options.window, (a, b, w) => {
+    const i = songOf[a];
+    const j = songOf[b];
+    if (i < 0 || j < 0) return;
+    if (i < j) upper.add(i, j, w);
+    else upper.add(j, i, w);
+  });
+  const cooc = plusTranspose(upper.toCsr());
+
+  // 5. Artists of kept songs and the song → artist map M.
+  const artistIndex = new Map<string, number>();
+  const artistNames: string[] = [];
+  const artistKeys: string[] = [];
+  const artistWeight: number[] = [];
+  const songAcappella = new Uint8Array(nSongs);
+  const songEntries: [number, number, number][] = [];
+  keptRaw.forEach((raw, i) => {
+    const song = rawSongs[raw];
+    if (song.acappella) songAcappella[i] = 1;
+    for (const artist of song.artists) {
+      let a = artistIndex.get(artist.key);
+      if (a === undefined) {
+        a = artistNames.length;
+        artistIndex.set(artist.key, a);
+        artistNames.push(artist.name);
+        artistKeys.push(artist.key);
+        artistWeight.push(0);
+      }
+      artistWeight[a] += artist.weight * plays[raw];
+      songEntries.push([i, a, artist.weight]);
+    }
+  });
+  // Artists ordered by played weight, so index 0 is the most-played artist.
+  const artistOrder = artistNames.map((_, a) => a).sort((a, b) => artistWeight[b] - artistWeight[a] || a - b);
+  const artistRank = new Int32Array(artistNames.length);
+  artistOrder.forEach((a, r) => (artistRank[a] = r));
+  const nArtists = artistNames.length;
+  const mBuilder = new CooBuilder(nSongs, nArtists, songEntries.length);
+  for (const [i, a, w] of songEntries) mBuilder.add(i, artistRank[a], w);
+  const songArtistMap = mBuilder.toCsr();
+  const vocab: Vocabulary = {
+    songs: keptRaw.map((id) => rawSongs[id].display),
+    songKeys: keptRaw.map((id) => rawSongs[id].key),
+    artists: artistOrder.map((a) => artistNames[a]),
+    artistKeys: artistOrder.map((a) => artistKeys[a]),
+    djs: [],
+  };
+
+  // 6. Artist–artist = Mᵀ C M (diagonal dropped) and song–artist = C M.
+  const mT = transpose(songArtistMap);
+  const songArtistRaw = multiply(cooc, songArtistMap);
+  const artistArtistRaw = withoutDiagonal(multiply(mT, songArtistRaw));
+
+  // 7. Sparsify by row mass, symmetrise square graphs, log-scale (SPEC §2.3).
+  const songSong = mapValues(symmetrizeMax(sparsifyRowsByMass(cooc, options.songSongShare)), (x) =>
+    Math.log1p(x) / LN_E_OVER_2,
+  );
+  const artistArtist = mapValues(symmetrizeMax(sparsifyRowsByMass(artistArtistRaw, options.artistArtistShare)), (x) =>
+    Math.log1p(x),
+  );
+  // Song–artist keeps an entry that is among the strongest of its song row OR of its artist column.
+  const rowMask = topMassMask(songArtistRaw, options.songArtistShare);
+  const colMaskT = topMassMask(transpose(songArtistRaw), options.songArtistShare);
+  const colKept = new Set<number>();
+  const saT = transpose(songArtistRaw);
+  for (let a = 0; a < saT.rows; a++)
+    for (let p = saT.indptr[a]; p < saT.indptr[a + 1]; p++) if (colMaskT[p]) colKept.add(saT.indices[p] * nArtists + a);
+  const songArtist = mapValues(
+    filterEntries(songArtistRaw, (i, p) => rowMask[p] === 1 || colKept.has(i * nArtists + songArtistRaw.indices[p])),
+    (x) => Math.log1p(x),
+  );
+
+  // 8. DJ click matrix from training sets: songs a DJ played more than once, ln(count).
+  const clickCounts = new CooBuilder(rawDjNames.length, nSongs, 1 << 16);
+  for (let s = 0; s < sets.length; s++) {
+    if (split[s]) continue;
+    const seen = new Set<number>();
+    for (const id of sets[s].songs) {
+      if (id < 0) continue;
+      if (seen.has(id)) {
+        skipped.repeatsWithinSet++;
+        continue;
+      }
+      seen.add(id);
+      const song = songOf[id];
+      if (song < 0) {
+        skipped.playsOfDroppedSongs++;
+        continue;
+      }
+      for (const dj of sets[s].djs) clickCounts.add(dj, song, 1);
+    }
+  }
+  const counts = clickCounts.toCsr();
+  const clickSongsPerDj = new Int32Array(counts.rows);
+  for (let d = 0; d < counts.rows; d++)
+    for (let p = counts.indptr[d]; p < counts.indptr[d + 1]; p++) if (counts.values[p] > 1) clickSongsPerDj[d]++;
+  const keptDjRaw: number[] = [];
+  for (let d = 0; d < counts.rows; d++) if (clickSongsPerDj[d] > options.minClickSongs) keptDjRaw.push(d);
+  keptDjRaw.sort((a, b) => clickSongsPerDj[b] - clickSongsPerDj[a] || (rawDjNames[a] < rawDjNames[b] ? -1 : 1));
+  const djOf = new Int32Array(rawDjNames.length).fill(-1);
+  keptDjRaw.forEach((d, i) => (djOf[d] = i));
+  vocab.djs = keptDjRaw.map((d) => rawDjNames[d]);
+  skipped.droppedDjs = rawDjNames.length - keptDjRaw.length;
+  const nDjs = keptDjRaw.length;
+
+  // 9. Per-DJ hold-out of click songs, and the original protocol's random pairs drawn from it.
+  const trainCoo = new CooBuilder(nDjs, nSongs);
+  const testCoo = new CooBuilder(nDjs, nSongs);
+  keptDjRaw.forEach((raw, d) => {
+    const entries: [number, number][] = [];
+    for (let p = counts.indptr[raw]; p < counts.indptr[raw + 1]; p++)
+      if (counts.values[p] > 1) entries.push([counts.indices[p], Math.log(counts.values[p])]);
+    holdoutRng.shuffle(entries);
+    const nTest = Math.round(entries.length * options.clickHoldoutShare);
+    entries.forEach(([song, v], k) => (k < nTest ? testCoo : trainCoo).add(d, song, v));
+  });
+  const click = trainCoo.toCsr();
+  const clickTest = testCoo.toCsr();
+  const testPairs: number[] = [];
+  for (let d = 0; d < nDjs; d++)
+    for (let p = clickTest.indptr[d]; p < clickTest.indptr[d + 1]; p++) testPairs.push(d, clickTest.indices[p]);
+  const pairOrder = holdoutRng.shuffle(Array.from({ length: testPairs.length / 2 }, (_, k) => k));
+  const nPairs = Math.min(options.heldOutPairs, pairOrder.length);
+  const heldOutPairs = new Int32Array(nPairs * 2);
+  for (let k = 0; k < nPairs; k++) {
+    heldOutPairs[2 * k] = testPairs[2 * pairOrder[k]];
+    heldOutPairs[2 * k + 1] = testPairs[2 * pairOrder[k] + 1];
+  }
+
+  // 10. Both scalings, DJ–artist via M, and the DJ–DJ cosine graph (sparse X Xᵀ).
+  const clickByDj = normalizeRows(click);
+  const clickBySong = normalizeCols(click);
+  const djArtist = multiply(click, songArtistMap);
+  const norms = rowSums(mapValues(click, (v) => v * v)).map(Math.sqrt);
+  const unit = mapValues(click, (v, d) => (norms[d] > 0 ? v / norms[d] : 0));
+  const djDj = symmetrizeMax(topKPerRow(withoutDiagonal(multiply(unit, transpose(unit))), options.djNeighbours));
+
+  // 11. Tracklists as index sequences.
+  const sequences = toSequences(sets, split, songOf, djOf, rawDjNames);
+  const songPlays = new Float32Array(nSongs);
+  const songMass = new Float32Array(nSongs);
+  keptRaw.forEach((raw, i) => {
+    songPlays[i] = plays[raw];
+    songMass[i] = mass[raw];
+  });
+  for (let s = 0; s < sets.length; s++)
+    if (split[s]) for (const id of sets[s].songs) if (id >= 0 && songOf[id] < 0) skipped.playsOfDroppedSongs++;
+
+  return {
+    options,
+    vocab,
+    songSong,
+    songSongNorm: gcnNormalize(songSong),
+    artistArtist,
+    artistArtistNorm: gcnNormalize(artistArtist),
+    songArtist,
+    songArtistMap,
+    click,
+    clickByDj,
+    clickBySong,
+    djArtistByDj: normalizeRows(djArtist),
+    djArtistByArtist: normalizeCols(djArtist),
+    clickTest,
+    heldOutPairs,
+    djDj,
+    djDjNorm: gcnNormalize(djDj),
+    songPlays,
+    songMass,
+    songAcappella,
+    sequences,
+    skipped,
+    corpusTracklists: sets.length,
+  };
+}
+
+/** Calls f(a, b, 1/d) for each pair of identified songs within the window in training sets. */
+function forEachPair(
+  sets: RawSet[],
+  split: Uint8Array,
+  window: number,
+  f: (a: number, b: number, weight: number) => void,
+): void {
+  for (let s = 0; s < sets.length; s++) {
+    if (split[s]) continue;
+    const songs = sets[s].songs;
+    for (let i = 0; i < songs.length; i++) {
+      const a = songs[i];
+      if (a < 0) continue;
+      const end = Math.min(songs.length, i + window + 1);
+      for (let j = i + 1; j < end; j++) {
+        const b = songs[j];
+        if (b < 0 || b === a) continue;
+        f(a, b, 1 / (j - i));
+      }
+    }
+  }
+}
+
+function withoutDiagonal(m: Csr): Csr {
+  return filterEntries(m, (i, p) => m.indices[p] !== i);
+}
+
+function toSequences(
+  sets: RawSet[],
+  split: Uint8Array,
+  songOf: Int32Array,
+  djOf: Int32Array,
+  rawDjNames: string[],
+): Sequences {
+  const total = sets.reduce((n, s) => n + s.songs.length, 0);
+  const songs = new Int32Array(total);
+  const offsets = new Int32Array(sets.length + 1);
+  const djList: number[] = [];
+  const djOffsets = new Int32Array(sets.length + 1);
+  const days = new Int32Array(sets.length);
+  let at = 0;
+  sets.forEach((s, t) => {
+    for (const id of s.songs) songs[at++] = id < 0 ? GAP : songOf[id];
+    offsets[t + 1] = at;
+    for (const d of s.djs) if (djOf[d] >= 0) djList.push(djOf[d]);
+    djOffsets[t + 1] = djList.length;
+    days[t] = s.days;
+  });
+  return {
+    songs,
+    offsets,
+    djs: Int32Array.from(djList),
+    djOffsets,
+    split,
+    days,
+    ids: sets.map((s) => s.id),
+    djNames: sets.map((s) => s.djs.map((d) => rawDjNames[d])),
+  };
+}
+
+/** Counts printed by `tlgen prepare --json`. */
+export interface PreparedSummary {
+  tracklists: number;
+  trainTracklists: number;
+  testTracklists: number;
+  songs: number;
+  artists: number;
+  djs: number;
+  nnz: Record<string, number>;
+  heldOutPairs: number;
+  skipped: SkipReport;
+}
+
+export function summarize(p: Prepared): PreparedSummary {
+  return {
+    tracklists: p.corpusTracklists,
+    trainTracklists: p.sequences.split.reduce((n, s) => n + (s === 0 ? 1 : 0), 0),
+    testTracklists: p.sequences.split.reduce((n, s) => n + s, 0),
+    songs: p.vocab.songs.length,
+    artists: p.vocab.artists.length,
+    djs: p.vocab.djs.length,
+    nnz: {
+      songSong: nnz(p.songSong),
+      artistArtist: nnz(p.artistArtist),
+      songArtist: nnz(p.songArtist),
+      songArtistMap: nnz(p.songArtistMap),
+      click: nnz(p.click),
+      clickTest: nnz(p.clickTest),
+      djDj: nnz(p.djDj),
+    },
+    heldOutPairs: p.heldOutPairs.length / 2,
+    skipped: p.skipped,
+  };
+}

@@ -1,0 +1,285 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import type { Csr } from '../graph/csr.ts';
+
+/**
+ * The artifact format shared by prepared datasets and model versions: `manifest.json` (metadata
+ * plus a table of tensors and JSON documents, each with its sha256) beside one binary file of
+ * 8-byte-aligned tensors, so a reader maps typed-array views onto one buffer without copying.
+ */
+export const ARTIFACT_SCHEMA_VERSION = 1;
+export const TENSOR_FILE = 'tensors.bin';
+export const MANIFEST_FILE = 'manifest.json';
+
+export type DType = 'float32' | 'float64' | 'int32' | 'uint32' | 'uint8';
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
+
+export interface TensorEntry {
+  dtype: DType;
+  shape: number[];
+  file: string;
+  offset: number;
+  byteLength: number;
+  sha256: string;
+}
+
+export interface DocumentEntry {
+  file: string;
+  byteLength: number;
+  sha256: string;
+}
+
+export interface Manifest<Meta = Record<string, unknown>> {
+  schemaVersion: number;
+  kind: string;
+  createdAt: string;
+  meta: Meta;
+  tensors: Record<string, TensorEntry>;
+  documents: Record<string, DocumentEntry>;
+}
+
+const CONSTRUCTORS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  uint8: Uint8Array,
+} as const;
+
+export function dtypeOf(a: TypedArray): DType {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Float64Array) return 'float64';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Uint32Array) return 'uint32';
+  return 'uint8';
+}
+
+export class ArtifactError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArtifactError';
+  }
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function bytesOf(a: TypedArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Collects tensors and JSON documents, then writes them as one artifact folder. */
+export class ArtifactWriter {
+  private readonly tensors = new Map<string, { data: TypedArray; shape: number[] }>();
+  private readonly documents = new Map<string, unknown>();
+
+  addTensor(name: string, data: TypedArray, shape: number[] = [data.length]): this {
+    if (this.tensors.has(name)) throw new Error(`duplicate tensor ${name}`);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== data.length) throw new Error(`tensor ${name}: shape [${shape}] does not hold ${data.length}`);
+    this.tensors.set(name, { data, shape });
+    return this;
+  }
+
+  addCsr(name: string, m: Csr): this {
+    this.addTensor(`${name}.indptr`, m.indptr, [m.rows + 1]);
+    this.addTensor(`${name}.indices`, m.indices);
+    this.addTensor(`${name}.values`, m.values);
+    this.addTensor(`${name}.shape`, new Int32Array([m.rows, m.cols]));
+    return this;
+  }
+
+  addDocument(name: string, value: unknown): this {
+    this.documents.set(name, value);
+    return this;
+  }
+
+  /**
+   * Writes into `dir` atomically: everything goes to a sibling temporary folder that is renamed
+   * into place last, so a reader sees the old artifact or the whole new one.
+   */
+  write(dir: string, kind: string, meta: Record<string, unknown>): Manifest {
+    const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${randomBytes(4).toString('hex')}`);
+    mkdirSync(tmp, { recursive: true });
+    try {
+      const manifest = this.writeInto(tmp, kind, meta);
+      const old = existsSync(dir) ? `${tmp}.old` : null;
+      if (old) renameSync(dir, old);
+      renameSync(tmp, dir);
+      if (old) rmSync(old, { recursive: true, force: true });
+      return manifest;
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private writeInto(dir: string, kind: string, meta: Record<string, unknown>): Manifest {
+    const tensorEntries: Record<string, TensorEntry> = {};
+    let offset = 0;
+    const parts: Uint8Array[] = [];
+    for (const [name, { data, shape }] of this.tensors) {
+      const pad = (8 - (offset % 8)) % 8;
+      if (pad) parts.push(new Uint8Array(pad));
+      offset += pad;
+      const bytes = bytesOf(data);
+      parts.push(bytes);
+      tensorEntries[name] = {
+        dtype: dtypeOf(data),
+        shape,
+        file: TENSOR_FILE,
+        offset,
+        byteLength: bytes.byteLength,
+        sha256: sha256(bytes),
+      };
+      offset += bytes.byteLength;
+    }
+    writeFileSync(join(dir, TENSOR_FILE), Buffer.concat(parts));
+    const documentEntries: Record<string, DocumentEntry> = {};
+    for (const [name, value] of this.documents) {
+      const file = `${name}.json`;
+      const bytes = Buffer.from(JSON.stringify(value));
+      writeFileSync(join(dir, file), bytes);
+      documentEntries[name] = { file, byteLength: bytes.byteLength, sha256: sha256(bytes) };
+    }
+    const manifest: Manifest = {
+      schemaVersion: ARTIFACT_SCHEMA_VERSION,
+      kind,
+      createdAt: new Date().toISOString(),
+      meta,
+      tensors: tensorEntries,
+      documents: documentEntries,
+    };
+    writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
+    return manifest;
+  }
+}
+
+/** A loaded artifact: typed-array views onto the file buffers (no copies), checksums verified. */
+export class Artifact<Meta = Record<string, unknown>> {
+  private readonly docCache = new Map<string, unknown>();
+
+  constructor(
+    readonly manifest: Manifest<Meta>,
+    private readonly files: Map<string, Uint8Array>,
+  ) {}
+
+  get meta(): Meta {
+    return this.manifest.meta;
+  }
+
+  has(name: string): boolean {
+    return name in this.manifest.tensors;
+  }
+
+  tensor<T extends TypedArray = Float32Array>(name: string): T {
+    const entry = this.manifest.tensors[name];
+    if (!entry) throw new ArtifactError(`artifact has no tensor "${name}"`);
+    const file = this.files.get(entry.file)!;
+    const Ctor = CONSTRUCTORS[entry.dtype];
+    return new Ctor(file.buffer, file.byteOffset + entry.offset, entry.byteLength / Ctor.BYTES_PER_ELEMENT) as T;
+  }
+
+  shape(name: string): number[] {
+    const entry = this.manifest.tensors[name];
+    if (!entry) throw new ArtifactError(`artifact has no tensor "${name}"`);
+    return entry.shape;
+  }
+
+  csr(name: string): Csr {
+    const [rows, cols] = this.tensor<Int32Array>(`${name}.shape`);
+    return {
+      rows,
+      cols,
+      indptr: this.tensor<Int32Array>(`${name}.indptr`),
+      indices: this.tensor<Int32Array>(`${name}.indices`),
+      values: this.tensor<Float32Array>(`${name}.values`),
+    };
+  }
+
+  document<T>(name: string): T {
+    if (!this.docCache.has(name)) {
+      const entry = this.manifest.documents[name];
+      if (!entry) throw new ArtifactError(`artifact has no document "${name}"`);
+      const bytes = this.files.get(entry.file)!;
+      this.docCache.set(name, JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')));
+    }
+    return this.docCache.get(name) as T;
+  }
+}
+
+export interface ReadArtifactOptions {
+  /** Verify every sha256 (default true). A version that fails is never used. */
+  verify?: boolean;
+  /** Expected manifest kind. */
+  kind?: string;
+}
+
+/** Reads an artifact from in-memory files (from disk or Blob Storage alike). */
+export function parseArtifact<Meta>(
+  manifestBytes: Uint8Array,
+  readFile: (name: string) => Uint8Array,
+  options: ReadArtifactOptions = {},
+): Artifact<Meta> {
+  let manifest: Manifest<Meta>;
+  try {
+    manifest = JSON.parse(Buffer.from(manifestBytes).toString('utf8')) as Manifest<Meta>;
+  } catch (e) {
+    throw new ArtifactError(`manifest.json is not valid JSON: ${(e as Error).message}`);
+  }
+  if (manifest.schemaVersion !== ARTIFACT_SCHEMA_VERSION)
+    throw new ArtifactError(`unsupported artifact schema version ${manifest.schemaVersion}`);
+  if (options.kind && manifest.kind !== options.kind)
+    throw new ArtifactError(`expected a ${options.kind} artifact, found ${manifest.kind}`);
+  const files = new Map<string, Uint8Array>();
+  const load = (name: string): Uint8Array => {
+    let bytes = files.get(name);
+    if (!bytes) {
+      bytes = readFile(name);
+      // Typed-array views need element alignment; copy only in the rare unaligned case.
+      if (bytes.byteOffset % 8 !== 0) bytes = new Uint8Array(bytes);
+      files.set(name, bytes);
+    }
+    return bytes;
+  };
+  const verify = options.verify ?? true;
+  for (const [name, entry] of Object.entries(manifest.tensors)) {
+    const file = load(entry.file);
+    if (entry.offset + entry.byteLength > file.byteLength)
+      throw new ArtifactError(`tensor "${name}" lies beyond the end of ${entry.file} (truncated file?)`);
+    if (verify && sha256(file.subarray(entry.offset, entry.offset + entry.byteLength)) !== entry.sha256)
+      throw new ArtifactError(`tensor "${name}" fails its sha256 check`);
+  }
+  for (const [name, entry] of Object.entries(manifest.documents)) {
+    const file = load(entry.file);
+    if (file.byteLength !== entry.byteLength) throw new ArtifactError(`document "${name}" has the wrong size`);
+    if (verify && sha256(file) !== entry.sha256) throw new ArtifactError(`document "${name}" fails its sha256 check`);
+  }
+  return new Artifact<Meta>(manifest, files);
+}
+
+export function readArtifact<Meta = Record<string, unknown>>(
+  dir: string,
+  options: ReadArtifactOptions = {},
+): Artifact<Meta> {
+  const path = (name: string): string => join(dir, name);
+  let manifestBytes: Uint8Array;
+  try {
+    manifestBytes = readFileSync(path(MANIFEST_FILE));
+  } catch {
+    throw new ArtifactError(`${dir}: no ${MANIFEST_FILE} (not an artifact folder?)`);
+  }
+  return parseArtifact<Meta>(
+    manifestBytes,
+    (name) => {
+      try {
+        return readFileSync(path(name));
+      } catch {
+        throw new ArtifactError(`${dir}: missing file ${name}`);
+      }
+    },
+    options,
+  );
+}

@@ -1,0 +1,104 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError } from '../shared/util/errors.ts';
+
+/**
+ * The `tlgen` command line. Every command returns one result object: with --json it is printed
+ * as the last stdout line, otherwise as a readable summary. Bad input exits 2, bugs exit 1.
+ */
+export interface CommandContext {
+  json: boolean;
+  /** Human-readable output (suppressed to stderr in --json mode so stdout ends with the JSON). */
+  say: (line: string) => void;
+}
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run: (values: Record<string, string | boolean | undefined>, ctx: CommandContext) => Promise<object>;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  synth: async () => (await import('./commands/synth.ts')).synthCommand,
+  prepare: async () => (await import('./commands/prepare.ts')).prepareCommand,
+  demo: async () => (await import('./commands/demo.ts')).demoCommand,
+};
+
+function usage(): string {
+  return [
+    'usage: tlgen <command> [options] [--json]',
+    '',
+    'commands:',
+    '  synth     generate a synthetic corpus with ground truth',
+    '  prepare   build vocabularies, graphs, click matrices and splits from a corpus',
+    '  demo      synthesise the small corpus and prepare it (what `npm start` runs)',
+    '',
+    'Run `tlgen <command> --help` for its options.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`tlgen: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const command = await load();
+  try {
+    const { values } = parseArgs({
+      args: rest,
+      options: { ...command.options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      process.stdout.write(`usage: tlgen ${name} ${command.usage}\n\n${command.summary}\n`);
+      return 0;
+    }
+    const json = Boolean(values.json);
+    const ctx: CommandContext = {
+      json,
+      say: (line) => (json ? process.stderr : process.stdout).write(line + '\n'),
+    };
+    const result = await command.run(values as Record<string, string | boolean | undefined>, ctx);
+    if (json) process.stdout.write(JSON.stringify(result) + '\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`tlgen ${name}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** Reads a required string option or fails with a message naming it. */
+export function requireOption(values: Record<string, string | boolean | undefined>, name: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v === '') throw new InputError(`--${name} is required`, name);
+  return v;
+}
+
+/** Parses an integer option within bounds, naming the option in the error. */
+export function intOption(
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  fallback: number,
+  min = -Infinity,
+  max = Infinity,
+): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < min || n > max)
+    throw new InputError(`--${name} must be an integer between ${min} and ${max}, got "${String(v)}"`, name);
+  return n;
+}
+
+// Allows `node training/cli.ts …` (what npm scripts run) besides the bin wrapper.
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
