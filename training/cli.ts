@@ -1,26 +1,15 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { InputError } from '../shared/util/errors.ts';
+import type { Command, CommandContext } from './command.ts';
 
 /**
  * The `tlgen` command line. Every command returns one result object: with --json it is printed
  * as the last stdout line, otherwise as a readable summary. Bad input exits 2, bugs exit 1.
  */
-export interface CommandContext {
-  json: boolean;
-  /** Human-readable output (suppressed to stderr in --json mode so stdout ends with the JSON). */
-  say: (line: string) => void;
-}
-
-export interface Command {
-  summary: string;
-  usage: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  run: (values: Record<string, string | boolean | undefined>, ctx: CommandContext) => Promise<object>;
-}
-
 const commands: Record<string, () => Promise<Command>> = {
   synth: async () => (await import('./commands/synth.ts')).synthCommand,
   prepare: async () => (await import('./commands/prepare.ts')).prepareCommand,
+  train: async () => (await import('./commands/train.ts')).trainCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
 };
 
@@ -31,6 +20,7 @@ function usage(): string {
     'commands:',
     '  synth     generate a synthetic corpus with ground truth',
     '  prepare   build vocabularies, graphs, click matrices and splits from a corpus',
+    '  train     prepare a corpus and train the models into a model folder',
     '  demo      synthesise the small corpus and prepare it (what `npm start` runs)',
     '',
     'Run `tlgen <command> --help` for its options.',
@@ -75,29 +65,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-}
-
-/** Reads a required string option or fails with a message naming it. */
-export function requireOption(values: Record<string, string | boolean | undefined>, name: string): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v === '') throw new InputError(`--${name} is required`, name);
-  return v;
-}
-
-/** Parses an integer option within bounds, naming the option in the error. */
-export function intOption(
-  values: Record<string, string | boolean | undefined>,
-  name: string,
-  fallback: number,
-  min = -Infinity,
-  max = Infinity,
-): number {
-  const v = values[name];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < min || n > max)
-    throw new InputError(`--${name} must be an integer between ${min} and ${max}, got "${String(v)}"`, name);
-  return n;
 }
 
 // Allows `node training/cli.ts …` (what npm scripts run) besides the bin wrapper.

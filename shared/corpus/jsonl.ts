@@ -32,15 +32,15 @@ export function validateTracklist(value: unknown): Tracklist | string {
     const problem = trackProblem(v.tracks[i]);
     if (problem) return `"tracks[${i}]" ${problem}`;
   }
-  if (v.title !== undefined && typeof v.title !== 'string') return '"title" must be a string';
-  if (v.source !== undefined && typeof v.source !== 'string') return '"source" must be a string';
+  if (v.title != null && typeof v.title !== 'string') return '"title" must be a string or null';
+  if (v.source != null && typeof v.source !== 'string') return '"source" must be a string or null';
   return {
     id: v.id,
     date: (v.date as string | undefined) ?? null,
     djs: v.djs as string[],
     tracks: v.tracks as RawTrack[],
-    ...(v.title !== undefined ? { title: v.title as string } : {}),
-    ...(v.source !== undefined ? { source: v.source as string } : {}),
+    ...(typeof v.title === 'string' ? { title: v.title } : {}),
+    ...(typeof v.source === 'string' ? { source: v.source } : {}),
   };
 }
 
@@ -100,11 +100,13 @@ export async function readCorpusAll(file: string): Promise<Tracklist[]> {
  * reader never sees half a corpus.
  */
 export class CorpusWriter {
+  private readonly file: string;
   private readonly tmp: string;
   private readonly stream;
   count = 0;
 
-  constructor(private readonly file: string) {
+  constructor(file: string) {
+    this.file = file;
     this.tmp = `${file}.tmp-${process.pid}`;
     this.stream = createWriteStream(this.tmp, { encoding: 'utf8' });
   }

@@ -25,11 +25,12 @@ export class CooBuilder {
   private v: Float64Array;
   length = 0;
 
-  constructor(
-    readonly rows: number,
-    readonly cols: number,
-    capacity = 1024,
-  ) {
+  readonly rows: number;
+  readonly cols: number;
+
+  constructor(rows: number, cols: number, capacity = 1024) {
+    this.rows = rows;
+    this.cols = cols;
     this.r = new Int32Array(capacity);
     this.c = new Int32Array(capacity);
     this.v = new Float64Array(capacity);
@@ -99,7 +100,7 @@ export class CooBuilder {
   }
 }
 
-function grow(a: Int32Array, size: number): Int32Array {
+function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
   b.set(a);
   return b;

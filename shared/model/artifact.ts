@@ -161,10 +161,13 @@ export class ArtifactWriter {
 export class Artifact<Meta = Record<string, unknown>> {
   private readonly docCache = new Map<string, unknown>();
 
-  constructor(
-    readonly manifest: Manifest<Meta>,
-    private readonly files: Map<string, Uint8Array>,
-  ) {}
+  readonly manifest: Manifest<Meta>;
+  private readonly files: Map<string, Uint8Array>;
+
+  constructor(manifest: Manifest<Meta>, files: Map<string, Uint8Array>) {
+    this.manifest = manifest;
+    this.files = files;
+  }
 
   get meta(): Meta {
     return this.manifest.meta;
@@ -179,7 +182,7 @@ export class Artifact<Meta = Record<string, unknown>> {
     if (!entry) throw new ArtifactError(`artifact has no tensor "${name}"`);
     const file = this.files.get(entry.file)!;
     const Ctor = CONSTRUCTORS[entry.dtype];
-    return new Ctor(file.buffer, file.byteOffset + entry.offset, entry.byteLength / Ctor.BYTES_PER_ELEMENT) as T;
+    return new Ctor(file.buffer as ArrayBuffer, file.byteOffset + entry.offset, entry.byteLength / Ctor.BYTES_PER_ELEMENT) as T;
   }
 
   shape(name: string): number[] {

@@ -7,12 +7,22 @@ export class Progress {
   private lastPrinted = 0;
   private done = 0;
 
+  private readonly label: string;
+  private readonly total: number;
+  private readonly intervalMs: number;
+  private readonly write: (line: string) => void;
+
   constructor(
-    private readonly label: string,
-    private readonly total: number,
-    private readonly intervalMs = 2000,
-    private readonly write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
-  ) {}
+    label: string,
+    total: number,
+    intervalMs = 2000,
+    write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  ) {
+    this.label = label;
+    this.total = total;
+    this.intervalMs = intervalMs;
+    this.write = write;
+  }
 
   tick(count = 1, extra?: string): void {
     this.done += count;

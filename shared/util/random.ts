@@ -57,9 +57,9 @@ export class Random {
       this.spareNormal = null;
       return v;
     }
-    let u = 0;
-    let v = 0;
-    let s = 0;
+    let u: number;
+    let v: number;
+    let s: number;
     do {
       u = this.next() * 2 - 1;
       v = this.next() * 2 - 1;
@@ -76,8 +76,8 @@ export class Random {
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
     for (;;) {
-      let x = 0;
-      let v = 0;
+      let x: number;
+      let v: number;
       do {
         x = this.normal();
         v = 1 + c * x;

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from '../cli.ts';
+import type { Command } from '../command.ts';
 import { synthCommand } from './synth.ts';
 import { prepareCommand } from './prepare.ts';
 

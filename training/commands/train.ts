@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCorpus } from '../../shared/corpus/jsonl.ts';
+import { prepare, summarize, type PreparedSummary } from '../../shared/graph/prepare.ts';
+import { loadPrepared, writePrepared } from '../../shared/graph/preparedStore.ts';
+import { InputError } from '../../shared/util/errors.ts';
+import { intOption, requireOption, type Command } from '../command.ts';
+import { mgccfConfigFor, type Budget } from '../mgccf/config.ts';
+import { trainMgccf } from '../mgccf/train.ts';
+import { nnz } from '../../shared/graph/csr.ts';
+
+const STAGES = ['embeddings', 'tracklist', 'all'] as const;
+type Stage = (typeof STAGES)[number];
+
+export async function fileDigest(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Prepares the corpus into <model>/prepared unless it already holds this corpus (by digest) and
+ * seed: the splits recorded there are what `eval` later scores.
+ */
+export async function prepareForModel(
+  corpus: string,
+  modelDir: string,
+  seed: number,
+  say: (line: string) => void,
+): Promise<{ dir: string; summary: PreparedSummary; digest: string; reused: boolean }> {
+  const dir = join(modelDir, 'prepared');
+  const digest = await fileDigest(corpus);
+  const manifest = join(dir, 'manifest.json');
+  if (existsSync(manifest)) {
+    const meta = JSON.parse(readFileSync(manifest, 'utf8')).meta as {
+      corpusDigest?: string;
+      options: { seed: number };
+      summary: PreparedSummary;
+    };
+    if (meta.corpusDigest === digest && meta.options.seed === seed) {
+      say(`prepared data for this corpus already in ${dir}`);
+      return { dir, summary: meta.summary, digest, reused: true };
+    }
+  }
+  const prepared = await prepare(readCorpus(corpus), { seed, progress: true });
+  writePrepared(dir, prepared, { corpus, corpusDigest: digest });
+  return { dir, summary: summarize(prepared), digest, reused: false };
+}
+
+export const trainCommand: Command = {
+  summary:
+    'Prepares the corpus (seeded splits recorded in the model folder) and trains the models: TL-MGCCF embeddings, then the tracklist model.',
+  usage: '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--json]',
+  options: {
+    corpus: { type: 'string' },
+    out: { type: 'string' },
+    stage: { type: 'string' },
+    budget: { type: 'string' },
+    seed: { type: 'string' },
+    steps: { type: 'string' },
+  },
+  async run(values, ctx) {
+    const corpus = requireOption(values, 'corpus');
+    const out = requireOption(values, 'out');
+    if (!existsSync(corpus)) throw new InputError(`--corpus: no such file ${corpus}`, 'corpus');
+    const stage = (values.stage ?? 'all') as Stage;
+    if (!STAGES.includes(stage)) throw new InputError(`--stage must be one of ${STAGES.join(', ')}`, 'stage');
+    const budget = (values.budget ?? 'fast') as Budget;
+    if (budget !== 'fast' && budget !== 'full') throw new InputError('--budget must be fast or full', 'budget');
+    const seed = intOption(values, 'seed', 1, 0, 2 ** 31 - 1);
+    mkdirSync(out, { recursive: true });
+    const started = performance.now();
+    const prep = await prepareForModel(corpus, out, seed, ctx.say);
+    const prepared = loadPrepared(prep.dir);
+    const result: Record<string, unknown> = { out, corpusDigest: prep.digest, prepared: prep.summary };
+    if (stage === 'embeddings' || stage === 'all') {
+      const config = mgccfConfigFor(budget, nnz(prepared.click), seed);
+      if (values.steps !== undefined) config.steps = intOption(values, 'steps', config.steps, 1);
+      ctx.say(`training TL-MGCCF: ${config.steps} steps of ${config.batch} triplets (${budget} budget)`);
+      const r = await trainMgccf(prepared, config, {
+        out: join(out, 'embeddings'),
+        checkpointDir: join(out, 'checkpoints', 'mgccf'),
+        log: (line) => process.stderr.write(line + '\n'),
+      });
+      result.embeddings = { ...r, history: r.history.slice(-1) };
+      result.backend = r.backend;
+    }
+    if (stage === 'tracklist') throw new InputError('--stage tracklist: the tracklist model is not available yet', 'stage');
+    result.seconds = (performance.now() - started) / 1000;
+    ctx.say(`trained in ${(result.seconds as number).toFixed(1)}s → ${out}`);
+    return result;
+  },
+};

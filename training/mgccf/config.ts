@@ -1,0 +1,50 @@
+/** TL-MGCCF hyper-parameters (SPEC §3; bracketed originals as defaults where they fit CPU training). */
+export interface MgccfConfig {
+  dim: number;
+  /** Neighbours sampled at hop 1 and hop 2 of the Bipar-GCN [15, 10]. */
+  samples: [number, number];
+  dropout: number;
+  batch: number;
+  learningRate: number;
+  steps: number;
+  /** Weights of the factorisation terms: song–song, artist–artist, song→artist, artist→song. */
+  factorWeights: { songSong: number; artistArtist: number; songArtist: number; artistSong: number };
+  /** f(X) on zero entries of the factorised matrices. */
+  zeroWeight: number;
+  l2Weights: number;
+  l2Output: number;
+  /** Sampled passes averaged into the exported recommendation vectors. */
+  averagingPasses: number;
+  seed: number;
+  checkpointEvery: number;
+}
+
+export const DEFAULT_MGCCF_CONFIG: MgccfConfig = {
+  dim: 64,
+  samples: [15, 10],
+  dropout: 0.3,
+  batch: 250,
+  learningRate: 1e-3,
+  steps: 3000,
+  factorWeights: { songSong: 10, artistArtist: 6, songArtist: 20, artistSong: 8 },
+  zeroWeight: 0.05,
+  l2Weights: 1e-4,
+  l2Output: 1e-4,
+  averagingPasses: 32,
+  seed: 1,
+  checkpointEvery: 200,
+};
+
+export type Budget = 'fast' | 'full';
+
+/** Budgets scale the step count to the data: `fast` still learns on small corpora. */
+export function mgccfConfigFor(budget: Budget, clickEntries: number, seed: number): MgccfConfig {
+  const epochs = budget === 'fast' ? 12 : 40;
+  const steps = Math.max(200, Math.min(budget === 'fast' ? 1500 : 4000, Math.ceil((epochs * clickEntries) / 250)));
+  return {
+    ...DEFAULT_MGCCF_CONFIG,
+    steps,
+    averagingPasses: budget === 'fast' ? 8 : 32,
+    seed,
+  };
+}

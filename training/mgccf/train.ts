@@ -1,0 +1,252 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Optimizer, Tensor, Tensor2D } from '@tensorflow/tfjs';
+
+type NamedTensor = Awaited<ReturnType<Optimizer['getWeights']>>[number];
+import { loadTf, type Tf } from '../tf.ts';
+import type { Prepared } from '../../shared/graph/prepare.ts';
+import { ArtifactWriter, readArtifact } from '../../shared/model/artifact.ts';
+import { Random } from '../../shared/util/random.ts';
+import type { MgccfConfig } from './config.ts';
+import { batchLoss, initParams, MgccfData, MgccfForward, type Params, sampleTriplets } from './model.ts';
+
+export const EMBEDDINGS_KIND = 'tracklist-ai/embeddings';
+const CHECKPOINT_KIND = 'tracklist-ai/mgccf-checkpoint';
+
+export interface TrainLog {
+  step: number;
+  seconds: number;
+  total: number;
+  bpr: number;
+  songSong: number;
+  artistArtist: number;
+  songArtist: number;
+  artistSong: number;
+  l2: number;
+}
+
+export interface MgccfTrainResult {
+  backend: string;
+  steps: number;
+  resumedFrom: number;
+  seconds: number;
+  secondsPerStep: number;
+  history: TrainLog[];
+}
+
+export interface TrainOptions {
+  /** Folder for the exported embeddings artifact. */
+  out: string;
+  /** Folder for resumable checkpoints. */
+  checkpointDir: string;
+  log: (line: string) => void;
+  /** Stop after this many steps in this run (benchmarks); the step count of the config is kept. */
+  maxStepsThisRun?: number;
+  /** Skip the export (benchmarks). */
+  skipExport?: boolean;
+}
+
+/** Per-step randomness derived from (seed, step), so a resumed run continues identically. */
+function stepRandom(seed: number, step: number): Random {
+  return new Random((Math.imul(seed, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0);
+}
+
+export async function trainMgccf(prepared: Prepared, config: MgccfConfig, options: TrainOptions): Promise<MgccfTrainResult> {
+  const { tf, backend } = await loadTf(options.log);
+  const data = new MgccfData(prepared);
+  const params = initParams(tf, data, config);
+  const optimizer = tf.train.adam(config.learningRate);
+  const variables = Object.values(params);
+  let startStep = 0;
+  if (existsSync(join(options.checkpointDir, 'manifest.json'))) {
+    startStep = restoreCheckpoint(tf, options.checkpointDir, params, optimizer, config);
+    options.log(`mgccf: resumed from checkpoint at step ${startStep}`);
+  }
+  const history: TrainLog[] = [];
+  const started = performance.now();
+  let lastPrint = started;
+  const endStep = Math.min(config.steps, startStep + (options.maxStepsThisRun ?? Infinity));
+  const avg = { total: 0, bpr: 0, songSong: 0, artistArtist: 0, songArtist: 0, artistSong: 0, l2: 0, n: 0 };
+  for (let step = startStep; step < endStep; step++) {
+    const rng = stepRandom(config.seed, step);
+    const triplets = sampleTriplets(data.click, config.batch, rng);
+    let parts: Record<keyof typeof avg, Tensor> | null = null;
+    tf.tidy(() => {
+      optimizer.minimize(
+        () => {
+          const forward = new MgccfForward(tf, data, params, config, { training: true, rng, dropoutSeed: step * 1000 });
+          const loss = batchLoss(tf, data, params, config, triplets, forward);
+          parts = Object.fromEntries(Object.entries(loss).map(([k, v]) => [k, tf.keep(v.clone())])) as never;
+          return loss.total;
+        },
+        false,
+        variables,
+      );
+    });
+    for (const [k, t] of Object.entries(parts!)) {
+      avg[k as keyof typeof avg] += (t as Tensor).dataSync()[0];
+      (t as Tensor).dispose();
+    }
+    avg.n++;
+    const now = performance.now();
+    const done = step + 1;
+    if (now - lastPrint > 10_000 || done === endStep || done === startStep + 1) {
+      const seconds = (now - started) / 1000;
+      const rate = (done - startStep) / seconds;
+      const entry: TrainLog = {
+        step: done,
+        seconds,
+        total: avg.total / avg.n,
+        bpr: avg.bpr / avg.n,
+        songSong: avg.songSong / avg.n,
+        artistArtist: avg.artistArtist / avg.n,
+        songArtist: avg.songArtist / avg.n,
+        artistSong: avg.artistSong / avg.n,
+        l2: avg.l2 / avg.n,
+      };
+      history.push(entry);
+      options.log(
+        `mgccf step ${done}/${config.steps} ${((100 * done) / config.steps).toFixed(0)}% ${rate.toFixed(2)} steps/s ETA ${((endStep - done) / rate).toFixed(0)}s ` +
+          `loss ${entry.total.toFixed(4)} bpr ${entry.bpr.toFixed(4)} ss ${entry.songSong.toExponential(2)} aa ${entry.artistArtist.toExponential(2)} ` +
+          `sa ${entry.songArtist.toExponential(2)} as ${entry.artistSong.toExponential(2)} l2 ${entry.l2.toExponential(2)}`,
+      );
+      for (const k of Object.keys(avg)) avg[k as keyof typeof avg] = 0;
+      lastPrint = now;
+    }
+    if (done % config.checkpointEvery === 0 && done < config.steps)
+      saveCheckpoint(options.checkpointDir, params, await optimizer.getWeights(), done, config);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (endStep < config.steps) saveCheckpoint(options.checkpointDir, params, await optimizer.getWeights(), endStep, config);
+  else if (!options.skipExport) await exportEmbeddings(tf, data, params, config, options, backend, history);
+  optimizer.dispose();
+  for (const v of variables) v.dispose();
+  return {
+    backend,
+    steps: endStep - startStep,
+    resumedFrom: startStep,
+    seconds,
+    secondsPerStep: seconds / Math.max(1, endStep - startStep),
+    history,
+  };
+}
+
+function saveCheckpoint(
+  dir: string,
+  params: Params,
+  optimizerWeights: NamedTensor[],
+  step: number,
+  config: MgccfConfig,
+): void {
+  const w = new ArtifactWriter();
+  for (const [name, v] of Object.entries(params)) w.addTensor(`param.${name}`, v.dataSync() as Float32Array, v.shape);
+  const names: string[] = [];
+  for (const { name, tensor } of optimizerWeights) {
+    names.push(name);
+    w.addTensor(`opt.${names.length - 1}`, tensor.dataSync() as Float32Array, tensor.shape);
+  }
+  w.write(dir, CHECKPOINT_KIND, { step, config, optimizerNames: names });
+}
+
+function restoreCheckpoint(
+  tf: Tf,
+  dir: string,
+  params: Params,
+  optimizer: ReturnType<Tf['train']['adam']>,
+  config: MgccfConfig,
+): number {
+  const a = readArtifact<{ step: number; config: MgccfConfig; optimizerNames: string[] }>(dir, { kind: CHECKPOINT_KIND });
+  if (JSON.stringify({ ...a.meta.config, steps: 0 }) !== JSON.stringify({ ...config, steps: 0 }))
+    throw new Error(`checkpoint in ${dir} was made with another configuration; delete it to start over`);
+  for (const [name, v] of Object.entries(params)) v.assign(tf.tensor(a.tensor(`param.${name}`), v.shape));
+  optimizer.setWeights(
+    a.meta.optimizerNames.map((name, k) => ({ name, tensor: tf.tensor(a.tensor(`opt.${k}`), a.shape(`opt.${k}`)) })),
+  );
+  return a.meta.step;
+}
+
+/** Averages `passes` sampled (dropout-free) forward passes of fn over targets, in chunks. */
+function averagedVectors(
+  tf: Tf,
+  n: number,
+  width: number,
+  passes: number,
+  seed: number,
+  fn: (forward: MgccfForward, ids: number[]) => Tensor2D,
+  makeForward: (rng: Random) => MgccfForward,
+): Float32Array {
+  const out = new Float32Array(n * width);
+  const chunk = 2048;
+  for (let pass = 0; pass < passes; pass++) {
+    const rng = new Random(seed + 7919 * pass);
+    for (let start = 0; start < n; start += chunk) {
+      const ids = Array.from({ length: Math.min(chunk, n - start) }, (_, k) => start + k);
+      // tidy must return the tensor, not its values: tidy walks a returned array element by element.
+      const tensor = tf.tidy(() => fn(makeForward(rng), ids));
+      const values = tensor.dataSync() as Float32Array;
+      tensor.dispose();
+      const o = start * width;
+      for (let k = 0; k < values.length; k++) out[o + k] += values[k] / passes;
+    }
+  }
+  return out;
+}
+
+function l2Normalize(x: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < x.length / width; r++) {
+    let s = 0;
+    for (let c = 0; c < width; c++) s += x[r * width + c] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let c = 0; c < width; c++) out[r * width + c] = x[r * width + c] * inv;
+  }
+  return out;
+}
+
+async function exportEmbeddings(
+  tf: Tf,
+  data: MgccfData,
+  params: Params,
+  config: MgccfConfig,
+  options: TrainOptions,
+  backend: string,
+  history: TrainLog[],
+): Promise<void> {
+  const started = performance.now();
+  const d = config.dim;
+  const makeForward = (rng: Random) => new MgccfForward(tf, data, params, config, { training: false, rng, dropoutSeed: 0 });
+  const w = new ArtifactWriter();
+  const counts = data.counts;
+  const encodings = tf.tidy(() => {
+    const f = makeForward(new Random(config.seed));
+    return {
+      dj: f.graphEncoding('dj').dataSync() as Float32Array,
+      song: f.graphEncoding('song').dataSync() as Float32Array,
+      artist: f.graphEncoding('artist').dataSync() as Float32Array,
+    };
+  });
+  for (const [type, values] of Object.entries(encodings)) {
+    const rows = counts[`${type}s` as keyof typeof counts];
+    w.addTensor(`enc.${type}`, values, [rows, d]);
+    w.addTensor(`encNorm.${type}`, l2Normalize(values, d), [rows, d]);
+  }
+  const passes = config.averagingPasses;
+  const seed = config.seed + 1;
+  const djVec = averagedVectors(tf, counts.djs, 2 * d, passes, seed, (f, ids) => f.djVectors(ids), makeForward);
+  options.log(`mgccf: averaged DJ vectors over ${passes} passes`);
+  const songVec = averagedVectors(tf, counts.songs, 2 * d, passes, seed, (f, ids) => f.songVectors(ids), makeForward);
+  options.log(`mgccf: averaged song vectors over ${passes} passes`);
+  const artistVec = averagedVectors(tf, counts.artists, d, passes, seed, (f, ids) => f.fused('artist', 'item', ids), makeForward);
+  w.addTensor('rec.dj', djVec, [counts.djs, 2 * d]);
+  w.addTensor('rec.song', songVec, [counts.songs, 2 * d]);
+  w.addTensor('rec.artist', artistVec, [counts.artists, d]);
+  for (const [name, v] of Object.entries(params)) w.addTensor(`param.${name}`, v.dataSync() as Float32Array, v.shape);
+  w.write(options.out, EMBEDDINGS_KIND, {
+    config,
+    backend,
+    counts,
+    history,
+    exportSeconds: (performance.now() - started) / 1000,
+  });
+  options.log(`mgccf: exported embeddings to ${options.out} in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+}

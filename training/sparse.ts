@@ -1,0 +1,69 @@
+import type { Tensor2D } from '@tensorflow/tfjs';
+import { CooBuilder, type Csr, transpose } from '../shared/graph/csr.ts';
+import type { Tf } from './tf.ts';
+
+/**
+ * Sparse × dense products for tfjs with a custom gradient (d/dX of A·X is Aᵀ·dY). The WASM
+ * backend has no sparse kernels and no gather gradient, so gathers, neighbour means and graph
+ * convolutions are all expressed as constant CSR matrices times dense tensors, computed here.
+ */
+export interface SparseOperand {
+  a: Csr;
+  /** Cached transpose for the backward pass (computed on first use). */
+  at?: Csr;
+}
+
+export function spmmValues(a: Csr, x: Float32Array, width: number, out = new Float32Array(a.rows * width)): Float32Array {
+  const { indptr, indices, values } = a;
+  for (let i = 0; i < a.rows; i++) {
+    const o = i * width;
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) {
+      const v = values[p];
+      const xo = indices[p] * width;
+      for (let c = 0; c < width; c++) out[o + c] += v * x[xo + c];
+    }
+  }
+  return out;
+}
+
+export function spmm(tf: Tf, op: SparseOperand, x: Tensor2D): Tensor2D {
+  const width = x.shape[1];
+  if (x.shape[0] !== op.a.cols) throw new Error(`spmm: ${op.a.rows}×${op.a.cols} by ${x.shape[0]}×${width}`);
+  const f = tf.customGrad((input) => {
+    const xi = input as Tensor2D;
+    const value = tf.tensor2d(spmmValues(op.a, xi.dataSync() as Float32Array, width), [op.a.rows, width]);
+    return {
+      value,
+      gradFunc: (dy) => {
+        op.at ??= transpose(op.a);
+        return tf.tensor2d(spmmValues(op.at, (dy as Tensor2D).dataSync() as Float32Array, width), [op.a.cols, width]);
+      },
+    };
+  });
+  return f(x) as Tensor2D;
+}
+
+/** Selection matrix: row k picks row ids[k] of an n-row operand (ids < 0 give a zero row). */
+export function selectRows(ids: ArrayLike<number>, n: number): SparseOperand {
+  const coo = new CooBuilder(ids.length, n, ids.length);
+  for (let k = 0; k < ids.length; k++) if (ids[k] >= 0) coo.add(k, ids[k], 1);
+  return { a: coo.toCsr() };
+}
+
+/**
+ * Mean matrix: row r averages the operand rows listed in groups[r] (negative ids are padding
+ * and do not count, so an all-padding group gives a zero row).
+ */
+export function meanRows(groups: ArrayLike<number>, groupSize: number, n: number): SparseOperand {
+  const rows = groups.length / groupSize;
+  const coo = new CooBuilder(rows, n, groups.length);
+  for (let r = 0; r < rows; r++) {
+    let count = 0;
+    for (let k = 0; k < groupSize; k++) if (groups[r * groupSize + k] >= 0) count++;
+    for (let k = 0; k < groupSize; k++) {
+      const id = groups[r * groupSize + k];
+      if (id >= 0) coo.add(r, id, 1 / count);
+    }
+  }
+  return { a: coo.toCsr() };
+}

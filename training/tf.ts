@@ -1,0 +1,48 @@
+import type * as tfTypes from '@tensorflow/tfjs';
+
+/**
+ * The one place training code gets TensorFlow.js from: tfjs-node when its native library
+ * loaded at install time, else pure tfjs on the WASM backend (SIMD kernels shipped in the
+ * package), else the JS CPU backend. The choice is logged because it changes speed ~15×.
+ */
+export type Tf = typeof tfTypes;
+
+let loaded: Promise<{ tf: Tf; backend: string }> | null = null;
+
+export function loadTf(log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<{
+  tf: Tf;
+  backend: string;
+}> {
+  loaded ??= (async () => {
+    const forced = process.env.TLGEN_TF_BACKEND; // 'node' | 'wasm' | 'cpu', for benchmarks
+    if (!forced || forced === 'node') {
+      try {
+        const name = '@tensorflow/tfjs-node';
+        const tf = (await import(name)) as Tf;
+        await tf.ready();
+        log(`tfjs backend: ${tf.getBackend()} (@tensorflow/tfjs-node)`);
+        return { tf, backend: tf.getBackend() };
+      } catch (e) {
+        if (forced) throw e;
+      }
+    }
+    const tf = (await import('@tensorflow/tfjs')) as Tf;
+    if (!forced || forced === 'wasm') {
+      try {
+        await import('@tensorflow/tfjs-backend-wasm');
+        if (await tf.setBackend('wasm')) {
+          await tf.ready();
+          log(`tfjs backend: wasm (@tensorflow/tfjs-backend-wasm; tfjs-node unavailable)`);
+          return { tf, backend: 'wasm' };
+        }
+      } catch (e) {
+        if (forced) throw e;
+      }
+    }
+    await tf.setBackend('cpu');
+    await tf.ready();
+    log('tfjs backend: cpu (pure JavaScript; slow)');
+    return { tf, backend: 'cpu' };
+  })();
+  return loaded;
+}
