@@ -1,10 +1,10 @@
-import type { Scalar, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs';
+import type { Scalar, Tensor2D, Variable } from '@tensorflow/tfjs';
 import type { Tf } from '../tf.ts';
 import { type Csr, nnz, transpose } from '../../shared/graph/csr.ts';
 import { RowAliasSampler } from '../../shared/graph/alias.ts';
 import type { Prepared } from '../../shared/graph/prepare.ts';
 import { Random } from '../../shared/util/random.ts';
-import { meanRows, selectRows, spmm, type SparseOperand } from '../sparse.ts';
+import { meanRows, sddmm, selectRows, spmm, type SparseOperand } from '../sparse.ts';
 import { matMul, matMulT, sumSquaredRelu } from '../ops.ts';
 import type { MgccfConfig } from './config.ts';
 
@@ -276,22 +276,23 @@ function factorLoss(
   zeroWeight: number,
 ): Scalar {
   const dense = tf.mul(zeroWeight, sumSquaredRelu(tf, matMulT(tf, rowsEnc, allEnc)));
-  const pairRows: number[] = [];
-  const pairCols: number[] = [];
-  const targets: number[] = [];
-  for (let k = 0; k < rowIds.length; k++) {
-    const i = rowIds[k];
-    for (let p = x.indptr[i]; p < x.indptr[i + 1]; p++) {
-      pairRows.push(k);
-      pairCols.push(x.indices[p]);
-      targets.push(x.values[p]);
-    }
-  }
+  let count = 0;
+  for (let k = 0; k < rowIds.length; k++) count += x.indptr[rowIds[k] + 1] - x.indptr[rowIds[k]];
   let total = dense as Scalar;
-  if (pairRows.length > 0) {
-    const left = spmm(tf, selectRows(pairRows, rowIds.length), rowsEnc);
-    const right = spmm(tf, selectRows(pairCols, allEnc.shape[0]), allEnc);
-    const rnz = tf.relu(tf.sum(tf.mul(left, right), 1)) as Tensor1D;
+  if (count > 0) {
+    const pairRows = new Int32Array(count);
+    const pairCols = new Int32Array(count);
+    const targets = new Float32Array(count);
+    let q = 0;
+    for (let k = 0; k < rowIds.length; k++) {
+      const i = rowIds[k];
+      for (let p = x.indptr[i]; p < x.indptr[i + 1]; p++, q++) {
+        pairRows[q] = k;
+        pairCols[q] = x.indices[p];
+        targets[q] = x.values[p];
+      }
+    }
+    const rnz = tf.relu(sddmm(tf, rowsEnc, allEnc, pairRows, pairCols));
     const target = tf.tensor1d(targets);
     const correction = tf.sub(tf.sum(tf.square(tf.sub(rnz, target))), tf.mul(zeroWeight, tf.sum(tf.square(rnz))));
     total = tf.add(total, correction) as Scalar;

@@ -8,6 +8,7 @@ import type { Prepared } from '../../shared/graph/prepare.ts';
 import { ArtifactWriter, readArtifact } from '../../shared/model/artifact.ts';
 import { Random } from '../../shared/util/random.ts';
 import type { MgccfConfig } from './config.ts';
+import { spmmValues } from '../sparse.ts';
 import { batchLoss, initParams, MgccfData, MgccfForward, type Params, sampleTriplets } from './model.ts';
 
 export const EMBEDDINGS_KIND = 'tracklist-ai/embeddings';
@@ -225,6 +226,10 @@ async function exportEmbeddings(
       artist: f.graphEncoding('artist').dataSync() as Float32Array,
     };
   });
+  // Song–song similarity vectors ē_s + M ē_a (SPEC §3 scores).
+  const simSong = spmmValues(data.songArtistMap, encodings.artist, d);
+  for (let k = 0; k < simSong.length; k++) simSong[k] += encodings.song[k];
+  w.addTensor('sim.song', simSong, [counts.songs, d]);
   for (const [type, values] of Object.entries(encodings)) {
     const rows = counts[`${type}s` as keyof typeof counts];
     w.addTensor(`enc.${type}`, values, [rows, d]);
