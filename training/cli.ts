@@ -56,7 +56,9 @@ export async function main(argv: string[]): Promise<number> {
       say: (line) => (json ? process.stderr : process.stdout).write(line + '\n'),
     };
     const result = await command.run(values as Record<string, string | boolean | undefined>, ctx);
-    if (json) process.stdout.write(JSON.stringify(result) + '\n');
+    // Peak RSS (KiB from the kernel) lets benchmarks read each command's memory high-water mark.
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    if (json) process.stdout.write(JSON.stringify({ ...result, peakRssMb }) + '\n');
     return 0;
   } catch (e) {
     if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
