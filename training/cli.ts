@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<Command>> = {
   synth: async () => (await import('./commands/synth.ts')).synthCommand,
   prepare: async () => (await import('./commands/prepare.ts')).prepareCommand,
   train: async () => (await import('./commands/train.ts')).trainCommand,
+  eval: async () => (await import('./commands/eval.ts')).evalCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
 };
 
@@ -21,6 +22,7 @@ function usage(): string {
     '  synth     generate a synthetic corpus with ground truth',
     '  prepare   build vocabularies, graphs, click matrices and splits from a corpus',
     '  train     prepare a corpus and train the models into a model folder',
+    '  eval      evaluate a model folder beside the baselines on its held-out split',
     '  demo      synthesise the small corpus and prepare it (what `npm start` runs)',
     '',
     'Run `tlgen <command> --help` for its options.',

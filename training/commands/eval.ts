@@ -1,0 +1,78 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTruth } from '../../shared/corpus/oracle.ts';
+import { truthPath } from '../../shared/corpus/synth.ts';
+import { loadPrepared } from '../../shared/graph/preparedStore.ts';
+import { readArtifact } from '../../shared/model/artifact.ts';
+import { EmbeddingIndex } from '../../shared/model/embeddings.ts';
+import { InputError } from '../../shared/util/errors.ts';
+import { intOption, requireOption, type Command } from '../command.ts';
+import { evaluateRecommendation, fitBaselines, formatRecommendationTable } from '../eval/recommendation.ts';
+import { EMBEDDINGS_KIND } from '../mgccf/train.ts';
+import { fitNextSongBaselines } from '../nextsong/baselines.ts';
+import { evaluateNextSong, formatNextSongTable } from '../nextsong/evaluate.ts';
+import { OraclePredictor, readSplitTracklists } from '../nextsong/oracle.ts';
+import { fileDigest } from './train.ts';
+
+/**
+ * `tlgen eval`: scores a trained model folder on the held-out data recorded in its prepared
+ * splits, beside the baselines fitted on the same training data in the same run.
+ */
+export const evalCommand: Command = {
+  summary:
+    'Evaluates a model folder on its recorded held-out split: recommendation (model vs popularity, item-kNN, BPR-MF; the original recall protocol) and next song (model vs popularity, markov, sr, vsknn, and the exact oracle on synthetic corpora).',
+  usage: '--model DIR --corpus FILE [--truth FILE] [--max-positions N] [--json]',
+  options: {
+    model: { type: 'string' },
+    corpus: { type: 'string' },
+    truth: { type: 'string' },
+    'max-positions': { type: 'string' },
+  },
+  async run(values, ctx) {
+    const modelDir = requireOption(values, 'model');
+    const corpus = requireOption(values, 'corpus');
+    const preparedDir = join(modelDir, 'prepared');
+    if (!existsSync(join(preparedDir, 'manifest.json')))
+      throw new InputError(`--model: ${modelDir} holds no prepared data (run tlgen train first)`, 'model');
+    if (!existsSync(corpus)) throw new InputError(`--corpus: no such file ${corpus}`, 'corpus');
+    const meta = JSON.parse(readFileSync(join(preparedDir, 'manifest.json'), 'utf8')).meta as { corpusDigest?: string };
+    if (meta.corpusDigest && meta.corpusDigest !== (await fileDigest(corpus)))
+      throw new InputError(`--corpus: ${corpus} is not the corpus this model was trained on (digest differs)`, 'corpus');
+    // A synthetic corpus carries its ground truth beside it; use it unless told otherwise.
+    const truthFile = typeof values.truth === 'string' ? values.truth : existsSync(truthPath(corpus)) ? truthPath(corpus) : null;
+    if (truthFile && !existsSync(truthFile)) throw new InputError(`--truth: no such file ${truthFile}`, 'truth');
+    const maxPositions = intOption(values, 'max-positions', Number.MAX_SAFE_INTEGER, 1);
+    const started = performance.now();
+    const prepared = loadPrepared(preparedDir);
+
+    const embeddingsDir = join(modelDir, 'embeddings');
+    const index = existsSync(join(embeddingsDir, 'manifest.json'))
+      ? new EmbeddingIndex(readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }))
+      : null;
+    const recommendation = evaluateRecommendation(
+      prepared,
+      { model: index ? { name: 'model', scoreDj: (dj, out) => index.scoreDj(dj, out) } : null, baselines: fitBaselines(prepared.click) },
+      { progress: true },
+    );
+    ctx.say('\nRecommendation (per-DJ 20 % hold-out; original protocol on held-out pairs)');
+    ctx.say(formatRecommendationTable(recommendation));
+
+    const fitted = fitNextSongBaselines(prepared, { seed: 1, log: (line) => process.stderr.write(line + '\n') });
+    const raw = truthFile ? await readSplitTracklists(corpus, prepared.sequences) : null;
+    const oracle = truthFile ? new OraclePredictor(loadTruth(truthFile), prepared.vocab.songKeys) : null;
+    const nextSong = evaluateNextSong(
+      prepared,
+      { baselines: fitted.predictors, oracle },
+      { maxPositions, seed: 1, progress: true, ...(raw ? { raw: (t: number) => raw.get(t) } : {}) },
+    );
+    ctx.say('\nNext song (held-out tracklists)');
+    ctx.say(formatNextSongTable(nextSong));
+    return {
+      recommendation,
+      nextSong: { ...nextSong, baselineParams: fitted.params },
+      clustering: null,
+      truth: truthFile,
+      seconds: (performance.now() - started) / 1000,
+    };
+  },
+};
