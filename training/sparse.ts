@@ -1,6 +1,7 @@
 import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
 import { CooBuilder, type Csr, transpose } from '../shared/graph/csr.ts';
 import type { Tf } from './tf.ts';
+import { parallelSpmm } from './parallelSpmm.ts';
 
 /**
  * Sparse × dense products for tfjs with a custom gradient (d/dX of A·X is Aᵀ·dY). The WASM
@@ -13,17 +14,9 @@ export interface SparseOperand {
   at?: Csr;
 }
 
-export function spmmValues(a: Csr, x: Float32Array, width: number, out = new Float32Array(a.rows * width)): Float32Array {
-  const { indptr, indices, values } = a;
-  for (let i = 0; i < a.rows; i++) {
-    const o = i * width;
-    for (let p = indptr[i]; p < indptr[i + 1]; p++) {
-      const v = values[p];
-      const xo = indices[p] * width;
-      for (let c = 0; c < width; c++) out[o + c] += v * x[xo + c];
-    }
-  }
-  return out;
+/** a · x for a row-major dense x (plain TypeScript; large products use both cores). */
+export function spmmValues(a: Csr, x: Float32Array, width: number): Float32Array {
+  return parallelSpmm(a, x, width);
 }
 
 export function spmm(tf: Tf, op: SparseOperand, x: Tensor2D): Tensor2D {

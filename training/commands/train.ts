@@ -51,7 +51,8 @@ export async function prepareForModel(
 export const trainCommand: Command = {
   summary:
     'Prepares the corpus (seeded splits recorded in the model folder) and trains the models: TL-MGCCF embeddings, then the tracklist model.',
-  usage: '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--json]',
+  usage:
+    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--json]',
   options: {
     corpus: { type: 'string' },
     out: { type: 'string' },
@@ -59,6 +60,7 @@ export const trainCommand: Command = {
     budget: { type: 'string' },
     seed: { type: 'string' },
     steps: { type: 'string' },
+    'steps-this-run': { type: 'string' },
   },
   async run(values, ctx) {
     const corpus = requireOption(values, 'corpus');
@@ -82,8 +84,11 @@ export const trainCommand: Command = {
         out: join(out, 'embeddings'),
         checkpointDir: join(out, 'checkpoints', 'mgccf'),
         log: (line) => process.stderr.write(line + '\n'),
+        ...(values['steps-this-run'] !== undefined
+          ? { maxStepsThisRun: intOption(values, 'steps-this-run', 1, 1) }
+          : {}),
       });
-      result.embeddings = { ...r, history: r.history.slice(-1) };
+      result.embeddings = { ...r, plannedSteps: config.steps, history: r.history.slice(-1) };
       result.backend = r.backend;
     }
     if (stage === 'tracklist') throw new InputError('--stage tracklist: the tracklist model is not available yet', 'stage');

@@ -4,77 +4,9 @@
  * higher score first, ties broken by lower song index, NaN treated as −∞, so results are
  * deterministic and `rankOf` agrees with `topK`.
  */
+import { TopK } from '../../shared/util/topK.ts';
 
-/** Bounded selection of the k best (index, score) pairs; the heap root is the worst kept. */
-export class TopK {
-  readonly k: number;
-  private readonly idx: Int32Array;
-  private readonly sc: Float64Array;
-  private n = 0;
-
-  constructor(k: number) {
-    if (!(k >= 0) || !Number.isInteger(k)) throw new Error(`TopK: k must be an integer ≥ 0, got ${k}`);
-    this.k = k;
-    this.idx = new Int32Array(k);
-    this.sc = new Float64Array(k);
-  }
-
-  get size(): number {
-    return this.n;
-  }
-
-  reset(): void {
-    this.n = 0;
-  }
-
-  push(index: number, score: number): void {
-    const s = score === score ? score : -Infinity;
-    const { idx, sc } = this;
-    if (this.n < this.k) {
-      // Sift up: a parent must be no better than its children.
-      let c = this.n++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (!worse(s, index, sc[p], idx[p])) break;
-        sc[c] = sc[p];
-        idx[c] = idx[p];
-        c = p;
-      }
-      sc[c] = s;
-      idx[c] = index;
-      return;
-    }
-    if (this.k === 0 || !worse(sc[0], idx[0], s, index)) return;
-    // Replace the root and sift down.
-    const n = this.n;
-    let p = 0;
-    for (;;) {
-      const l = 2 * p + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && worse(sc[r], idx[r], sc[l], idx[l]) ? r : l;
-      if (!worse(sc[c], idx[c], s, index)) break;
-      sc[p] = sc[c];
-      idx[p] = idx[c];
-      p = c;
-    }
-    sc[p] = s;
-    idx[p] = index;
-  }
-
-  /** Kept indices, best first. */
-  sorted(): Int32Array {
-    const order = Array.from({ length: this.n }, (_, t) => t);
-    const { idx, sc } = this;
-    order.sort((a, b) => sc[b] - sc[a] || idx[a] - idx[b]);
-    return Int32Array.from(order, (t) => idx[t]);
-  }
-}
-
-/** True when (sa, ia) ranks below (sb, ib). */
-function worse(sa: number, ia: number, sb: number, ib: number): boolean {
-  return sa < sb || (sa === sb && ia > ib);
-}
+export { TopK };
 
 /**
  * Indices of the k best scores, best first. `excluded[j] !== 0` removes song j (a DJ's training

@@ -11,6 +11,11 @@ export interface MgccfConfig {
   factorWeights: { songSong: number; artistArtist: number; songArtist: number; artistSong: number };
   /** f(X) on zero entries of the factorised matrices. */
   zeroWeight: number;
+  /**
+   * Columns sampled per step for the zero-weighted part of each factorisation term (an unbiased
+   * estimate of the sum over all songs/artists); 0 = every column, the faithful form.
+   */
+  factorColumns: number;
   l2Weights: number;
   l2Output: number;
   /** Sampled passes averaged into the exported recommendation vectors. */
@@ -28,6 +33,7 @@ export const DEFAULT_MGCCF_CONFIG: MgccfConfig = {
   steps: 3000,
   factorWeights: { songSong: 10, artistArtist: 6, songArtist: 20, artistSong: 8 },
   zeroWeight: 0.05,
+  factorColumns: 4096,
   l2Weights: 1e-4,
   l2Output: 1e-4,
   averagingPasses: 32,

@@ -274,11 +274,23 @@ function factorLoss(
   allEnc: Tensor2D,
   x: Csr,
   zeroWeight: number,
+  columnSample: number,
+  rng: Random,
 ): Scalar {
-  const dense = tf.mul(zeroWeight, sumSquaredRelu(tf, matMulT(tf, rowsEnc, allEnc)));
+  const n = allEnc.shape[0];
+  let dense: Scalar;
+  if (columnSample > 0 && columnSample < n) {
+    // Unbiased estimate of the zero-weighted sum over all columns from uniformly sampled ones.
+    const cols = new Int32Array(columnSample);
+    for (let k = 0; k < columnSample; k++) cols[k] = rng.int(n);
+    const sampled = spmm(tf, selectRows(cols, n), allEnc);
+    dense = tf.mul(zeroWeight * (n / columnSample), sumSquaredRelu(tf, matMulT(tf, rowsEnc, sampled)));
+  } else {
+    dense = tf.mul(zeroWeight, sumSquaredRelu(tf, matMulT(tf, rowsEnc, allEnc)));
+  }
   let count = 0;
   for (let k = 0; k < rowIds.length; k++) count += x.indptr[rowIds[k] + 1] - x.indptr[rowIds[k]];
-  let total = dense as Scalar;
+  let total = dense;
   if (count > 0) {
     const pairRows = new Int32Array(count);
     const pairCols = new Int32Array(count);
@@ -297,7 +309,7 @@ function factorLoss(
     const correction = tf.sub(tf.sum(tf.square(tf.sub(rnz, target))), tf.mul(zeroWeight, tf.sum(tf.square(rnz))));
     total = tf.add(total, correction) as Scalar;
   }
-  return tf.div(total, rowIds.length * allEnc.shape[0]) as Scalar;
+  return tf.div(total, rowIds.length * n) as Scalar;
 }
 
 export interface Triplets {
@@ -363,6 +375,7 @@ export function batchLoss(
   config: MgccfConfig,
   triplets: Triplets,
   forward: MgccfForward,
+  rng: Random,
 ): LossParts {
   const djs = uniqueWithIndex([triplets.djs]);
   const songs = uniqueWithIndex([triplets.positives, triplets.negatives]);
@@ -383,14 +396,15 @@ export function batchLoss(
   const artistEnc = forward.graphEncoding('artist');
   const batchSongEnc = spmm(tf, selectRows(songs.unique, data.counts.songs), songEnc);
   const z = config.zeroWeight;
-  const songSong = factorLoss(tf, batchSongEnc, songs.unique, songEnc, data.factor.songSong, z);
-  const songArtist = factorLoss(tf, batchSongEnc, songs.unique, artistEnc, data.factor.songArtist, z);
+  const c = config.factorColumns;
+  const songSong = factorLoss(tf, batchSongEnc, songs.unique, songEnc, data.factor.songSong, z, c, rng);
+  const songArtist = factorLoss(tf, batchSongEnc, songs.unique, artistEnc, data.factor.songArtist, z, c, rng);
   let artistArtist = tf.scalar(0);
   let artistSong = tf.scalar(0);
   if (batchArtists.length > 0) {
     const batchArtistEnc = spmm(tf, selectRows(batchArtists, data.counts.artists), artistEnc);
-    artistArtist = factorLoss(tf, batchArtistEnc, batchArtists, artistEnc, data.factor.artistArtist, z);
-    artistSong = factorLoss(tf, batchArtistEnc, batchArtists, songEnc, data.factor.artistSong, z);
+    artistArtist = factorLoss(tf, batchArtistEnc, batchArtists, artistEnc, data.factor.artistArtist, z, c, rng);
+    artistSong = factorLoss(tf, batchArtistEnc, batchArtists, songEnc, data.factor.artistSong, z, c, rng);
   }
 
   const weightNames = Object.keys(params).filter((n) => n.startsWith('bipar.') || n.endsWith('.K'));

@@ -76,7 +76,7 @@ export async function trainMgccf(prepared: Prepared, config: MgccfConfig, option
       optimizer.minimize(
         () => {
           const forward = new MgccfForward(tf, data, params, config, { training: true, rng, dropoutSeed: step * 1000 });
-          const loss = batchLoss(tf, data, params, config, triplets, forward);
+          const loss = batchLoss(tf, data, params, config, triplets, forward, rng);
           parts = Object.fromEntries(Object.entries(loss).map(([k, v]) => [k, tf.keep(v.clone())])) as never;
           return loss.total;
         },
