@@ -60,7 +60,7 @@ export async function trainMgccf(prepared: Prepared, config: MgccfConfig, option
   const variables = Object.values(params);
   let startStep = 0;
   if (existsSync(join(options.checkpointDir, 'manifest.json'))) {
-    startStep = restoreCheckpoint(tf, options.checkpointDir, params, optimizer, config);
+    startStep = await restoreCheckpoint(tf, options.checkpointDir, params, optimizer, config);
     options.log(`mgccf: resumed from checkpoint at step ${startStep}`);
   }
   const history: TrainLog[] = [];
@@ -149,18 +149,18 @@ function saveCheckpoint(
   w.write(dir, CHECKPOINT_KIND, { step, config, optimizerNames: names });
 }
 
-function restoreCheckpoint(
+async function restoreCheckpoint(
   tf: Tf,
   dir: string,
   params: Params,
   optimizer: ReturnType<Tf['train']['adam']>,
   config: MgccfConfig,
-): number {
+): Promise<number> {
   const a = readArtifact<{ step: number; config: MgccfConfig; optimizerNames: string[] }>(dir, { kind: CHECKPOINT_KIND });
   if (JSON.stringify({ ...a.meta.config, steps: 0 }) !== JSON.stringify({ ...config, steps: 0 }))
     throw new Error(`checkpoint in ${dir} was made with another configuration; delete it to start over`);
   for (const [name, v] of Object.entries(params)) v.assign(tf.tensor(a.tensor(`param.${name}`), v.shape));
-  optimizer.setWeights(
+  await optimizer.setWeights(
     a.meta.optimizerNames.map((name, k) => ({ name, tensor: tf.tensor(a.tensor(`opt.${k}`), a.shape(`opt.${k}`)) })),
   );
   return a.meta.step;
