@@ -19,12 +19,29 @@ export function spmmValues(a: Csr, x: Float32Array, width: number): Float32Array
   return parallelSpmm(a, x, width);
 }
 
+/**
+ * Values of a tensor read once per buffer: a step gathers from the same embedding tables many
+ * times, and each read copies the whole table out of WASM memory. Keyed by the tensor's data
+ * id, which changes when a variable is assigned, so no stale values are served.
+ */
+const valueCache = new WeakMap<object, Float32Array>();
+
+function valuesOf(t: Tensor): Float32Array {
+  const key = t.dataId as object;
+  let v = valueCache.get(key);
+  if (!v) {
+    v = t.dataSync() as Float32Array;
+    valueCache.set(key, v);
+  }
+  return v;
+}
+
 export function spmm(tf: Tf, op: SparseOperand, x: Tensor2D): Tensor2D {
   const width = x.shape[1];
   if (x.shape[0] !== op.a.cols) throw new Error(`spmm: ${op.a.rows}×${op.a.cols} by ${x.shape[0]}×${width}`);
   const f = tf.customGrad((input) => {
     const xi = input as Tensor2D;
-    const value = tf.tensor2d(spmmValues(op.a, xi.dataSync() as Float32Array, width), [op.a.rows, width]);
+    const value = tf.tensor2d(spmmValues(op.a, valuesOf(xi), width), [op.a.rows, width]);
     return {
       value,
       gradFunc: (dy) => {

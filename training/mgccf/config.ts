@@ -16,6 +16,8 @@ export interface MgccfConfig {
    * estimate of the sum over all songs/artists); 0 = every column, the faithful form.
    */
   factorColumns: number;
+  /** The batch's songs (and artists) entering the factorisation terms, sampled; 0 = all. */
+  factorRows: number;
   l2Weights: number;
   l2Output: number;
   /** Sampled passes averaged into the exported recommendation vectors. */
@@ -34,6 +36,7 @@ export const DEFAULT_MGCCF_CONFIG: MgccfConfig = {
   factorWeights: { songSong: 10, artistArtist: 6, songArtist: 20, artistSong: 8 },
   zeroWeight: 0.05,
   factorColumns: 4096,
+  factorRows: 256,
   l2Weights: 1e-4,
   l2Output: 1e-4,
   averagingPasses: 32,

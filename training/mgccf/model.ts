@@ -355,6 +355,12 @@ function rowHas(m: Csr, row: number, col: number): boolean {
   return false;
 }
 
+/** At most `limit` of the rows, uniformly without replacement (0 = all). */
+function sampleRows(rows: number[], limit: number, rng: Random): number[] {
+  if (limit <= 0 || rows.length <= limit) return rows;
+  return rng.shuffle(rows).slice(0, limit);
+}
+
 function uniqueWithIndex(values: ArrayLike<number>[]): { unique: number[]; index: Map<number, number> } {
   const index = new Map<number, number>();
   const unique: number[] = [];
@@ -391,14 +397,15 @@ export function batchLoss(
   const m = data.songArtistMap;
   const artistSet = new Set<number>();
   for (const s of songs.unique) for (let p = m.indptr[s]; p < m.indptr[s + 1]; p++) artistSet.add(m.indices[p]);
-  const batchArtists = [...artistSet];
+  const batchArtists = sampleRows([...artistSet], config.factorRows, rng);
+  const batchSongs = sampleRows([...songs.unique], config.factorRows, rng);
   const songEnc = forward.graphEncoding('song');
   const artistEnc = forward.graphEncoding('artist');
-  const batchSongEnc = spmm(tf, selectRows(songs.unique, data.counts.songs), songEnc);
+  const batchSongEnc = spmm(tf, selectRows(batchSongs, data.counts.songs), songEnc);
   const z = config.zeroWeight;
   const c = config.factorColumns;
-  const songSong = factorLoss(tf, batchSongEnc, songs.unique, songEnc, data.factor.songSong, z, c, rng);
-  const songArtist = factorLoss(tf, batchSongEnc, songs.unique, artistEnc, data.factor.songArtist, z, c, rng);
+  const songSong = factorLoss(tf, batchSongEnc, batchSongs, songEnc, data.factor.songSong, z, c, rng);
+  const songArtist = factorLoss(tf, batchSongEnc, batchSongs, artistEnc, data.factor.songArtist, z, c, rng);
   let artistArtist = tf.scalar(0);
   let artistSong = tf.scalar(0);
   if (batchArtists.length > 0) {
