@@ -32,6 +32,7 @@ export function loadTf(log: (line: string) => void = (l) => process.stderr.write
         await import('@tensorflow/tfjs-backend-wasm');
         if (await tf.setBackend('wasm')) {
           await tf.ready();
+          shareIdentityOnWasm(tf);
           log(`tfjs backend: wasm (@tensorflow/tfjs-backend-wasm; tfjs-node unavailable)`);
           return { tf, backend: 'wasm' };
         }
@@ -45,4 +46,22 @@ export function loadTf(log: (line: string) => void = (l) => process.stderr.write
     return { tf, backend: 'cpu' };
   })();
   return loaded;
+}
+
+/**
+ * tfjs clones every tensor it saves for the backward pass through the Identity kernel, which
+ * on WASM copies the data (a third of a TL-MGCCF step at seed scale). Tensors are immutable, so
+ * the clone can share the buffer through the backend's reference count, as Reshape already does.
+ */
+function shareIdentityOnWasm(tf: Tf): void {
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs.x as tfTypes.Tensor;
+      (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
 }
