@@ -29,7 +29,7 @@ describe('TL-MGCCF training', async () => {
   it('is reproducible and resumes from a checkpoint exactly where it stopped', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mgccf-'));
     const straight = await trainMgccf(prepared, config, { out: join(root, 'a'), checkpointDir: join(root, 'ca'), log: quiet });
-    const again = await trainMgccf(prepared, config, { out: join(root, 'b'), checkpointDir: join(root, 'cb'), log: quiet });
+    await trainMgccf(prepared, config, { out: join(root, 'b'), checkpointDir: join(root, 'cb'), log: quiet });
     const first = await trainMgccf(prepared, config, {
       out: join(root, 'c'),
       checkpointDir: join(root, 'cc'),
