@@ -52,7 +52,7 @@ export const trainCommand: Command = {
   summary:
     'Prepares the corpus (seeded splits recorded in the model folder) and trains the models: TL-MGCCF embeddings, then the tracklist model.',
   usage:
-    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--json]',
+    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--json]',
   options: {
     corpus: { type: 'string' },
     out: { type: 'string' },
@@ -61,6 +61,8 @@ export const trainCommand: Command = {
     seed: { type: 'string' },
     steps: { type: 'string' },
     'steps-this-run': { type: 'string' },
+    dim: { type: 'string' },
+    batch: { type: 'string' },
   },
   async run(values, ctx) {
     const corpus = requireOption(values, 'corpus');
@@ -78,7 +80,9 @@ export const trainCommand: Command = {
     const result: Record<string, unknown> = { out, corpusDigest: prep.digest, prepared: prep.summary };
     if (stage === 'embeddings' || stage === 'all') {
       const config = mgccfConfigFor(budget, nnz(prepared.click), seed);
-      if (values.steps !== undefined) config.steps = intOption(values, 'steps', config.steps, 1);
+      config.steps = intOption(values, 'steps', config.steps, 1);
+      config.dim = intOption(values, 'dim', config.dim, 2, 1024);
+      config.batch = intOption(values, 'batch', config.batch, 1, 100_000);
       ctx.say(`training TL-MGCCF: ${config.steps} steps of ${config.batch} triplets (${budget} budget)`);
       const r = await trainMgccf(prepared, config, {
         out: join(out, 'embeddings'),

