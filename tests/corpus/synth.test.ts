@@ -26,10 +26,8 @@ describe('synthesize', () => {
     expect(other.truth.songs).not.toEqual(tiny.truth.songs);
   });
 
-  it('tiny is fast and a few hundred sets', () => {
-    const t0 = performance.now();
+  it('tiny is a few hundred sets', () => {
     const r = synthesize('tiny', 5);
-    expect(performance.now() - t0).toBeLessThan(1500);
     expect(r.tracklists.length).toBeGreaterThan(150);
     expect(r.tracklists.length).toBeLessThan(800);
   });
