@@ -75,7 +75,7 @@ export async function trainMgccf(prepared: Prepared, config: MgccfConfig, option
     tf.tidy(() => {
       optimizer.minimize(
         () => {
-          const forward = new MgccfForward(tf, data, params, config, { training: true, rng, dropoutSeed: step * 1000 });
+          const forward = new MgccfForward(tf, data, params, config, { training: true, rng });
           const loss = batchLoss(tf, data, params, config, triplets, forward, rng);
           parts = Object.fromEntries(Object.entries(loss).map(([k, v]) => [k, tf.keep(v.clone())])) as never;
           return loss.total;
@@ -215,7 +215,7 @@ async function exportEmbeddings(
 ): Promise<void> {
   const started = performance.now();
   const d = config.dim;
-  const makeForward = (rng: Random) => new MgccfForward(tf, data, params, config, { training: false, rng, dropoutSeed: 0 });
+  const makeForward = (rng: Random) => new MgccfForward(tf, data, params, config, { training: false, rng });
   const w = new ArtifactWriter();
   const counts = data.counts;
   const encodings = tf.tidy(() => {
