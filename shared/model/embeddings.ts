@@ -1,4 +1,7 @@
 import type { Artifact } from './artifact.ts';
+
+/** Manifest kind of the TL-MGCCF embeddings artifact. */
+export const EMBEDDINGS_KIND = 'tracklist-ai/embeddings';
 import { dotAll, normalizeRowsL2, similarTo, type Scored } from './similarity.ts';
 
 /**

@@ -6,12 +6,13 @@ type NamedTensor = Awaited<ReturnType<Optimizer['getWeights']>>[number];
 import { loadTf, type Tf } from '../tf.ts';
 import type { Prepared } from '../../shared/graph/prepare.ts';
 import { ArtifactWriter, readArtifact } from '../../shared/model/artifact.ts';
+import { EMBEDDINGS_KIND } from '../../shared/model/embeddings.ts';
 import { Random } from '../../shared/util/random.ts';
 import type { MgccfConfig } from './config.ts';
 import { spmmValues } from '../sparse.ts';
 import { batchLoss, initParams, MgccfData, MgccfForward, type Params, sampleTriplets } from './model.ts';
 
-export const EMBEDDINGS_KIND = 'tracklist-ai/embeddings';
+export { EMBEDDINGS_KIND };
 const CHECKPOINT_KIND = 'tracklist-ai/mgccf-checkpoint';
 
 export interface TrainLog {
