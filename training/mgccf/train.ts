@@ -8,6 +8,7 @@ import type { Prepared } from '../../shared/graph/prepare.ts';
 import { ArtifactWriter, readArtifact } from '../../shared/model/artifact.ts';
 import { EMBEDDINGS_KIND } from '../../shared/model/embeddings.ts';
 import { Random } from '../../shared/util/random.ts';
+import { Progress } from '../../shared/util/progress.ts';
 import type { MgccfConfig } from './config.ts';
 import { spmmValues } from '../sparse.ts';
 import { batchLoss, initParams, MgccfData, MgccfForward, type Params, sampleTriplets } from './model.ts';
@@ -170,6 +171,7 @@ async function restoreCheckpoint(
 /** Averages `passes` sampled (dropout-free) forward passes of fn over targets, in chunks. */
 function averagedVectors(
   tf: Tf,
+  label: string,
   n: number,
   width: number,
   passes: number,
@@ -179,6 +181,7 @@ function averagedVectors(
 ): Float32Array {
   const out = new Float32Array(n * width);
   const chunk = 2048;
+  const progress = new Progress(`mgccf export: ${label}`, passes * n, 10_000);
   for (let pass = 0; pass < passes; pass++) {
     const rng = new Random(seed + 7919 * pass);
     for (let start = 0; start < n; start += chunk) {
@@ -189,8 +192,10 @@ function averagedVectors(
       tensor.dispose();
       const o = start * width;
       for (let k = 0; k < values.length; k++) out[o + k] += values[k] / passes;
+      progress.tick(ids.length);
     }
   }
+  progress.finish();
   return out;
 }
 
@@ -238,11 +243,9 @@ async function exportEmbeddings(
   }
   const passes = config.averagingPasses;
   const seed = config.seed + 1;
-  const djVec = averagedVectors(tf, counts.djs, 2 * d, passes, seed, (f, ids) => f.djVectors(ids), makeForward);
-  options.log(`mgccf: averaged DJ vectors over ${passes} passes`);
-  const songVec = averagedVectors(tf, counts.songs, 2 * d, passes, seed, (f, ids) => f.songVectors(ids), makeForward);
-  options.log(`mgccf: averaged song vectors over ${passes} passes`);
-  const artistVec = averagedVectors(tf, counts.artists, d, passes, seed, (f, ids) => f.fused('artist', 'item', ids), makeForward);
+  const djVec = averagedVectors(tf, 'DJ vectors', counts.djs, 2 * d, passes, seed, (f, ids) => f.djVectors(ids), makeForward);
+  const songVec = averagedVectors(tf, 'song vectors', counts.songs, 2 * d, passes, seed, (f, ids) => f.songVectors(ids), makeForward);
+  const artistVec = averagedVectors(tf, 'artist vectors', counts.artists, d, passes, seed, (f, ids) => f.fused('artist', 'item', ids), makeForward);
   w.addTensor('rec.dj', djVec, [counts.djs, 2 * d]);
   w.addTensor('rec.song', songVec, [counts.songs, 2 * d]);
   w.addTensor('rec.artist', artistVec, [counts.artists, d]);
