@@ -13,9 +13,9 @@
  * word "rip", also indexed as "r", "i", "p"), so "dont" finds "Don't" and "rip" finds "R.I.P.".
  * A query with no word characters at all ("(.*", an emoji) is matched as a plain substring.
  *
- * The index is two big strings scanned with indexOf (no per-word map: building one costs more than
- * all the rest at 31k names) plus the names in rank order. Frequent query words are not collected
- * in full: the best names holding them come early in rank order, so those are walked instead.
+ * Index: the sorted distinct words with their names (word prefixes are a binary-searched range),
+ * the word texts concatenated for indexOf (substrings) and the names in rank order. Frequent
+ * substrings are not collected in full: the best names holding them come early in rank order.
  */
 import { normalizeName } from '../corpus/trackString.ts';
 
@@ -29,26 +29,32 @@ export interface SearchHit {
 /** Longer queries are cut: nothing real is that long, and it bounds the work per query. */
 export const MAX_QUERY_LENGTH = 200;
 
-// Word characters plus the joiners "'" and "."; split is much faster than matchAll with \p classes.
-const NON_WORD = /[^\p{L}\p{N}\p{M}'.]+/u;
-const NON_WORD_ASCII = /[^a-z0-9'.]+/;
+// Word characters, with or without the joiners "'" and "."; split is much faster than matchAll with
+// \p classes, and folded text is lower case, so the ASCII classes need no A-Z.
+const NON_WORD = /[^\p{L}\p{N}\p{M}]+/u;
+const NON_WORD_ASCII = /[^a-z0-9]+/;
+const NON_WORD_JOIN = /[^\p{L}\p{N}\p{M}'.]+/u;
+const NON_WORD_JOIN_ASCII = /[^a-z0-9'.]+/;
 const ASCII = /^[ -~]*$/;
 const JOINERS = /['.]+/;
+const NO_WORDS: readonly string[] = [];
 const TIERS = 4;
 /** Hits collected per needle before it counts as frequent. */
 const SCAN_CAP = 512;
 
 /** Primary words (joiners removed) and, for joined words, their parts as extra words. */
-function words(folded: string): { primary: string[]; extra: string[] } {
+function words(folded: string): { primary: string[]; extra: readonly string[] } {
+  const ascii = ASCII.test(folded);
+  if (!folded.includes("'") && !folded.includes('.')) {
+    // The common case: no joiners, so the split pieces are the words.
+    const primary = folded.split(ascii ? NON_WORD_ASCII : NON_WORD);
+    if (primary[primary.length - 1] === '') primary.pop();
+    if (primary[0] === '') primary.shift();
+    return { primary, extra: NO_WORDS };
+  }
   const primary: string[] = [];
   const extra: string[] = [];
-  // Folded text is lower case, so the ASCII class needs no A-Z.
-  for (const piece of folded.split(ASCII.test(folded) ? NON_WORD_ASCII : NON_WORD)) {
-    if (piece === '') continue;
-    if (!piece.includes("'") && !piece.includes('.')) {
-      primary.push(piece);
-      continue;
-    }
+  for (const piece of folded.split(ascii ? NON_WORD_JOIN_ASCII : NON_WORD_JOIN)) {
     const parts = piece.split(JOINERS).filter((p) => p !== '');
     if (parts.length === 0) continue;
     primary.push(parts.join(''));
@@ -108,16 +114,38 @@ function scan(h: Haystack, s: Scan, cap: number): void {
   }
 }
 
+function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(size);
+  b.set(a);
+  return b;
+}
+
+/** First index in sorted `a` whose value is >= x (UTF-16 code-unit order, as the build's sort). */
+function lowerBound(a: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class NameIndex {
   readonly size: number;
   private readonly names: string[];
   private readonly folded: string[];
-  /** Primary words joined by single spaces: the punctuation-free form for the exact/prefix tiers. */
+  /** Primary words joined by single spaces: the punctuation-free form for exact/prefix tiers. */
   private readonly joined: string[];
-  /** " " + primary words + extra words, space separated: " w" marks a word start. */
+  /** All words (primary and extra) per name, space separated: substrings of query words are sought here. */
   private readonly wordText: string[];
   private readonly wordHay: Haystack;
   private readonly foldedHay: Haystack;
+  /** Distinct words, sorted; postings[postStart[w]..postStart[w+1]) are the names holding words[w]. */
+  private readonly words: string[];
+  private readonly postStart: Int32Array;
+  private readonly postings: Int32Array;
   private readonly popularity: Float64Array;
   /** Names by (popularity desc, length asc, index asc); rank is the inverse permutation. */
   private readonly order: Int32Array;
@@ -130,14 +158,50 @@ export class NameIndex {
     this.folded = new Array<string>(n);
     this.joined = new Array<string>(n);
     this.wordText = new Array<string>(n);
+    // Flat (word id, name) pairs, bucketed into postings by a counting sort below. Typed arrays:
+    // pushing 200k numbers onto plain arrays costs more than all the Map lookups.
+    const wordId = new Map<string, number>();
+    const distinct: string[] = [];
+    let pairWord = new Int32Array(8 * n + 16);
+    let pairName = new Int32Array(pairWord.length);
+    let pairs = 0;
     for (let i = 0; i < n; i++) {
       const f = normalizeName(this.names[i]);
       const { primary, extra } = words(f);
-      const joined = primary.join(' ');
       this.folded[i] = f;
-      this.joined[i] = joined;
-      this.wordText[i] = extra.length > 0 ? ` ${joined} ${extra.join(' ')}` : ` ${joined}`;
+      this.joined[i] = primary.join(' ');
+      this.wordText[i] = extra.length > 0 ? `${this.joined[i]} ${extra.join(' ')}` : this.joined[i];
+      const all = extra.length > 0 ? primary.concat(extra) : primary;
+      if (pairs + all.length > pairWord.length) {
+        pairWord = grown(pairWord, 2 * (pairs + all.length));
+        pairName = grown(pairName, pairWord.length);
+      }
+      for (let a = 0; a < all.length; a++) {
+        const w = all[a];
+        // A word repeated in one name ("la la land") is posted once.
+        if (all.indexOf(w) < a) continue;
+        let id = wordId.get(w);
+        if (id === undefined) {
+          id = distinct.length;
+          distinct.push(w);
+          wordId.set(w, id);
+        }
+        pairWord[pairs] = id;
+        pairName[pairs++] = i;
+      }
     }
+    // The default sort compares strings by code units, natively: quicker than a comparator.
+    this.words = distinct.slice().sort();
+    for (let r = 0; r < this.words.length; r++) wordId.set(this.words[r], r);
+    const position = Int32Array.from(distinct, (w) => wordId.get(w) as number);
+    // Counting sort of pairs by sorted word position; names stay ascending within a word.
+    const start = new Int32Array(distinct.length + 1);
+    for (let p = 0; p < pairs; p++) start[position[pairWord[p]] + 1]++;
+    for (let w = 0; w < distinct.length; w++) start[w + 1] += start[w];
+    this.postStart = start.slice();
+    const postings = new Int32Array(pairs);
+    for (let p = 0; p < pairs; p++) postings[start[position[pairWord[p]]]++] = pairName[p];
+    this.postings = postings;
     this.wordHay = haystack(this.wordText);
     this.foldedHay = haystack(this.folded);
 
@@ -188,23 +252,8 @@ export class NameIndex {
       // Punctuation or symbols only: a plain substring of the folded name.
       place(this.matching(this.foldedHay, this.folded, [fq], k, placed), false);
     } else {
-      // Tiers 0-1: the word text starts with the query's words (found in full, however many).
-      const head: Scan = { needle: `\n ${qJoined}`, hits: [], from: 0 };
-      scan(this.wordHay, head, Infinity);
-      place(head.hits, true);
-      // Tiers are strict, so each later tier only fills what is left of the limit.
-      if (count < k) {
-        place(
-          this.matching(
-            this.wordHay,
-            this.wordText,
-            tokens.map((t) => ` ${t}`),
-            k - count,
-            placed,
-          ),
-          true,
-        );
-      }
+      place(this.wordPrefixMatches(tokens), true);
+      // Tiers are strict, so substrings only matter when the word-prefix tiers leave room.
       if (count < k) place(this.matching(this.wordHay, this.wordText, tokens, k - count, placed), false);
     }
 
@@ -216,6 +265,36 @@ export class NameIndex {
       }
     }
     return out;
+  }
+
+  /** Names where every token is a prefix of one of their words. */
+  private wordPrefixMatches(tokens: string[]): number[] {
+    const ranges = tokens.map((t) => {
+      const lo = lowerBound(this.words, t);
+      // "\uffff" sorts after any continuation a real word can have.
+      const hi = lowerBound(this.words, t + '\uffff');
+      return { from: this.postStart[lo], to: this.postStart[hi] };
+    });
+    // Smallest posting range first: it bounds the candidate set.
+    ranges.sort((a, b) => a.to - a.from - (b.to - b.from));
+    if (ranges[0].to === ranges[0].from) return [];
+    const count = new Uint8Array(this.size);
+    const candidates: number[] = [];
+    for (let p = ranges[0].from; p < ranges[0].to; p++) {
+      const i = this.postings[p];
+      if (count[i] === 0) {
+        count[i] = 1;
+        candidates.push(i);
+      }
+    }
+    // count[i] === j means name i matched the first j tokens; a name counts once per token.
+    for (let j = 1; j < ranges.length; j++) {
+      for (let p = ranges[j].from; p < ranges[j].to; p++) {
+        const i = this.postings[p];
+        if (count[i] === j) count[i] = j + 1;
+      }
+    }
+    return ranges.length === 1 ? candidates : candidates.filter((i) => count[i] === ranges.length);
   }
 
   /**

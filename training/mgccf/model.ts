@@ -111,6 +111,8 @@ function itemType(branch: Branch): EntityType {
 export interface ForwardOptions {
   training: boolean;
   rng: Random;
+  /** Precomputed ē per type (eval mode: they do not depend on sampling, so compute them once). */
+  encodings?: Partial<Record<EntityType, Tensor2D>>;
 }
 
 /** One forward context: samples neighbours and runs the layers (call inside tf.tidy). */
@@ -129,6 +131,7 @@ export class MgccfForward {
     this.params = params;
     this.config = config;
     this.options = options;
+    for (const [type, enc] of Object.entries(options.encodings ?? {})) this.graphCache.set(type as EntityType, enc);
   }
 
   /**

@@ -168,34 +168,18 @@ async function restoreCheckpoint(
   return a.meta.step;
 }
 
-/** Averages `passes` sampled (dropout-free) forward passes of fn over targets, in chunks. */
-function averagedVectors(
-  tf: Tf,
-  label: string,
-  n: number,
-  width: number,
-  passes: number,
-  seed: number,
-  fn: (forward: MgccfForward, ids: number[]) => Tensor2D,
-  makeForward: (rng: Random) => MgccfForward,
-): Float32Array {
+/** Runs fn over ids 0..n-1 in chunks and returns the row-major results. */
+function chunked(tf: Tf, n: number, width: number, fn: (ids: number[]) => Tensor2D, progress: Progress): Float32Array {
   const out = new Float32Array(n * width);
   const chunk = 2048;
-  const progress = new Progress(`mgccf export: ${label}`, passes * n, 10_000);
-  for (let pass = 0; pass < passes; pass++) {
-    const rng = new Random(seed + 7919 * pass);
-    for (let start = 0; start < n; start += chunk) {
-      const ids = Array.from({ length: Math.min(chunk, n - start) }, (_, k) => start + k);
-      // tidy must return the tensor, not its values: tidy walks a returned array element by element.
-      const tensor = tf.tidy(() => fn(makeForward(rng), ids));
-      const values = tensor.dataSync() as Float32Array;
-      tensor.dispose();
-      const o = start * width;
-      for (let k = 0; k < values.length; k++) out[o + k] += values[k] / passes;
-      progress.tick(ids.length);
-    }
+  for (let start = 0; start < n; start += chunk) {
+    const ids = Array.from({ length: Math.min(chunk, n - start) }, (_, k) => start + k);
+    // tidy must return the tensor, not its values: tidy walks a returned array element by element.
+    const tensor = tf.tidy(() => fn(ids));
+    out.set(tensor.dataSync() as Float32Array, start * width);
+    tensor.dispose();
+    progress.tick(ids.length);
   }
-  progress.finish();
   return out;
 }
 
@@ -224,14 +208,15 @@ async function exportEmbeddings(
   const makeForward = (rng: Random) => new MgccfForward(tf, data, params, config, { training: false, rng });
   const w = new ArtifactWriter();
   const counts = data.counts;
-  const encodings = tf.tidy(() => {
+  const encTensors = tf.tidy(() => {
     const f = makeForward(new Random(config.seed));
-    return {
-      dj: f.graphEncoding('dj').dataSync() as Float32Array,
-      song: f.graphEncoding('song').dataSync() as Float32Array,
-      artist: f.graphEncoding('artist').dataSync() as Float32Array,
-    };
+    return { dj: f.graphEncoding('dj'), song: f.graphEncoding('song'), artist: f.graphEncoding('artist') };
   });
+  const encodings = {
+    dj: encTensors.dj.dataSync() as Float32Array,
+    song: encTensors.song.dataSync() as Float32Array,
+    artist: encTensors.artist.dataSync() as Float32Array,
+  };
   // Song–song similarity vectors ē_s + M ē_a (SPEC §3 scores).
   const simSong = spmmValues(data.songArtistMap, encodings.artist, d);
   for (let k = 0; k < simSong.length; k++) simSong[k] += encodings.song[k];
@@ -241,11 +226,33 @@ async function exportEmbeddings(
     w.addTensor(`enc.${type}`, values, [rows, d]);
     w.addTensor(`encNorm.${type}`, l2Normalize(values, d), [rows, d]);
   }
+  // Averaged recommendation vectors over sampled passes. Each pass samples every artist once and
+  // reuses it for the M e*_a half of every song vector (an unbiased pass of the same average).
   const passes = config.averagingPasses;
-  const seed = config.seed + 1;
-  const djVec = averagedVectors(tf, 'DJ vectors', counts.djs, 2 * d, passes, seed, (f, ids) => f.djVectors(ids), makeForward);
-  const songVec = averagedVectors(tf, 'song vectors', counts.songs, 2 * d, passes, seed, (f, ids) => f.songVectors(ids), makeForward);
-  const artistVec = averagedVectors(tf, 'artist vectors', counts.artists, d, passes, seed, (f, ids) => f.fused('artist', 'item', ids), makeForward);
+  const djVec = new Float32Array(counts.djs * 2 * d);
+  const songVec = new Float32Array(counts.songs * 2 * d);
+  const artistVec = new Float32Array(counts.artists * d);
+  const progress = new Progress('mgccf export: averaged vectors', passes * (counts.djs + counts.songs + counts.artists), 10_000);
+  for (let pass = 0; pass < passes; pass++) {
+    const f = new MgccfForward(tf, data, params, config, {
+      training: false,
+      rng: new Random(config.seed + 1 + 7919 * pass),
+      encodings: encTensors,
+    });
+    const artists = chunked(tf, counts.artists, d, (ids) => f.fused('artist', 'item', ids), progress);
+    const songs = chunked(tf, counts.songs, d, (ids) => f.fused('song', 'item', ids), progress);
+    const songArtists = spmmValues(data.songArtistMap, artists, d);
+    const djs = chunked(tf, counts.djs, 2 * d, (ids) => f.djVectors(ids), progress);
+    for (let k = 0; k < artists.length; k++) artistVec[k] += artists[k] / passes;
+    for (let k = 0; k < djs.length; k++) djVec[k] += djs[k] / passes;
+    for (let s = 0; s < counts.songs; s++)
+      for (let c = 0; c < d; c++) {
+        songVec[s * 2 * d + c] += songs[s * d + c] / passes;
+        songVec[s * 2 * d + d + c] += songArtists[s * d + c] / passes;
+      }
+  }
+  progress.finish();
+  for (const t of Object.values(encTensors)) t.dispose();
   w.addTensor('rec.dj', djVec, [counts.djs, 2 * d]);
   w.addTensor('rec.song', songVec, [counts.songs, 2 * d]);
   w.addTensor('rec.artist', artistVec, [counts.artists, d]);
