@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Csr } from '../shared/graph/csr.ts';
-import { spmmRows } from './spmmKernel.ts';
+import { type Csr, spmmRows } from '../shared/graph/csr.ts';
 import type { SpmmTask } from './spmmWorker.ts';
 
 /**

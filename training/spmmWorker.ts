@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { spmmRows } from './spmmKernel.ts';
+import { spmmRows } from '../shared/graph/csr.ts';
 
 /** Worker side of the parallel sparse × dense product: computes a row range, then signals. */
 export interface SpmmTask {

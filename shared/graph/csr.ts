@@ -347,17 +347,31 @@ export function subMatrix(m: Csr, rowIds: ArrayLike<number>, colIds: ArrayLike<n
   return coo.toCsr();
 }
 
-/** Dense row-major (rows × width) product out = m · x, for small dense right-hand sides. */
-export function multiplyDense(m: Csr, x: Float32Array, width: number): Float32Array {
-  const out = new Float32Array(m.rows * width);
-  for (let i = 0; i < m.rows; i++) {
+/** out[i] += Σ_p values[p] · x[indices[p]] for rows [rowStart, rowEnd) (row-major, `width` columns). */
+export function spmmRows(
+  indptr: Int32Array,
+  indices: Int32Array,
+  values: Float32Array,
+  x: Float32Array,
+  width: number,
+  out: Float32Array,
+  rowStart: number,
+  rowEnd: number,
+): void {
+  for (let i = rowStart; i < rowEnd; i++) {
     const o = i * width;
-    for (let p = m.indptr[i]; p < m.indptr[i + 1]; p++) {
-      const v = m.values[p];
-      const xo = m.indices[p] * width;
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) {
+      const v = values[p];
+      const xo = indices[p] * width;
       for (let c = 0; c < width; c++) out[o + c] += v * x[xo + c];
     }
   }
+}
+
+/** Dense row-major (rows × width) product out = m · x. */
+export function multiplyDense(m: Csr, x: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(m.rows * width);
+  spmmRows(m.indptr, m.indices, m.values, x, width, out, 0, m.rows);
   return out;
 }
 

@@ -285,9 +285,9 @@ export async function prepare(
   );
   // Song–artist keeps an entry that is among the strongest of its song row OR of its artist column.
   const rowMask = topMassMask(songArtistRaw, options.songArtistShare);
-  const colMaskT = topMassMask(transpose(songArtistRaw), options.songArtistShare);
-  const colKept = new Set<number>();
   const saT = transpose(songArtistRaw);
+  const colMaskT = topMassMask(saT, options.songArtistShare);
+  const colKept = new Set<number>();
   for (let a = 0; a < saT.rows; a++)
     for (let p = saT.indptr[a]; p < saT.indptr[a + 1]; p++) if (colMaskT[p]) colKept.add(saT.indices[p] * nArtists + a);
   const songArtist = mapValues(

@@ -7,6 +7,7 @@ import { loadTf, type Tf } from '../tf.ts';
 import type { Prepared } from '../../shared/graph/prepare.ts';
 import { ArtifactWriter, readArtifact } from '../../shared/model/artifact.ts';
 import { EMBEDDINGS_KIND } from '../../shared/model/embeddings.ts';
+import { normalizeRowsL2 } from '../../shared/model/similarity.ts';
 import { Random } from '../../shared/util/random.ts';
 import { Progress } from '../../shared/util/progress.ts';
 import type { MgccfConfig } from './config.ts';
@@ -183,17 +184,6 @@ function chunked(tf: Tf, n: number, width: number, fn: (ids: number[]) => Tensor
   return out;
 }
 
-function l2Normalize(x: Float32Array, width: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < x.length / width; r++) {
-    let s = 0;
-    for (let c = 0; c < width; c++) s += x[r * width + c] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let c = 0; c < width; c++) out[r * width + c] = x[r * width + c] * inv;
-  }
-  return out;
-}
-
 async function exportEmbeddings(
   tf: Tf,
   data: MgccfData,
@@ -224,7 +214,7 @@ async function exportEmbeddings(
   for (const [type, values] of Object.entries(encodings)) {
     const rows = counts[`${type}s` as keyof typeof counts];
     w.addTensor(`enc.${type}`, values, [rows, d]);
-    w.addTensor(`encNorm.${type}`, l2Normalize(values, d), [rows, d]);
+    w.addTensor(`encNorm.${type}`, normalizeRowsL2(values, d), [rows, d]);
   }
   // Averaged recommendation vectors over sampled passes. Each pass samples every artist once and
   // reuses it for the M e*_a half of every song vector (an unbiased pass of the same average).
