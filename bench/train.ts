@@ -5,24 +5,69 @@ import { parseArgs } from 'node:util';
 import { runTlgen } from './run.ts';
 
 /**
- * Training benchmark: synthesise a profile (default `seed`), then `tlgen train --stage
- * embeddings` in its own process; prints time per step, steps, total time and peak RSS.
- * `--steps N` stops after N steps and extrapolates the full stage from the measured step time.
- * Targets (issue 3): a step at `seed` under 1 s, the full stage under 30 minutes, RSS under 8 GB.
+ * Training benchmark: synthesise a profile (default `seed`), then train both stages, each
+ * `tlgen train` in its own process (so each has its own peak RSS): TL-MGCCF embeddings, then the
+ * tracklist model (clustering + LSTM). Prints time per step, steps, stage times and peak RSS.
+ * `--steps N` trains the embeddings for N steps only and extrapolates that stage to the budget's
+ * step count from the measured step time (the tracklist stage always runs its whole budget).
+ * Targets: embeddings step < 1 s and stage < 30 min (issue 3); both stages < 60 min and peak RSS
+ * < 8 GB (issue 4).
  */
 const { values } = parseArgs({
-  options: { profile: { type: 'string', default: 'seed' }, budget: { type: 'string', default: 'full' }, steps: { type: 'string' } },
+  options: {
+    profile: { type: 'string', default: 'seed' },
+    budget: { type: 'string', default: 'full' },
+    steps: { type: 'string' },
+    stage: { type: 'string', default: 'all' },
+  },
 });
 const dir = mkdtempSync(join(tmpdir(), 'bench-train-'));
 const corpus = join(dir, 'corpus.jsonl');
+const model = join(dir, 'model');
 await runTlgen(['synth', '--profile', values.profile!, '--seed', '1', '--out', corpus]);
-const args = ['train', '--corpus', corpus, '--out', join(dir, 'model'), '--stage', 'embeddings', '--budget', values.budget!];
-if (values.steps) args.push('--steps-this-run', values.steps);
-const r = await runTlgen(args);
-const e = r.embeddings as { steps: number; plannedSteps: number; seconds: number; secondsPerStep: number; backend: string };
-const full = e.secondsPerStep * e.plannedSteps;
+const base = ['train', '--corpus', corpus, '--out', model, '--budget', values.budget!];
+const summary: Record<string, unknown> = { profile: values.profile, budget: values.budget };
+
+const emb = await runTlgen([...base, '--stage', 'embeddings', ...(values.steps ? ['--steps', values.steps] : [])]);
+const e = emb.embeddings as { steps: number; budgetSteps: number; seconds: number; secondsPerStep: number; backend: string };
+const embeddingMinutes = (e.secondsPerStep * e.budgetSteps) / 60;
 console.log(`\nbench:train (profile ${values.profile}, budget ${values.budget}, backend ${e.backend})`);
-console.log(`embeddings: ${e.steps} of ${e.plannedSteps} steps in ${e.seconds.toFixed(1)} s = ${e.secondsPerStep.toFixed(3)} s/step`);
-console.log(`${e.steps < e.plannedSteps ? 'extrapolated ' : ''}full stage: ${(full / 60).toFixed(1)} min; whole command ${r.wallSeconds.toFixed(1)} s; peak RSS ${r.peakRssMb} MB`);
-console.log(JSON.stringify({ profile: values.profile, backend: e.backend, steps: e.steps, plannedSteps: e.plannedSteps, secondsPerStep: e.secondsPerStep, stageMinutes: full / 60, peakRssMb: r.peakRssMb }));
+console.log(`embeddings: ${e.steps} steps in ${e.seconds.toFixed(1)} s = ${e.secondsPerStep.toFixed(3)} s/step; budget ${e.budgetSteps} steps`);
+console.log(
+  `${e.steps < e.budgetSteps ? 'extrapolated ' : ''}embeddings stage: ${embeddingMinutes.toFixed(1)} min; this command ${emb.wallSeconds.toFixed(1)} s; peak RSS ${emb.peakRssMb} MB`,
+);
+Object.assign(summary, {
+  backend: e.backend,
+  embeddings: { steps: e.steps, budgetSteps: e.budgetSteps, secondsPerStep: e.secondsPerStep, stageMinutes: embeddingMinutes, peakRssMb: emb.peakRssMb },
+});
+
+if (values.stage === 'all') {
+  const tl = await runTlgen([...base, '--stage', 'tracklist']);
+  const t = tl.tracklist as {
+    clustering: { seconds: number; sizes: number[]; requested: number[] };
+    steps: number;
+    epochs: number;
+    stepSeconds: number;
+    seconds: number;
+    windows: { train: number };
+  };
+  const minutes = tl.wallSeconds / 60;
+  console.log(
+    `tracklist: clustering ${t.clustering.requested.join('/')} requested → ${t.clustering.sizes.join('/')} active in ${t.clustering.seconds.toFixed(1)} s; ` +
+      `LSTM ${t.steps} steps (${t.epochs} epochs over ${t.windows.train} windows) at ${t.stepSeconds.toFixed(3)} s/step; stage ${minutes.toFixed(1)} min; peak RSS ${tl.peakRssMb} MB`,
+  );
+  console.log(`both stages: ${(embeddingMinutes + minutes).toFixed(1)} min${e.steps < e.budgetSteps ? ' (embeddings extrapolated)' : ''}`);
+  Object.assign(summary, {
+    tracklist: {
+      clusteringSeconds: t.clustering.seconds,
+      clusters: t.clustering.sizes,
+      steps: t.steps,
+      secondsPerStep: t.stepSeconds,
+      stageMinutes: minutes,
+      peakRssMb: tl.peakRssMb,
+    },
+    totalMinutes: embeddingMinutes + minutes,
+  });
+}
+console.log(JSON.stringify(summary));
 rmSync(dir, { recursive: true, force: true });

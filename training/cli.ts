@@ -12,6 +12,11 @@ const commands: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./commands/train.ts')).trainCommand,
   eval: async () => (await import('./commands/eval.ts')).evalCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
+  export: async () => (await import('./commands/export.ts')).exportCommand,
+  generate: async () => (await import('./commands/generate.ts')).generateCommand,
+  recommend: async () => (await import('./commands/recommend.ts')).recommendCommand,
+  search: async () => (await import('./commands/search.ts')).searchCommand,
+  'bench generate': async () => (await import('./commands/benchGenerate.ts')).benchGenerateCommand,
 };
 
 function usage(): string {
@@ -23,14 +28,22 @@ function usage(): string {
     '  prepare   build vocabularies, graphs, click matrices and splits from a corpus',
     '  train     prepare a corpus and train the models into a model folder',
     '  eval      evaluate a model folder beside the baselines on its held-out split',
-    '  demo      synthesise the small corpus and prepare it (what `npm start` runs)',
+    '  demo      train the small demo embeddings into .data/demo and print sample answers (npm start runs the whole local stack)',
+    '  export    export a model folder into a model version (what is published and served)',
+    '  generate  generate a tracklist from a seed song and a DJ or a like list',
+    '  recommend songs for a DJ or a like list; similar songs, artists or DJs',
+    '  search    search songs, artists and DJs by name',
+    '  bench generate  serving latency, load time and memory on a model',
     '',
     'Run `tlgen <command> --help` for its options.',
   ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // Two-word commands ("bench generate") take their second word from the arguments.
+  const twoWord = argv.length > 1 && `${argv[0]} ${argv[1]}` in commands;
+  const name = twoWord ? `${argv[0]} ${argv[1]}` : argv[0];
+  const rest = argv.slice(twoWord ? 2 : 1);
   if (!name || name === '--help' || name === '-h') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;

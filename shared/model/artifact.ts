@@ -202,6 +202,22 @@ export class Artifact<Meta = Record<string, unknown>> {
     };
   }
 
+  /**
+   * The tensors and documents named `<prefix><name>` as an artifact of their own, renamed to
+   * `<name>` and sharing this artifact's buffers (no copies): how a model version hands its parts
+   * to code written for the separate artifacts.
+   */
+  view<M>(prefix: string, kind: string, meta: M): Artifact<M> {
+    const pick = <E>(table: Record<string, E>): Record<string, E> =>
+      Object.fromEntries(
+        Object.entries(table)
+          .filter(([name]) => name.startsWith(prefix))
+          .map(([name, entry]) => [name.slice(prefix.length), entry]),
+      );
+    const { tensors, documents } = this.manifest;
+    return new Artifact<M>({ ...this.manifest, kind, meta, tensors: pick(tensors), documents: pick(documents) }, this.files);
+  }
+
   document<T>(name: string): T {
     if (!this.docCache.has(name)) {
       const entry = this.manifest.documents[name];

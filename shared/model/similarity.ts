@@ -26,7 +26,28 @@ export function normalizeRowsL2(x: Float32Array, width: number): Float32Array {
 /** out[r] = rows[r] · query for every row. */
 export function dotAll(rows: Float32Array, width: number, query: ArrayLike<number>, out: Float32Array): Float32Array {
   const n = rows.length / width;
-  for (let r = 0; r < n; r++) {
+  let r = 0;
+  // Four rows per pass share each query load (about twice as fast); each row sums in column
+  // order as the one-row loop below, so results are identical.
+  for (; r + 3 < n; r += 4) {
+    const o = r * width;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let c = 0; c < width; c++) {
+      const q = query[c];
+      s0 += rows[o + c] * q;
+      s1 += rows[o + width + c] * q;
+      s2 += rows[o + 2 * width + c] * q;
+      s3 += rows[o + 3 * width + c] * q;
+    }
+    out[r] = s0;
+    out[r + 1] = s1;
+    out[r + 2] = s2;
+    out[r + 3] = s3;
+  }
+  for (; r < n; r++) {
     const o = r * width;
     let s = 0;
     for (let c = 0; c < width; c++) s += rows[o + c] * query[c];

@@ -13,6 +13,10 @@ import { fitNextSongBaselines } from '../nextsong/baselines.ts';
 import { evaluateNextSong, formatNextSongTable } from '../nextsong/evaluate.ts';
 import { OraclePredictor, readSplitTracklists } from '../nextsong/oracle.ts';
 import { fileDigest } from './train.ts';
+import { TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
+import { TracklistPredictor } from '../nextsong/tracklistPredictor.ts';
+import { replacementChooser, setContext } from '../tracklist/windows.ts';
+import { clusteringSection, plantedLevels } from '../tracklist/report.ts';
 
 /**
  * `tlgen eval`: scores a trained model folder on the held-out data recorded in its prepared
@@ -57,22 +61,42 @@ export const evalCommand: Command = {
     ctx.say('\nRecommendation (per-DJ 20 % hold-out; original protocol on held-out pairs)');
     ctx.say(formatRecommendationTable(recommendation));
 
+    const tracklistDir = join(modelDir, 'tracklist');
+    const tracklist = existsSync(join(tracklistDir, 'manifest.json'))
+      ? new TracklistModel(readArtifact<TracklistMeta>(tracklistDir, { kind: TRACKLIST_KIND }))
+      : null;
+    const embeddings = existsSync(join(embeddingsDir, 'manifest.json')) ? readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }) : null;
+    const modelPredictor = tracklist && embeddings ? new TracklistPredictor(tracklist, replacementChooser(embeddings), setContext(embeddings)) : null;
+    const truth = truthFile ? loadTruth(truthFile) : null;
+
     const fitted = fitNextSongBaselines(prepared, { seed: 1, log: (line) => process.stderr.write(line + '\n') });
     const raw = truthFile ? await readSplitTracklists(corpus, prepared.sequences) : null;
-    const oracle = truthFile ? new OraclePredictor(loadTruth(truthFile), prepared.vocab.songKeys) : null;
+    const oracle = truth ? new OraclePredictor(truth, prepared.vocab.songKeys) : null;
     const nextSong = evaluateNextSong(
       prepared,
-      { baselines: fitted.predictors, oracle },
+      { model: modelPredictor, baselines: fitted.predictors, oracle },
       { maxPositions, seed: 1, progress: true, ...(raw ? { raw: (t: number) => raw.get(t) } : {}) },
     );
     ctx.say('\nNext song (held-out tracklists)');
     ctx.say(formatNextSongTable(nextSong));
+    const clustering = tracklist
+      ? clusteringSection(prepared.songSong, tracklist, truth ? plantedLevels(truth, prepared.vocab.songKeys) : null)
+      : null;
+    if (clustering) {
+      ctx.say('\nClustering (finest level first)');
+      ctx.say(
+        clustering.levels
+          .map((l, i) => `  level ${i + 1}: ${l.clusters} clusters, modularity ${l.modularity.toFixed(3)}, conductance ${l.conductance.toFixed(3)}, NMI ${l.nmi === null ? '—' : l.nmi.toFixed(3)}`)
+          .join('\n'),
+      );
+    }
     return {
       recommendation,
       nextSong: { ...nextSong, baselineParams: fitted.params },
-      clustering: null,
+      clustering,
       truth: truthFile,
       seconds: (performance.now() - started) / 1000,
     };
   },
 };
+

@@ -9,6 +9,10 @@ import { intOption, requireOption, type Command } from '../command.ts';
 import { mgccfConfigFor, type Budget } from '../mgccf/config.ts';
 import { trainMgccf } from '../mgccf/train.ts';
 import { nnz } from '../../shared/graph/csr.ts';
+import { readArtifact } from '../../shared/model/artifact.ts';
+import { EMBEDDINGS_KIND } from '../../shared/model/embeddings.ts';
+import type { SoftmaxForm } from '../tracklist/model.ts';
+import { tracklistConfigFor, trainTracklist } from '../tracklist/train.ts';
 
 const STAGES = ['embeddings', 'tracklist', 'all'] as const;
 type Stage = (typeof STAGES)[number];
@@ -52,7 +56,7 @@ export const trainCommand: Command = {
   summary:
     'Prepares the corpus (seeded splits recorded in the model folder) and trains the models: TL-MGCCF embeddings, then the tracklist model.',
   usage:
-    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--json]',
+    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--softmax factorised|full] [--tracklist-steps N] [--json]',
   options: {
     corpus: { type: 'string' },
     out: { type: 'string' },
@@ -63,6 +67,8 @@ export const trainCommand: Command = {
     'steps-this-run': { type: 'string' },
     dim: { type: 'string' },
     batch: { type: 'string' },
+    softmax: { type: 'string' },
+    'tracklist-steps': { type: 'string' },
   },
   async run(values, ctx) {
     const corpus = requireOption(values, 'corpus');
@@ -80,6 +86,7 @@ export const trainCommand: Command = {
     const result: Record<string, unknown> = { out, corpusDigest: prep.digest, prepared: prep.summary };
     if (stage === 'embeddings' || stage === 'all') {
       const config = mgccfConfigFor(budget, nnz(prepared.click), seed);
+      const budgetSteps = config.steps;
       config.steps = intOption(values, 'steps', config.steps, 1);
       config.dim = intOption(values, 'dim', config.dim, 2, 1024);
       config.batch = intOption(values, 'batch', config.batch, 1, 100_000);
@@ -92,10 +99,25 @@ export const trainCommand: Command = {
           ? { maxStepsThisRun: intOption(values, 'steps-this-run', 1, 1) }
           : {}),
       });
-      result.embeddings = { ...r, plannedSteps: config.steps, history: r.history.slice(-1) };
+      result.embeddings = { ...r, plannedSteps: config.steps, budgetSteps, history: r.history.slice(-1) };
       result.backend = r.backend;
     }
-    if (stage === 'tracklist') throw new InputError('--stage tracklist: the tracklist model is not available yet', 'stage');
+    if (stage === 'tracklist' || stage === 'all') {
+      const embeddingsDir = join(out, 'embeddings');
+      if (!existsSync(join(embeddingsDir, 'manifest.json')))
+        throw new InputError(`--stage tracklist needs trained embeddings in ${embeddingsDir} (run --stage embeddings first)`, 'stage');
+      const form = (values.softmax ?? 'factorised') as SoftmaxForm;
+      if (form !== 'factorised' && form !== 'full') throw new InputError('--softmax must be factorised or full', 'softmax');
+      const config = tracklistConfigFor(budget, seed, form);
+      config.maxSteps = intOption(values, 'tracklist-steps', config.maxSteps, 1);
+      ctx.say(`training the tracklist model (${form} softmax, ${budget} budget, up to ${config.maxSteps} steps)`);
+      const r = await trainTracklist(prepared, readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }), config, {
+        out: join(out, 'tracklist'),
+        log: (line) => process.stderr.write(line + '\n'),
+      });
+      result.tracklist = r;
+      result.backend ??= r.backend;
+    }
     result.seconds = (performance.now() - started) / 1000;
     ctx.say(`trained in ${(result.seconds as number).toFixed(1)}s → ${out}`);
     return result;

@@ -150,6 +150,18 @@ export interface ForwardOptions {
   songAssignments?: boolean;
   /** Multiplier of each level's loss term (default 1): lets a schedule bring coarse levels in late. */
   levelScales?: number[];
+  /**
+   * Differentiate through the pooled graphs A_{l+1} = C_lᵀ A_l C_l (default true). At seed scale
+   * the level-0 product is n·k_0² and its gradient twice that; without it the coarse levels still
+   * train C_0 through sizes and pooled features.
+   */
+  pooledGraphGradient?: boolean;
+  /**
+   * A_1 from an earlier pass, used as a constant instead of recomputing C_0ᵀ A C_0 (n·k_0²): with
+   * pooledGraphGradient off the pooled graph is a constant anyway, so a trainer may refresh it
+   * every few epochs.
+   */
+  firstPooledGraph?: Tensor2D;
 }
 
 export interface LevelReport {
@@ -275,7 +287,13 @@ export class HierarchicalDmon {
       if (scale > 0) terms.push(tf.mul(tf.sub(tf.mul(collapse, cfg.collapseWeights[l]), q), scale) as Scalar);
 
       const ct = tf.transpose(c) as Tensor2D;
-      const pooledGraph = matMul(tf, ct, ac);
+      let pooledGraph: Tensor2D;
+      if (l === 0 && options.firstPooledGraph) pooledGraph = options.firstPooledGraph;
+      else {
+        pooledGraph = matMul(tf, ct, ac);
+        // Rebuilt from its values, the pooled graph is a constant to the gradient tape.
+        if (options.pooledGraphGradient === false) pooledGraph = tf.tensor2d(pooledGraph.dataSync(), pooledGraph.shape);
+      }
       const localSizes = tf.transpose(columnSums(tf, c)) as Tensor2D;
       let pooled = tf.selu(tf.div(matMul(tf, ct, f), localSizes)) as Tensor2D;
       if (l < cfg.clusters.length - 1) {

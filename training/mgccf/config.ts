@@ -20,6 +20,8 @@ export interface MgccfConfig {
   factorRows: number;
   l2Weights: number;
   l2Output: number;
+  /** A learned per-song bias b_s in the BPR score u · s + b_s (exported as `rec.songBias`). */
+  songBias: boolean;
   /** Sampled passes averaged into the exported recommendation vectors. */
   averagingPasses: number;
   seed: number;
@@ -39,6 +41,7 @@ export const DEFAULT_MGCCF_CONFIG: MgccfConfig = {
   factorRows: 256,
   l2Weights: 1e-4,
   l2Output: 1e-4,
+  songBias: false,
   averagingPasses: 32,
   seed: 1,
   checkpointEvery: 200,

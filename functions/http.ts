@@ -1,0 +1,275 @@
+/**
+ * The plumbing between a route of the table and an Azure Functions HTTP handler: body size limit,
+ * JSON parsing, zod validation of params/query/body (400 naming the field), identity (401 on
+ * routes that need a user), error mapping (HttpError as given, InputError → 400, model not
+ * available → 503, anything else → 500 logged with the invocation id). The Functions host and the
+ * local host both call handlers made here, so they behave the same.
+ */
+import type {
+  HttpHandler,
+  HttpMethod,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
+import type { z } from 'zod';
+import { InputError } from '../shared/util/errors.ts';
+import { errorBody, fromInputError, HttpError } from './errors.ts';
+import { readPrincipal } from './identity.ts';
+import type { Principal } from './identity.ts';
+import type { ServedModel, Services } from './services.ts';
+
+/** Request bodies above this are refused with 413 (likes ≤ 1,000 fit in a few tens of KB). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export type Auth = 'public' | 'user';
+type Schema = z.ZodType;
+
+export interface RouteInput<P, Q, B, A extends Auth> {
+  params: P;
+  query: Q;
+  body: B;
+  /** The signed-in caller; always present on 'user' routes. */
+  principal: A extends 'user' ? Principal : Principal | null;
+  services: Services;
+  /** The served model; 503 when none can be loaded. */
+  model(): Promise<ServedModel>;
+  request: HttpRequest;
+  context: InvocationContext;
+}
+
+export interface RouteResult {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteSpec<P extends Schema, Q extends Schema, B extends Schema, A extends Auth> {
+  /** Function name (unique; letters, digits, '_' and '-'); also the OpenAPI operationId. */
+  name: string;
+  methods: HttpMethod[];
+  /** Azure route template under /api, e.g. "songs/{id}/similar". */
+  route: string;
+  auth: A;
+  summary: string;
+  description?: string;
+  tags: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Schema of the success body (documentation). */
+  response?: Schema;
+  /** Success status (default 200). */
+  status?: number;
+  /** Error statuses the route can answer besides 400/500 (documentation). */
+  errors?: number[];
+  handler(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>): Promise<RouteResult> | RouteResult;
+}
+
+/** What the handler wrapper hands a route: raw inputs, validated by the route itself. */
+export interface RawInput {
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: unknown;
+  principal: Principal | null;
+  services: Services;
+  request: HttpRequest;
+  context: InvocationContext;
+}
+
+/** A route of the table with its types erased. */
+export interface Route {
+  name: string;
+  methods: HttpMethod[];
+  route: string;
+  auth: Auth;
+  summary: string;
+  description?: string;
+  tags: string[];
+  schemas: { params?: Schema; query?: Schema; body?: Schema; response?: Schema };
+  status: number;
+  errors: number[];
+  invoke(input: RawInput): Promise<RouteResult>;
+}
+
+function unauthorized(): HttpError {
+  return new HttpError(401, 'sign-in required');
+}
+
+/** Formats a zod issue path the way clients write it: likes[3].song. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+function validate<T extends Schema>(
+  schema: T,
+  value: unknown,
+  what: 'params' | 'query' | 'body',
+): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const path = keys.length > 0 ? [...issue.path, keys[0]] : issue.path;
+    const field = fieldPath(path) || what;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${fieldPath([...issue.path, k])}"`).join(', ')}`
+        : value === undefined && what === 'body'
+          ? 'a JSON body is required'
+          : issue.message;
+    return { field, message };
+  });
+  const first = issues[0];
+  throw new HttpError(400, `${first.field}: ${first.message}`, {
+    field: first.field,
+    extra: issues.length > 1 ? { issues } : undefined,
+  });
+}
+
+export function defineRoute<
+  A extends Auth,
+  P extends Schema = z.ZodType<Record<string, string>>,
+  Q extends Schema = z.ZodType<Record<string, string>>,
+  B extends Schema = z.ZodType<undefined>,
+>(spec: RouteSpec<P, Q, B, A>): Route {
+  return {
+    name: spec.name,
+    methods: spec.methods,
+    route: spec.route,
+    auth: spec.auth,
+    summary: spec.summary,
+    description: spec.description,
+    tags: spec.tags,
+    schemas: { params: spec.params, query: spec.query, body: spec.body, response: spec.response },
+    status: spec.status ?? 200,
+    errors: spec.errors ?? [],
+    async invoke(raw) {
+      if (spec.auth === 'user' && !raw.principal) throw unauthorized();
+      const params = spec.params ? validate(spec.params, raw.params, 'params') : raw.params;
+      const query = spec.query ? validate(spec.query, raw.query, 'query') : raw.query;
+      const body = spec.body ? validate(spec.body, raw.body, 'body') : undefined;
+      const services = raw.services;
+      const result = await spec.handler({
+        // Without a schema the raw value passes through; the default type parameters describe it.
+        params: params as z.output<P>,
+        query: query as z.output<Q>,
+        body: body as z.output<B>,
+        principal: raw.principal as RouteInput<unknown, unknown, unknown, A>['principal'],
+        services,
+        model: () => loadModel(services),
+        request: raw.request,
+        context: raw.context,
+      });
+      return { status: spec.status ?? 200, ...result };
+    },
+  };
+}
+
+/** Thrown when no model can be served yet (nothing published, or it failed to load): 503. */
+export class ModelUnavailableError extends HttpError {
+  constructor(reason: string) {
+    super(503, `no model available: ${reason}`, { headers: { 'retry-after': '10' } });
+    this.name = 'ModelUnavailableError';
+  }
+}
+
+async function loadModel(services: Services): Promise<ServedModel> {
+  try {
+    return await services.model.get();
+  } catch (e) {
+    throw new ModelUnavailableError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+export interface HandlerDeps {
+  /** Called on each request; memoise inside (see createServices). */
+  services: () => Services;
+  /** Whether Easy Auth identity headers are believed (platform auth enabled, or local dev mode). */
+  trustIdentityHeaders: () => boolean;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+function json(status: number, body: unknown, headers?: Record<string, string>): HttpResponseInit {
+  return { status, jsonBody: body, headers: { ...JSON_HEADERS, ...headers } };
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/** Errors from Cosmos or Blob that mean "try again later" (throttled, unavailable, unreachable) rather than a bug. */
+function isTransient(e: unknown): boolean {
+  const err = e as { code?: unknown; statusCode?: unknown } | null;
+  const code = err?.code ?? err?.statusCode;
+  return code === 429 || code === 503 || (typeof code === 'string' && NETWORK_CODES.has(code));
+}
+
+async function readBody(request: HttpRequest): Promise<unknown> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES)
+    throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`, { field: 'body' });
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES)
+    throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`, { field: 'body' });
+  const text = new TextDecoder('utf-8').decode(bytes);
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new HttpError(400, `invalid JSON: ${e instanceof Error ? e.message : String(e)}`, {
+      field: 'body',
+    });
+  }
+}
+
+/** Turns a thrown value into the answer; only bugs are logged as errors. */
+export function errorResponse(e: unknown, route: string, context: InvocationContext): HttpResponseInit {
+  if (e instanceof InputError) e = fromInputError(e);
+  if (e instanceof HttpError) {
+    if (e.status >= 500) context.warn(`${route}: ${e.status} ${e.message}`);
+    return json(e.status, errorBody(e.message, e.field, e.extra), e.headers);
+  }
+  if (e instanceof Error && e.name === 'ConflictError') {
+    // UserStore gave up after many concurrent writers on one document: nothing was applied.
+    return json(409, errorBody(`${e.message}; try again`));
+  }
+  if (isTransient(e)) {
+    context.warn(`${route}: storage unavailable`, e);
+    return json(503, errorBody('storage busy or unreachable, try again'), { 'retry-after': '2' });
+  }
+  context.error(`invocation ${context.invocationId}: ${route} failed`, e);
+  return json(500, errorBody('internal error', undefined, { invocationId: context.invocationId }));
+}
+
+/** The Azure Functions handler of one route. */
+export function createHttpHandler(route: Route, deps: HandlerDeps): HttpHandler {
+  return async (request, context) => {
+    try {
+      const principal =
+        route.auth === 'user' ? readPrincipal(request.headers, deps.trustIdentityHeaders()) : null;
+      if (route.auth === 'user' && !principal) throw unauthorized();
+      const body = route.schemas.body ? await readBody(request) : undefined;
+      const result = await route.invoke({
+        params: { ...request.params },
+        query: Object.fromEntries(request.query),
+        body,
+        principal,
+        services: deps.services(),
+        request,
+        context,
+      });
+      const status = result.status ?? 200;
+      if (result.body === undefined) return { status, headers: result.headers };
+      const headers: Record<string, string> = { ...result.headers };
+      if (route.auth === 'user') headers['cache-control'] = 'private, no-store';
+      return json(status, result.body, headers);
+    } catch (e) {
+      return errorResponse(e, route.name, context);
+    }
+  };
+}

@@ -1,0 +1,465 @@
+/**
+ * THE route table: every HTTP endpoint of the API, once. functions/index.ts registers it with the
+ * Functions host (`app.http`), functions/localHost.ts serves it locally, functions/openapi.ts
+ * documents it. Routes are relative to /api. Catalogue and generation are public; /me* needs a
+ * signed-in user and only ever touches that user's documents (the user id comes from the
+ * principal, never from the URL or body).
+ */
+import { HttpError, notFound } from './errors.ts';
+import { defineRoute } from './http.ts';
+import type { Route } from './http.ts';
+import { openApiDocument } from './openapi.ts';
+import {
+  likesJson,
+  likesToIndices,
+  refsJson,
+  resolve,
+  songJson,
+  songsJson,
+  storedLikesToIndices,
+  tracklistJson,
+  savedTracklistJson,
+  savedTracklistSummary,
+} from './present.ts';
+import {
+  healthOut,
+  idParams,
+  kQuery,
+  LIMITS,
+  likesOut,
+  meOut,
+  myTracklistRequest,
+  preferencesPatch,
+  preferencesPut,
+  refOut,
+  refsOut,
+  savedTracklistOut,
+  savedTracklistsOut,
+  searchQuery,
+  songDetailOut,
+  songsOut,
+  tracklistOut,
+  tracklistRequest,
+} from './schemas.ts';
+import type { Principal } from './identity.ts';
+import type { ServedModel } from './services.ts';
+
+function searchItems(model: ServedModel, kind: 'artists' | 'djs', q: string, limit: number) {
+  return {
+    items: model.search(kind, q, limit).map((h) => ({ id: h.id, name: h.name, score: h.score })),
+  };
+}
+
+function profileOf(p: Principal): { name?: string; idp?: string } {
+  return { ...(p.name ? { name: p.name } : {}), ...(p.identityProvider ? { idp: p.identityProvider } : {}) };
+}
+
+/** Generation needs the tracklist model; a version exported without one still serves the rest. */
+function requireGeneration(m: ServedModel): void {
+  if (!m.hasTracklistModel)
+    throw new HttpError(
+      503,
+      `model version ${m.versionId} has no tracklist model; generation is unavailable`,
+    );
+}
+
+export const routes: Route[] = [
+  defineRoute({
+    name: 'health',
+    methods: ['GET'],
+    route: 'health',
+    auth: 'public',
+    summary: 'Service and model status',
+    description: 'Also starts loading the model when none is loaded yet ("loading").',
+    tags: ['service'],
+    response: healthOut,
+    handler({ services }) {
+      services.model.get().catch(() => undefined); // load in the background; status() reports the outcome
+      const s = services.model.status();
+      const { versionId, ...rest } = s.model ?? { versionId: undefined };
+      return {
+        body: {
+          status: s.status,
+          model: s.model ? { version: versionId, ...rest } : null,
+          checkedAt: s.checkedAt,
+          ...(s.error !== undefined ? { error: s.error } : {}),
+        },
+      };
+    },
+  }),
+  defineRoute({
+    name: 'openapi',
+    methods: ['GET'],
+    route: 'openapi.json',
+    auth: 'public',
+    summary: 'This API as an OpenAPI 3.1 document',
+    tags: ['service'],
+    handler: () => ({ body: openApiDocument(routes) }),
+  }),
+
+  // Songs
+  defineRoute({
+    name: 'searchSongs',
+    methods: ['GET'],
+    route: 'songs',
+    auth: 'public',
+    summary: 'Search songs by name',
+    tags: ['songs'],
+    query: searchQuery,
+    response: songsOut,
+    async handler({ query, model }) {
+      const m = await model();
+      return {
+        body: {
+          items: m
+            .search('songs', query.q, query.limit)
+            .map((h) => ({ ...songJson(m, h.index), score: h.score })),
+        },
+      };
+    },
+  }),
+  defineRoute({
+    name: 'getSong',
+    methods: ['GET'],
+    route: 'songs/{id}',
+    auth: 'public',
+    summary: 'One song',
+    tags: ['songs'],
+    params: idParams,
+    response: songDetailOut,
+    errors: [404],
+    async handler({ params, model }) {
+      const m = await model();
+      const s = m.song(resolve(m, 'songs', params.id, 'id'));
+      return {
+        body: {
+          id: s.id,
+          name: s.name,
+          artists: s.artists.map((a) => ({ id: a.id, name: a.name })),
+          plays: s.plays,
+          acappella: s.acappella,
+        },
+      };
+    },
+  }),
+  defineRoute({
+    name: 'similarSongs',
+    methods: ['GET'],
+    route: 'songs/{id}/similar',
+    auth: 'public',
+    summary: 'Songs similar to a song',
+    tags: ['songs'],
+    params: idParams,
+    query: kQuery,
+    response: songsOut,
+    errors: [404],
+    async handler({ params, query, model }) {
+      const m = await model();
+      return { body: songsJson(m, m.similarSongs(resolve(m, 'songs', params.id, 'id'), query.k)) };
+    },
+  }),
+
+  // Artists
+  defineRoute({
+    name: 'searchArtists',
+    methods: ['GET'],
+    route: 'artists',
+    auth: 'public',
+    summary: 'Search artists by name',
+    tags: ['artists'],
+    query: searchQuery,
+    response: refsOut,
+    async handler({ query, model }) {
+      return { body: searchItems(await model(), 'artists', query.q, query.limit) };
+    },
+  }),
+  defineRoute({
+    name: 'getArtist',
+    methods: ['GET'],
+    route: 'artists/{id}',
+    auth: 'public',
+    summary: 'One artist',
+    tags: ['artists'],
+    params: idParams,
+    response: refOut,
+    errors: [404],
+    async handler({ params, model }) {
+      const m = await model();
+      return { body: m.artist(resolve(m, 'artists', params.id, 'id')) };
+    },
+  }),
+  defineRoute({
+    name: 'similarArtists',
+    methods: ['GET'],
+    route: 'artists/{id}/similar',
+    auth: 'public',
+    summary: 'Artists similar to an artist',
+    tags: ['artists'],
+    params: idParams,
+    query: kQuery,
+    response: refsOut,
+    errors: [404],
+    async handler({ params, query, model }) {
+      const m = await model();
+      return {
+        body: refsJson(m, 'artists', m.similarArtists(resolve(m, 'artists', params.id, 'id'), query.k)),
+      };
+    },
+  }),
+
+  // DJs
+  defineRoute({
+    name: 'searchDjs',
+    methods: ['GET'],
+    route: 'djs',
+    auth: 'public',
+    summary: 'Search DJs by name',
+    tags: ['djs'],
+    query: searchQuery,
+    response: refsOut,
+    async handler({ query, model }) {
+      return { body: searchItems(await model(), 'djs', query.q, query.limit) };
+    },
+  }),
+  defineRoute({
+    name: 'getDj',
+    methods: ['GET'],
+    route: 'djs/{id}',
+    auth: 'public',
+    summary: 'One DJ',
+    tags: ['djs'],
+    params: idParams,
+    response: refOut,
+    errors: [404],
+    async handler({ params, model }) {
+      const m = await model();
+      return { body: m.dj(resolve(m, 'djs', params.id, 'id')) };
+    },
+  }),
+  defineRoute({
+    name: 'djRecommendations',
+    methods: ['GET'],
+    route: 'djs/{id}/recommendations',
+    auth: 'public',
+    summary: "Songs for a DJ (not already in the DJ's crate)",
+    tags: ['djs'],
+    params: idParams,
+    query: kQuery,
+    response: songsOut,
+    errors: [404],
+    async handler({ params, query, model }) {
+      const m = await model();
+      return { body: songsJson(m, m.recommendForDj(resolve(m, 'djs', params.id, 'id'), query.k)) };
+    },
+  }),
+  defineRoute({
+    name: 'similarDjs',
+    methods: ['GET'],
+    route: 'djs/{id}/similar',
+    auth: 'public',
+    summary: 'DJs similar to a DJ',
+    tags: ['djs'],
+    params: idParams,
+    query: kQuery,
+    response: refsOut,
+    errors: [404],
+    async handler({ params, query, model }) {
+      const m = await model();
+      return { body: refsJson(m, 'djs', m.similarDjs(resolve(m, 'djs', params.id, 'id'), query.k)) };
+    },
+  }),
+
+  // Generation
+  defineRoute({
+    name: 'generateTracklist',
+    methods: ['POST'],
+    route: 'tracklists',
+    auth: 'public',
+    summary: 'Generate a tracklist from a seed song (and a DJ or liked songs)',
+    description:
+      'The seed comes first. An unknown seedSong or dj is a 404 naming the field; an unknown song in likes is a 400 naming it (likes[3].song).',
+    tags: ['tracklists'],
+    body: tracklistRequest,
+    response: tracklistOut,
+    errors: [404, 413],
+    async handler({ body, model }) {
+      const m = await model();
+      requireGeneration(m);
+      const { seedSong, dj, likes, ...knobs } = body;
+      const songs = m.generate({
+        ...knobs,
+        seedSong: resolve(m, 'songs', seedSong, 'seedSong'),
+        dj: dj === undefined ? undefined : resolve(m, 'djs', dj, 'dj'),
+        likes: likes === undefined ? undefined : likesToIndices(m, likes, 'likes'),
+      });
+      return { body: { tracklist: tracklistJson(m, songs), model: { version: m.versionId } } };
+    },
+  }),
+
+  // The signed-in user
+  defineRoute({
+    name: 'getMe',
+    methods: ['GET'],
+    route: 'me',
+    auth: 'user',
+    summary: 'My profile and liked songs',
+    tags: ['me'],
+    response: meOut,
+    errors: [401],
+    async handler({ principal, services }) {
+      const user = await services.users.getUser(principal.id);
+      const m = await services.model.get().catch(() => null); // names are a nicety; likes are served without a model
+      return {
+        body: {
+          id: principal.id,
+          name: principal.name,
+          identityProvider: principal.identityProvider,
+          likes: likesJson(m, user?.likes ?? []),
+        },
+      };
+    },
+  }),
+  defineRoute({
+    name: 'putPreferences',
+    methods: ['PUT'],
+    route: 'me/preferences',
+    auth: 'user',
+    summary: 'Replace my liked songs',
+    tags: ['me'],
+    body: preferencesPut,
+    response: likesOut,
+    errors: [401, 413],
+    async handler({ principal, body, services, model }) {
+      const m = await model();
+      likesToIndices(m, body.likes, 'likes');
+      const user = await services.users.putLikes(principal.id, body.likes, profileOf(principal));
+      return { body: { likes: likesJson(m, user.likes) } };
+    },
+  }),
+  defineRoute({
+    name: 'patchPreferences',
+    methods: ['PATCH'],
+    route: 'me/preferences',
+    auth: 'user',
+    summary: 'Add (or rescore) and remove liked songs',
+    description: `A song both added and removed is a 400; at most ${LIMITS.likes} likes in all.`,
+    tags: ['me'],
+    body: preferencesPatch,
+    response: likesOut,
+    errors: [401, 413],
+    async handler({ principal, body, services, model }) {
+      const m = await model();
+      const add = body.add ?? [];
+      const remove = body.remove ?? [];
+      likesToIndices(m, add, 'add');
+      const user = await services.users.patchLikes(principal.id, { add, remove }, profileOf(principal));
+      return { body: { likes: likesJson(m, user.likes) } };
+    },
+  }),
+  defineRoute({
+    name: 'deleteMe',
+    methods: ['DELETE'],
+    route: 'me',
+    auth: 'user',
+    summary: 'Delete my account and all my data (likes, saved tracklists)',
+    tags: ['me'],
+    status: 204,
+    errors: [401],
+    async handler({ principal, services }) {
+      await services.users.deleteUser(principal.id);
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    name: 'myRecommendations',
+    methods: ['GET'],
+    route: 'me/recommendations',
+    auth: 'user',
+    summary: 'Songs for me, from my liked songs (liked songs excluded)',
+    tags: ['me'],
+    query: kQuery,
+    response: songsOut,
+    errors: [401],
+    async handler({ principal, query, services, model }) {
+      const m = await model();
+      const likes = storedLikesToIndices(m, (await services.users.getUser(principal.id))?.likes ?? []);
+      return { body: likes.length === 0 ? { items: [] } : songsJson(m, m.recommendForLikes(likes, query.k)) };
+    },
+  }),
+  defineRoute({
+    name: 'createMyTracklist',
+    methods: ['POST'],
+    route: 'me/tracklists',
+    auth: 'user',
+    summary: 'Generate a tracklist with my taste and save it',
+    tags: ['me'],
+    body: myTracklistRequest,
+    response: savedTracklistOut,
+    status: 201,
+    errors: [401, 404, 413],
+    async handler({ principal, body, services, model }) {
+      const m = await model();
+      requireGeneration(m);
+      const { name: _name, seedSong, ...knobs } = body;
+      const seed = resolve(m, 'songs', seedSong, 'seedSong');
+      const likes = storedLikesToIndices(m, (await services.users.getUser(principal.id))?.likes ?? []);
+      const songs = m.generate({ ...knobs, seedSong: seed, likes: likes.length > 0 ? likes : undefined });
+      const saved = await services.users.saveTracklist(principal.id, {
+        request: body,
+        tracklist: tracklistJson(m, songs),
+        modelVersion: m.versionId,
+      });
+      return {
+        status: 201,
+        body: savedTracklistJson(saved),
+        headers: { location: `/api/me/tracklists/${encodeURIComponent(saved.id)}` },
+      };
+    },
+  }),
+  defineRoute({
+    name: 'listMyTracklists',
+    methods: ['GET'],
+    route: 'me/tracklists',
+    auth: 'user',
+    summary: 'My saved tracklists, newest first',
+    tags: ['me'],
+    response: savedTracklistsOut,
+    errors: [401],
+    async handler({ principal, services }) {
+      const docs = await services.users.listTracklists(principal.id, { limit: LIMITS.savedTracklists });
+      return { body: { items: docs.map(savedTracklistSummary) } };
+    },
+  }),
+  defineRoute({
+    name: 'getMyTracklist',
+    methods: ['GET'],
+    route: 'me/tracklists/{id}',
+    auth: 'user',
+    summary: 'One of my saved tracklists',
+    tags: ['me'],
+    params: idParams,
+    response: savedTracklistOut,
+    errors: [401, 404],
+    async handler({ principal, params, services }) {
+      const doc = await services.users.getTracklist(principal.id, params.id);
+      if (!doc) throw notFound(`no saved tracklist "${params.id}"`, 'id');
+      return { body: savedTracklistJson(doc) };
+    },
+  }),
+  defineRoute({
+    name: 'deleteMyTracklist',
+    methods: ['DELETE'],
+    route: 'me/tracklists/{id}',
+    auth: 'user',
+    summary: 'Delete one of my saved tracklists',
+    tags: ['me'],
+    params: idParams,
+    status: 204,
+    errors: [401, 404],
+    async handler({ principal, params, services }) {
+      if (!(await services.users.deleteTracklist(principal.id, params.id)))
+        throw notFound(`no saved tracklist "${params.id}"`, 'id');
+      return { status: 204 };
+    },
+  }),
+];

@@ -1,0 +1,494 @@
+import { InputError } from '../util/errors.ts';
+import { Random } from '../util/random.ts';
+import { TopK } from '../util/topK.ts';
+import type { Like } from './coldStart.ts';
+import type { Level, LstmState, SequenceContext, TracklistModel } from './tracklistInference.ts';
+
+/**
+ * Tracklist generation (SPEC §5.2) on the plain-TS tracklist model.
+ *
+ * Scores: `songScores` (similarity to the seed) and `userScores` (the DJ's or user's taste) come
+ * min-max scaled to [0, 1] over all songs. A cluster's score is the mean of the top 15 scores of
+ * its songs available at the start, for each of the two (computed once per request and cluster). The weighted score of an
+ * option is (w·user³ + song³)/(1 + w); without a taste it is song³.
+ *
+ * Loop: the seed is fed after the pad token; the first two songs are drawn uniformly from the top
+ * 10 available songs by song × user^log2(1+w) (warm start); each later song is drawn top-down:
+ * at every level the model's logits over the available options (clusters with an unused song
+ * left; at the song level the teacher's songs, or all songs in the full form) are multiplied by
+ * the level's temperature (cluster levels only, as in the original: a higher value sharpens),
+ * shifted so the best is ln 1000, multiplied by the options' min-max-scaled weighted score but
+ * never raised (min(x, x·f): an option with a negative logit keeps it), softmaxed, cut below the
+ * level's threshold (the best option always stays), renormalised and sampled; the choice is the
+ * next level's teacher. The seed, acappellas, the "average replacement" song and every chosen
+ * song are blocked, so no song repeats.
+ *
+ * Reward breakdown per song: its scaled user score (0 without a taste), its scaled seed-song
+ * score, and the model's own log-probability of the song and each of its clusters at that step
+ * (before temperature and score adjustment; per level in the model's form, so the four sum to
+ * log P(song) when factorised).
+ */
+
+export interface GenerateOptions {
+  seedSong: number;
+  dj?: number;
+  likes?: Like[];
+  length?: number;
+  temperature?: number[];
+  userWeighting?: number;
+  thresholds?: number[];
+  rngSeed?: number;
+}
+
+export interface GeneratedSong {
+  song: number;
+  userScore: number;
+  songScore: number;
+  logProb: { l3: number; l2: number; l1: number; song: number };
+}
+
+export const DEFAULT_LENGTH = 15;
+export const MAX_LENGTH = 100;
+export const DEFAULT_TEMPERATURE: readonly number[] = [1, 1, 1];
+export const DEFAULT_THRESHOLDS: readonly number[] = [0.1, 0.05, 0.05, 0.005];
+export const DEFAULT_USER_WEIGHTING = 1;
+export const MAX_LIKES = 10_000;
+const WARM_START = 2;
+const WARM_TOP = 10;
+const CLUSTER_TOP = 15;
+const MAX_LOGIT = Math.log(1000);
+
+/** Validated options with defaults filled in. */
+export interface ResolvedGenerateOptions {
+  seedSong: number;
+  dj: number | null;
+  likes: Like[] | null;
+  length: number;
+  temperature: [number, number, number];
+  userWeighting: number;
+  thresholds: [number, number, number, number];
+  rngSeed: number;
+}
+
+function isIndex(x: unknown, n: number): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < n;
+}
+
+function numbers(x: unknown, count: number, field: string, lo: number, hi: number, what: string): number[] {
+  if (
+    !Array.isArray(x) ||
+    x.length !== count ||
+    !x.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi)
+  )
+    throw new InputError(`${field} must be ${count} numbers, ${what}`, field);
+  return x as number[];
+}
+
+/** Checks every argument (InputError naming it) and fills defaults. */
+export function resolveGenerateOptions(
+  o: GenerateOptions,
+  counts: { songs: number; djs: number },
+): ResolvedGenerateOptions {
+  if (o === null || typeof o !== 'object') throw new InputError('options must be an object', 'options');
+  if (!isIndex(o.seedSong, counts.songs))
+    throw new InputError(`seedSong must be a song index in [0, ${counts.songs})`, 'seedSong');
+  if (o.dj !== undefined && !isIndex(o.dj, counts.djs))
+    throw new InputError(`dj must be a DJ index in [0, ${counts.djs})`, 'dj');
+  if (o.likes !== undefined) {
+    if (o.dj !== undefined) throw new InputError('give either dj or likes, not both', 'likes');
+    checkLikes(o.likes, counts.songs);
+  }
+  const length = o.length ?? DEFAULT_LENGTH;
+  if (!(Number.isInteger(length) && length >= 1 && length <= MAX_LENGTH))
+    throw new InputError(`length must be an integer from 1 to ${MAX_LENGTH}`, 'length');
+  const temperature = numbers(
+    o.temperature ?? DEFAULT_TEMPERATURE,
+    3,
+    'temperature',
+    0,
+    100,
+    'one per cluster level (l3, l2, l1), each in [0, 100]',
+  );
+  const thresholds = numbers(
+    o.thresholds ?? DEFAULT_THRESHOLDS,
+    4,
+    'thresholds',
+    0,
+    1,
+    'one per level (l3, l2, l1, song), each in [0, 1]',
+  );
+  if (thresholds.some((t) => t >= 1)) throw new InputError('thresholds must each be below 1', 'thresholds');
+  const w = o.userWeighting ?? DEFAULT_USER_WEIGHTING;
+  if (!(typeof w === 'number' && Number.isFinite(w) && w >= 0))
+    throw new InputError('userWeighting must be a finite number ≥ 0', 'userWeighting');
+  const rngSeed = o.rngSeed ?? Math.floor(Math.random() * 2 ** 32);
+  if (!(Number.isInteger(rngSeed) && rngSeed >= 0 && rngSeed < 2 ** 32))
+    throw new InputError('rngSeed must be an integer in [0, 2^32)', 'rngSeed');
+  return {
+    seedSong: o.seedSong,
+    dj: o.dj ?? null,
+    likes: o.likes ?? null,
+    length,
+    temperature: temperature as [number, number, number],
+    userWeighting: w,
+    thresholds: thresholds as [number, number, number, number],
+    rngSeed,
+  };
+}
+
+/** Like lists: at most MAX_LIKES entries of { song: index, score in [0, 1] }. */
+export function checkLikes(likes: unknown, songs: number): asserts likes is Like[] {
+  if (!Array.isArray(likes)) throw new InputError('likes must be an array of { song, score }', 'likes');
+  if (likes.length > MAX_LIKES)
+    throw new InputError(`likes holds ${likes.length} songs, at most ${MAX_LIKES} are allowed`, 'likes');
+  likes.forEach((l: unknown, i) => {
+    const like = l as Partial<Like> | null;
+    if (like === null || typeof like !== 'object' || !isIndex(like.song, songs))
+      throw new InputError(`likes[${i}].song must be a song index in [0, ${songs})`, 'likes');
+    if (!(typeof like.score === 'number' && like.score >= 0 && like.score <= 1))
+      throw new InputError(`likes[${i}].score must be a number in [0, 1]`, 'likes');
+  });
+}
+
+/** Min-max scales scores into [0, 1] (all 1 when they are all equal). */
+export function minMaxScale(
+  x: ArrayLike<number>,
+  out: Float32Array = new Float32Array(x.length),
+): Float32Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] < lo) lo = x[i];
+    if (x[i] > hi) hi = x[i];
+  }
+  const span = hi - lo;
+  for (let i = 0; i < x.length; i++) out[i] = span > 0 ? (x[i] - lo) / span : 1;
+  return out;
+}
+
+/**
+ * Cluster scores for one song-score vector: the mean of the top k scores of the available songs
+ * of a cluster, computed the first time a cluster is asked for (a request visits all level-3
+ * clusters but only a few dozen level-2 and level-1 ones) and kept for the request.
+ */
+export class ClusterScores {
+  private readonly model: TracklistModel;
+  private readonly scores: ArrayLike<number>;
+  private readonly available: Uint8Array;
+  private readonly k: number;
+  private readonly memo: Record<'l3' | 'l2' | 'l1', Float64Array>;
+  private readonly top: Float64Array;
+
+  /** `available` is read lazily: pass a snapshot that does not change during the request. */
+  constructor(model: TracklistModel, scores: ArrayLike<number>, available: Uint8Array, k = CLUSTER_TOP) {
+    this.model = model;
+    this.scores = scores;
+    this.available = available;
+    this.k = k;
+    const { l3, l2, l1 } = model.sizes;
+    this.memo = {
+      l3: new Float64Array(l3).fill(NaN),
+      l2: new Float64Array(l2).fill(NaN),
+      l1: new Float64Array(l1).fill(NaN),
+    };
+    this.top = new Float64Array(k);
+  }
+
+  get(level: 'l3' | 'l2' | 'l1', cluster: number): number {
+    const memo = this.memo[level];
+    if (memo[cluster] === memo[cluster]) return memo[cluster];
+    const { start, items } = this.model.songsIn[level];
+    const { scores, available, top, k } = this;
+    // Descending insertion into the top k; once full, most songs fail the first comparison.
+    let size = 0;
+    for (let p = start[cluster]; p < start[cluster + 1]; p++) {
+      const s = items[p];
+      if (available[s] === 0) continue;
+      const v = scores[s];
+      if (size === k && v <= top[k - 1]) continue;
+      let j = size < k ? size++ : k - 1;
+      while (j > 0 && top[j - 1] < v) {
+        top[j] = top[j - 1];
+        j--;
+      }
+      top[j] = v;
+    }
+    let sum = 0;
+    for (let i = 0; i < size; i++) sum += top[i];
+    return (memo[cluster] = size > 0 ? sum / size : 0);
+  }
+}
+
+/** Every cluster's score at each level (ClusterScores evaluated everywhere). */
+export function clusterScores(
+  model: TracklistModel,
+  scores: ArrayLike<number>,
+  available: Uint8Array,
+  k = CLUSTER_TOP,
+): Record<'l3' | 'l2' | 'l1', Float64Array> {
+  const c = new ClusterScores(model, scores, available, k);
+  const all = (level: 'l3' | 'l2' | 'l1') =>
+    Float64Array.from({ length: model.sizes[level] }, (_, i) => c.get(level, i));
+  return { l3: all('l3'), l2: all('l2'), l1: all('l1') };
+}
+
+/** Everything one generation request needs beside the options. */
+export interface GenerationInputs {
+  model: TracklistModel;
+  /** Similarity to the seed, scaled to [0, 1]. */
+  songScores: Float32Array;
+  /** Taste, scaled to [0, 1]; null without a DJ or likes. */
+  userScores: Float32Array | null;
+  /** Songs never generated: acappellas and the average replacement song. */
+  blocked: Uint8Array;
+  /** The DJ and taste vectors the tracklist model is conditioned on (none: zeros, a set without known DJs). */
+  context?: SequenceContext;
+}
+
+/** Availability of songs and of clusters (count of available songs below each). */
+class Availability {
+  readonly song: Uint8Array;
+  readonly count: Record<'l3' | 'l2' | 'l1', Int32Array>;
+  total = 0;
+  private readonly model: TracklistModel;
+
+  constructor(model: TracklistModel, blocked: Uint8Array) {
+    this.model = model;
+    const { song: l1Of, l1: l2Of, l2: l3Of } = model.parent;
+    this.song = new Uint8Array(model.songs);
+    const c1 = new Int32Array(model.sizes.l1);
+    for (let s = 0; s < model.songs; s++) {
+      if (blocked[s]) continue;
+      this.song[s] = 1;
+      this.total++;
+      c1[l1Of[s]]++;
+    }
+    const c2 = new Int32Array(model.sizes.l2);
+    for (let c = 0; c < c1.length; c++) c2[l2Of[c]] += c1[c];
+    const c3 = new Int32Array(model.sizes.l3);
+    for (let c = 0; c < c2.length; c++) c3[l3Of[c]] += c2[c];
+    this.count = { l3: c3, l2: c2, l1: c1 };
+  }
+
+  use(s: number): void {
+    if (!this.song[s]) return;
+    this.song[s] = 0;
+    this.total--;
+    const { song: l1Of, l1: l2Of, l2: l3Of } = this.model.parent;
+    const l1 = l1Of[s];
+    this.count.l1[l1]--;
+    this.count.l2[l2Of[l1]]--;
+    this.count.l3[l3Of[l2Of[l1]]]--;
+  }
+
+  has(level: Level, option: number): boolean {
+    return level === 'song' ? this.song[option] === 1 : this.count[level][option] > 0;
+  }
+}
+
+const LEVEL_INDEX: Record<Level, number> = { l3: 0, l2: 1, l1: 2, song: 3 };
+
+/** Log-probability of `option` under the model's softmax at a level (its normalisation set). */
+function modelLogProb(
+  model: TracklistModel,
+  level: Level,
+  state: LstmState,
+  teacher: number,
+  option: number,
+): number {
+  const u = model.headOutput(level, state.h, teacher);
+  const set = model.normalisationSet(level, teacher);
+  const count = set ? set.length : model.sizes[level];
+  let max = -Infinity;
+  const z = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    z[i] = model.logit(level, u, set ? set[i] : i, state.taste);
+    if (z[i] > max) max = z[i];
+  }
+  let sum = 0;
+  for (let i = 0; i < count; i++) sum += Math.exp(z[i] - max);
+  return model.logit(level, u, option, state.taste) - max - Math.log(sum);
+}
+
+/** The model's log-probabilities along a given song's path, from a state. */
+function pathLogProbs(model: TracklistModel, state: LstmState, song: number): GeneratedSong['logProb'] {
+  const p = model.path(song);
+  return {
+    l3: modelLogProb(model, 'l3', state, -1, p.l3),
+    l2: modelLogProb(model, 'l2', state, p.l3, p.l2),
+    l1: modelLogProb(model, 'l1', state, p.l2, p.l1),
+    song: modelLogProb(model, 'song', state, p.l1, song),
+  };
+}
+
+/**
+ * The sampling distribution at one level (SPEC §5.2 step 4) over the candidate options, from the
+ * model's logits and the options' weighted scores (w·user³ + song³)/(1 + w): logits × temperature,
+ * shifted so the largest is ln 1000, each multiplied by its min-max-scaled score but never
+ * increased (min(x, x·f)), softmax, options at or below the threshold zeroed (the most likely
+ * always stays), renormalised.
+ */
+export function adjustedProbabilities(
+  logits: ArrayLike<number>,
+  weighted: ArrayLike<number>,
+  temperature: number,
+  threshold: number,
+): Float64Array {
+  const n = logits.length;
+  let xMax = -Infinity;
+  let fLo = Infinity;
+  let fHi = -Infinity;
+  for (let j = 0; j < n; j++) {
+    xMax = Math.max(xMax, logits[j] * temperature);
+    fLo = Math.min(fLo, weighted[j]);
+    fHi = Math.max(fHi, weighted[j]);
+  }
+  const p = new Float64Array(n);
+  let aMax = -Infinity;
+  for (let j = 0; j < n; j++) {
+    const x = logits[j] * temperature - xMax + MAX_LOGIT;
+    const f = fHi > fLo ? (weighted[j] - fLo) / (fHi - fLo) : 1;
+    p[j] = Math.min(x, x * f);
+    aMax = Math.max(aMax, p[j]);
+  }
+  let sum = 0;
+  let best = 0;
+  for (let j = 0; j < n; j++) {
+    sum += p[j] = Math.exp(p[j] - aMax);
+    if (p[j] > p[best]) best = j;
+  }
+  let kept = 0;
+  for (let j = 0; j < n; j++) {
+    if (j !== best && p[j] / sum <= threshold) p[j] = 0;
+    kept += p[j];
+  }
+  for (let j = 0; j < n; j++) p[j] /= kept;
+  return p;
+}
+
+interface LevelContext {
+  weighted: (level: Level, option: number) => number;
+  temperature: readonly number[];
+  thresholds: readonly number[];
+  rng: Random;
+}
+
+/**
+ * One top-down level: adjusted sampling among the available options of the model's
+ * normalisation set. Returns the choice and the model's own log-probability of it.
+ */
+function sampleLevel(
+  model: TracklistModel,
+  level: Level,
+  state: LstmState,
+  teacher: number,
+  avail: Availability,
+  ctx: LevelContext,
+): { option: number; logProb: number } {
+  const u = model.headOutput(level, state.h, teacher);
+  const set = model.normalisationSet(level, teacher);
+  const count = set ? set.length : model.sizes[level];
+  // Model logits over the normalisation set (for the log-probability) …
+  let zMax = -Infinity;
+  const z = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    z[i] = model.logit(level, u, set ? set[i] : i, state.taste);
+    if (z[i] > zMax) zMax = z[i];
+  }
+  let zSum = 0;
+  for (let i = 0; i < count; i++) zSum += Math.exp(z[i] - zMax);
+  const logZ = zMax + Math.log(zSum);
+  // … and the candidates among them.
+  const cand: number[] = [];
+  for (let i = 0; i < count; i++) if (avail.has(level, set ? set[i] : i)) cand.push(i);
+  if (cand.length === 0) throw new Error(`generate: no available option at ${level}`);
+  const logits = new Float64Array(cand.length);
+  const weights = new Float64Array(cand.length);
+  for (let j = 0; j < cand.length; j++) {
+    logits[j] = z[cand[j]];
+    weights[j] = ctx.weighted(level, set ? set[cand[j]] : cand[j]);
+  }
+  const temperature = level === 'song' ? 1 : ctx.temperature[LEVEL_INDEX[level]];
+  const p = adjustedProbabilities(logits, weights, temperature, ctx.thresholds[LEVEL_INDEX[level]]);
+  let r = ctx.rng.next();
+  let pick = -1;
+  for (let j = 0; j < cand.length && pick < 0; j++) if (p[j] > 0 && (r -= p[j]) < 0) pick = j;
+  // Rounding can leave r a hair above 0 after the last option: take the last one kept.
+  if (pick < 0) for (let j = cand.length - 1; j >= 0 && pick < 0; j--) if (p[j] > 0) pick = j;
+  const option = set ? set[cand[pick]] : cand[pick];
+  return { option, logProb: z[cand[pick]] - logZ };
+}
+
+/**
+ * Generates `length` songs after the seed (SPEC §5.2); the result starts with the seed.
+ * Options must already be resolved (resolveGenerateOptions); a catalogue with fewer available
+ * songs than `length` is an InputError on length.
+ */
+export function sampleTracklist(
+  inputs: GenerationInputs,
+  o: Pick<
+    ResolvedGenerateOptions,
+    'seedSong' | 'length' | 'temperature' | 'userWeighting' | 'thresholds' | 'rngSeed'
+  >,
+): GeneratedSong[] {
+  const { model, songScores: S, userScores: U } = inputs;
+  const rng = new Random(o.rngSeed);
+  const w = U ? o.userWeighting : 0;
+  const avail = new Availability(model, inputs.blocked);
+  avail.use(o.seedSong);
+  if (avail.total < o.length)
+    throw new InputError(
+      `length ${o.length} exceeds the ${avail.total} songs this model can still choose`,
+      'length',
+    );
+
+  // Cluster scores over the songs available at the start, combined per option.
+  const weightedOf = (u: number, s: number): number => (w * u * u * u + s * s * s) / (1 + w);
+  const atStart = avail.song.slice();
+  const clusterS = new ClusterScores(model, S, atStart);
+  const clusterU = U ? new ClusterScores(model, U, atStart) : null;
+  const weighted = (level: Level, option: number): number =>
+    level === 'song'
+      ? weightedOf(U ? U[option] : 0, S[option])
+      : weightedOf(clusterU ? clusterU.get(level, option) : 0, clusterS.get(level, option));
+  const ctx: LevelContext = { weighted, temperature: o.temperature, thresholds: o.thresholds, rng };
+  const entry = (song: number, logProb: GeneratedSong['logProb']): GeneratedSong => ({
+    song,
+    userScore: U ? U[song] : 0,
+    songScore: S[song],
+    logProb,
+  });
+
+  let state = model.startState(inputs.context);
+  const out: GeneratedSong[] = [entry(o.seedSong, pathLogProbs(model, state, o.seedSong))];
+  state = model.step(state, o.seedSong);
+  // Warm start: one ranking by song × user^log2(1+w) serves both picks (the top 10 + 1, so the
+  // second pick still has 10 to choose from after the first is taken).
+  const exponent = Math.log2(1 + w);
+  const warm = new TopK(WARM_TOP + WARM_START - 1);
+  if (o.length > 0)
+    for (let s = 0; s < model.songs; s++)
+      if (avail.song[s])
+        warm.push(s, U ? (exponent === 1 ? S[s] * U[s] : S[s] * Math.pow(U[s], exponent)) : S[s]);
+  const ranked = Array.from(warm.sorted());
+  for (let i = 0; i < o.length; i++) {
+    let song: number;
+    let logProb: GeneratedSong['logProb'];
+    if (i < WARM_START) {
+      const top = ranked.filter((s) => avail.song[s] === 1).slice(0, WARM_TOP);
+      song = top[rng.int(top.length)];
+      logProb = pathLogProbs(model, state, song);
+    } else {
+      const l3 = sampleLevel(model, 'l3', state, -1, avail, ctx);
+      const l2 = sampleLevel(model, 'l2', state, l3.option, avail, ctx);
+      const l1 = sampleLevel(model, 'l1', state, l2.option, avail, ctx);
+      const s = sampleLevel(model, 'song', state, l1.option, avail, ctx);
+      song = s.option;
+      logProb = { l3: l3.logProb, l2: l2.logProb, l1: l1.logProb, song: s.logProb };
+    }
+    avail.use(song);
+    out.push(entry(song, logProb));
+    if (i + 1 < o.length) state = model.step(state, song);
+  }
+  return out;
+}

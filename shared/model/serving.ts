@@ -1,0 +1,425 @@
+import { type Artifact, ArtifactError } from './artifact.ts';
+import { ColdStartModel, type Like } from './coldStart.ts';
+import { EmbeddingIndex } from './embeddings.ts';
+import {
+  checkLikes,
+  type GeneratedSong,
+  type GenerateOptions,
+  minMaxScale,
+  resolveGenerateOptions,
+  sampleTracklist,
+} from './generate.ts';
+import { artistId, djId, indexIds, songId } from './ids.ts';
+import {
+  folderBytes,
+  type ModelVersionMeta,
+  readModelVersion,
+  versionCatalogue,
+  versionEmbeddings,
+  versionTracklist,
+} from './modelVersion.ts';
+import { CatalogueSearch, type SearchHit } from './search.ts';
+import { dotAll, normalizeRowsL2, type Scored, topK } from './similarity.ts';
+import { type SequenceContext, TracklistModel } from './tracklistInference.ts';
+import { normalizeName, parseTrack } from '../corpus/trackString.ts';
+import type { Csr } from '../graph/csr.ts';
+import type { Vocabulary } from '../graph/prepare.ts';
+import { InputError } from '../util/errors.ts';
+
+export type { GeneratedSong, GenerateOptions } from './generate.ts';
+export type { Like } from './coldStart.ts';
+
+/**
+ * The serving engine (contract E): one loaded model version answering generation,
+ * recommendation, similarity and search in plain TypeScript. Everything per version is computed
+ * once, at load (the name search index on first use); a request allocates only per-song score
+ * vectors. Methods are synchronous and keep no request state, so one instance serves concurrent
+ * requests.
+ *
+ * Scores: songs for a DJ or a cold-start user are ranked by the dot product of the TL-MGCCF
+ * vectors (see embeddings.ts); similar songs/artists/DJs by 1 + cos in [0, 2].
+ */
+
+export interface ItemScore {
+  index: number;
+  id: string;
+  score: number;
+}
+
+export interface SearchResult extends ItemScore {
+  name: string;
+}
+
+export interface SongInfo {
+  id: string;
+  name: string;
+  artists: { id: string; name: string }[];
+  plays: number;
+  acappella: boolean;
+}
+
+export type SearchKind = 'songs' | 'artists' | 'djs';
+
+export const MAX_K = 1000;
+
+type VersionVocab = Pick<Vocabulary, 'songs' | 'songKeys' | 'artists' | 'artistKeys' | 'djs'> & {
+  /** Public ids as exported; derived from the keys when absent. */
+  songIds?: string[];
+  artistIds?: string[];
+  djIds?: string[];
+};
+
+export class ServingModel {
+  readonly versionId: string;
+  readonly meta: ModelVersionMeta;
+  readonly loadedAt: Date;
+  readonly counts: { songs: number; artists: number; djs: number };
+  /**
+   * The song blocked from generation as the "average replacement": the one the tracklist training
+   * recorded (meta.replacementSong), else the song whose rec.song vector is closest to the mean.
+   */
+  readonly replacementSong: number;
+  /** Size of the version's files (0 when built from an in-memory artifact). */
+  readonly artifactBytes: number;
+  private readonly vocab: VersionVocab;
+  private readonly songIds: string[];
+  private readonly artistIds: string[];
+  private readonly djIds: string[];
+  private readonly songById: Map<string, number>;
+  private readonly artistById: Map<string, number>;
+  private readonly djById: Map<string, number>;
+  private readonly songByKey: Map<string, number>;
+  private readonly artistByKey: Map<string, number>;
+  private readonly songArtists: Csr;
+  private readonly djPlayed: Csr;
+  private readonly plays: Float32Array;
+  private readonly acappella: Uint8Array;
+  private readonly index: EmbeddingIndex;
+  private readonly coldStart: ColdStartModel;
+  private search_: CatalogueSearch | null = null;
+  private readonly tracklist: TracklistModel | null;
+  private readonly blocked: Uint8Array;
+  private readonly songSimUnit: Float32Array;
+  private readonly songSimWidth: number;
+  /** encNorm.dj: unit DJ encodings, the DJ vectors of a DJ-conditioned tracklist model. */
+  private readonly djUnit: Float32Array | null;
+  /** rec.dj: the DJs' recommendation vectors (a taste-conditioned tracklist model's taste vectors). */
+  private readonly djRec: Float32Array;
+
+  constructor(version: Artifact<ModelVersionMeta>, artifactBytes = 0) {
+    const meta = version.meta;
+    this.meta = meta;
+    this.versionId = meta.versionId;
+    this.loadedAt = new Date();
+    this.artifactBytes = artifactBytes;
+    const vocab = version.document<VersionVocab>('vocab');
+    this.vocab = vocab;
+    this.counts = { songs: vocab.songs.length, artists: vocab.artists.length, djs: vocab.djs.length };
+    this.songIds = vocab.songIds ?? vocab.songKeys.map(songId);
+    this.artistIds = vocab.artistIds ?? vocab.artistKeys.map(artistId);
+    this.djIds = vocab.djIds ?? vocab.djs.map(djId);
+    if (
+      this.songIds.length !== this.counts.songs ||
+      this.artistIds.length !== this.counts.artists ||
+      this.djIds.length !== this.counts.djs
+    )
+      throw new ArtifactError('model version: vocabulary ids and names disagree in length');
+    this.songById = indexIds(this.songIds);
+    this.artistById = indexIds(this.artistIds);
+    this.djById = indexIds(this.djIds);
+    this.songByKey = indexIds(vocab.songKeys);
+    this.artistByKey = indexIds(vocab.artistKeys);
+
+    const cat = versionCatalogue(version);
+    this.songArtists = cat.songArtistMap;
+    this.djPlayed = cat.djPlayed;
+    this.plays = version.tensor('cat.songPlays');
+    this.acappella = version.tensor<Uint8Array>('cat.songAcappella');
+    const embeddings = versionEmbeddings(version);
+    this.index = new EmbeddingIndex(embeddings);
+    this.coldStart = ColdStartModel.fromModelVersion(version);
+    const tl = versionTracklist(version);
+    this.tracklist = tl ? new TracklistModel(tl) : null;
+    if (this.tracklist && this.tracklist.songs !== this.counts.songs)
+      throw new ArtifactError(
+        `model version: the tracklist model has ${this.tracklist.songs} songs, the vocabulary ${this.counts.songs}`,
+      );
+    this.djUnit = version.has('emb.encNorm.dj') ? version.tensor('emb.encNorm.dj') : null;
+    this.djRec = version.tensor('emb.rec.dj');
+    const djWidth = this.tracklist?.djWidth ?? 0;
+    if (djWidth > 0 && (!this.djUnit || version.shape('emb.encNorm.dj')[1] !== djWidth))
+      throw new ArtifactError(
+        `model version: the tracklist model takes ${djWidth}-wide DJ vectors, emb.encNorm.dj does not match`,
+      );
+    const tasteWidth = this.tracklist?.tasteWidth ?? 0;
+    if (tasteWidth > 0 && version.shape('emb.rec.dj')[1] !== tasteWidth)
+      throw new ArtifactError(
+        `model version: the tracklist model takes ${tasteWidth}-wide taste vectors, emb.rec.dj does not match`,
+      );
+    if (this.index.songs !== this.counts.songs)
+      throw new ArtifactError('model version: embeddings and vocabulary disagree on the song count');
+
+    this.songSimWidth = embeddings.shape('sim.song')[1];
+    this.songSimUnit = normalizeRowsL2(embeddings.tensor('sim.song'), this.songSimWidth);
+    // The tracklist training records the replacement it used; otherwise the song closest to the mean song vector.
+    const recorded = meta.config.tracklist?.replacementSong;
+    this.replacementSong =
+      Number.isInteger(recorded) && recorded! >= 0 && recorded! < this.counts.songs
+        ? recorded!
+        : closestToMean(embeddings.tensor('rec.song'), embeddings.shape('rec.song')[1]);
+    this.blocked = Uint8Array.from(this.acappella, (a) => (a ? 1 : 0));
+    this.blocked[this.replacementSong] = 1;
+  }
+
+  /**
+   * The name search index, built on first use: it is the costliest part of a load (about half a
+   * second at seed size) and only search needs it. Call it after load to build it eagerly.
+   */
+  catalogue(): CatalogueSearch {
+    if (this.search_ === null) {
+      // Popularity: plays for songs, weighted plays via M for artists, total plays for DJs.
+      const artistPlays = new Float64Array(this.counts.artists);
+      const m = this.songArtists;
+      for (let s = 0; s < m.rows; s++)
+        for (let p = m.indptr[s]; p < m.indptr[s + 1]; p++)
+          artistPlays[m.indices[p]] += m.values[p] * this.plays[s];
+      const djPlays = new Float64Array(this.counts.djs);
+      const d = this.djPlayed;
+      for (let j = 0; j < d.rows; j++)
+        for (let p = d.indptr[j]; p < d.indptr[j + 1]; p++) djPlays[j] += d.values[p];
+      const { songs, artists, djs } = this.vocab;
+      this.search_ = new CatalogueSearch(
+        { songs, artists, djs },
+        { songs: this.plays, artists: artistPlays, djs: djPlays },
+      );
+    }
+    return this.search_;
+  }
+
+  /** Loads a model version folder; checksums verified (ArtifactError on any mismatch). */
+  static load(dir: string): ServingModel {
+    const version = readModelVersion(dir);
+    return new ServingModel(version, folderBytes(dir));
+  }
+
+  /** True when the version holds a tracklist model (generation available). */
+  get hasTracklistModel(): boolean {
+    return this.tracklist !== null;
+  }
+
+  // ---- ids and catalogue -------------------------------------------------------------------
+
+  songIndex(id: string): number | undefined {
+    return this.songById.get(id);
+  }
+
+  artistIndex(id: string): number | undefined {
+    return this.artistById.get(id);
+  }
+
+  djIndex(id: string): number | undefined {
+    return this.djById.get(id);
+  }
+
+  /** A song by id, by "Artist - Title" (identity key, so case/accents/ft. variants match) or exact name. */
+  findSong(text: string): number | undefined {
+    const byId = this.songById.get(text);
+    if (byId !== undefined) return byId;
+    const parsed = parseTrack(text);
+    return parsed.kind === 'song' ? this.songByKey.get(parsed.key) : undefined;
+  }
+
+  /** A DJ by id or name (case and surrounding spaces ignored). */
+  findDj(text: string): number | undefined {
+    return this.djById.get(text) ?? this.djById.get(djId(text));
+  }
+
+  /** An artist by id or name (identity key: case, accents and spacing ignored). */
+  findArtist(text: string): number | undefined {
+    return this.artistById.get(text) ?? this.artistByKey.get(normalizeName(text));
+  }
+
+  song(i: number): SongInfo {
+    this.check(i, this.counts.songs, 'song');
+    const m = this.songArtists;
+    const order: number[] = [];
+    for (let p = m.indptr[i]; p < m.indptr[i + 1]; p++) order.push(p);
+    // Heaviest credit first (remixers weigh most), then artist rank.
+    order.sort((a, b) => m.values[b] - m.values[a] || m.indices[a] - m.indices[b]);
+    return {
+      id: this.songIds[i],
+      name: this.vocab.songs[i],
+      artists: order.map((p) => ({
+        id: this.artistIds[m.indices[p]],
+        name: this.vocab.artists[m.indices[p]],
+      })),
+      plays: this.plays[i],
+      acappella: this.acappella[i] === 1,
+    };
+  }
+
+  artist(i: number): { id: string; name: string } {
+    this.check(i, this.counts.artists, 'artist');
+    return { id: this.artistIds[i], name: this.vocab.artists[i] };
+  }
+
+  dj(i: number): { id: string; name: string } {
+    this.check(i, this.counts.djs, 'dj');
+    return { id: this.djIds[i], name: this.vocab.djs[i] };
+  }
+
+  search(kind: SearchKind, q: string, limit: number): SearchResult[] {
+    const k = this.checkK(limit, 'limit');
+    if (typeof q !== 'string') throw new InputError('q must be a string', 'q');
+    const ids = { songs: this.songIds, artists: this.artistIds, djs: this.djIds }[kind];
+    if (!ids) throw new InputError('kind must be songs, artists or djs', 'kind');
+    const hits: SearchHit[] = this.catalogue()[kind](q, k);
+    return hits.map((h) => ({ index: h.index, id: ids[h.index], name: h.name, score: h.score }));
+  }
+
+  // ---- generation --------------------------------------------------------------------------
+
+  /** A tracklist (SPEC §5.2): the seed, then `length` songs; see generate.ts. */
+  generate(o: GenerateOptions): GeneratedSong[] {
+    if (!this.tracklist)
+      throw new InputError(
+        'model has no tracklist model (this version was exported before one was trained)',
+        'model',
+      );
+    const r = resolveGenerateOptions(o, this.counts);
+    const taste = r.dj !== null ? this.djTaste(r.dj) : r.likes !== null ? this.likeTaste(r.likes) : null;
+    return sampleTracklist(
+      {
+        model: this.tracklist,
+        songScores: minMaxScale(this.seedSimilarity(r.seedSong)),
+        userScores: taste ? minMaxScale(taste.scores, taste.scores) : null,
+        blocked: this.blocked,
+        context: taste?.context ?? {},
+      },
+      r,
+    );
+  }
+
+  // ---- recommendations ---------------------------------------------------------------------
+
+  /** Songs for a DJ, best first, excluding every song the DJ has played. */
+  recommendForDj(dj: number, k: number): ItemScore[] {
+    this.check(dj, this.counts.djs, 'dj');
+    const n = this.checkK(k, 'k');
+    const p = this.djPlayed;
+    const played = new Uint8Array(this.counts.songs);
+    for (let q = p.indptr[dj]; q < p.indptr[dj + 1]; q++) played[p.indices[q]] = 1;
+    return this.withIds(
+      topK(this.djScores(dj), n, (s) => played[s] === 1),
+      this.songIds,
+    );
+  }
+
+  /** Songs for a cold-start user (SPEC §5.3), liked songs excluded. */
+  recommendForLikes(likes: Like[], k: number): ItemScore[] {
+    checkLikes(likes, this.counts.songs);
+    return this.withIds(this.coldStart.recommendForLikes(likes, this.checkK(k, 'k')), this.songIds);
+  }
+
+  similarSongs(i: number, k: number): ItemScore[] {
+    this.check(i, this.counts.songs, 'song');
+    return this.withIds(this.index.similarSongs(i, this.checkK(k, 'k')), this.songIds);
+  }
+
+  similarArtists(i: number, k: number): ItemScore[] {
+    this.check(i, this.counts.artists, 'artist');
+    return this.withIds(this.index.similarArtists(i, this.checkK(k, 'k')), this.artistIds);
+  }
+
+  similarDjs(i: number, k: number): ItemScore[] {
+    this.check(i, this.counts.djs, 'dj');
+    return this.withIds(this.index.similarDjs(i, this.checkK(k, 'k')), this.djIds);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  /** DJ → song scores (dot product), a fresh vector. */
+  private djScores(dj: number): Float32Array {
+    return this.index.scoreDj(dj, new Float32Array(this.counts.songs));
+  }
+
+  /**
+   * A DJ's taste: song scores, and the set context a conditioned tracklist model takes, as in
+   * training: the DJ's unit encoding (encNorm.dj row) and recommendation vector (rec.dj row).
+   */
+  private djTaste(dj: number): { scores: Float32Array; context: SequenceContext } {
+    const dw = this.tracklist?.djWidth ?? 0;
+    const tw = this.tracklist?.tasteWidth ?? 0;
+    return {
+      scores: this.djScores(dj),
+      context: {
+        dj: dw > 0 ? this.djUnit!.subarray(dj * dw, (dj + 1) * dw) : null,
+        taste: tw > 0 ? this.djRec.subarray(dj * tw, (dj + 1) * tw) : null,
+      },
+    };
+  }
+
+  /**
+   * A cold-start user's taste: song scores, and as set context the user's own multi-graph
+   * encoding ē_u at unit length (what encNorm.dj holds for DJs) and user vector (the rec.dj
+   * analogue); none on the popularity fallback, like a set without known DJs.
+   */
+  private likeTaste(likes: Like[]): { scores: Float32Array; context: SequenceContext } {
+    const user = this.coldStart.userVector(likes);
+    const scores = this.coldStart.scoreVector(user.vector);
+    if (user.fallback || !this.tracklist) return { scores, context: {} };
+    let dj: Float64Array | null = null;
+    if (this.tracklist.djWidth > 0) {
+      const e = this.coldStart.inference.prepareUser(this.coldStart.userNode(likes).node!).encoding;
+      const norm = Math.hypot(...e);
+      dj = norm > 0 ? e.map((x) => x / norm) : null;
+    }
+    return { scores, context: { dj, taste: this.tracklist.tasteWidth > 0 ? user.vector : null } };
+  }
+
+  /** 1 + cos(seed, song) over the song-similarity vectors, as similarSongs scores. */
+  private seedSimilarity(seed: number): Float32Array {
+    const d = this.songSimWidth;
+    const out = dotAll(
+      this.songSimUnit,
+      d,
+      this.songSimUnit.subarray(seed * d, (seed + 1) * d),
+      new Float32Array(this.counts.songs),
+    );
+    for (let s = 0; s < out.length; s++) out[s] += 1;
+    return out;
+  }
+
+  private withIds(items: Scored[], ids: string[]): ItemScore[] {
+    return items.map((x) => ({ index: x.index, id: ids[x.index], score: x.score }));
+  }
+
+  private check(i: number, n: number, field: string): void {
+    if (!(Number.isInteger(i) && i >= 0 && i < n))
+      throw new InputError(`${field} must be an index in [0, ${n})`, field);
+  }
+
+  private checkK(k: number, field: string): number {
+    if (!(Number.isInteger(k) && k >= 1 && k <= MAX_K))
+      throw new InputError(`${field} must be an integer from 1 to ${MAX_K}`, field);
+    return k;
+  }
+}
+
+/** The row closest (Euclidean) to the mean row. */
+function closestToMean(x: Float32Array, width: number): number {
+  const n = x.length / width;
+  const mean = new Float64Array(width);
+  for (let r = 0; r < n; r++) for (let c = 0; c < width; c++) mean[c] += x[r * width + c] / n;
+  let best = 0;
+  let bestDist = Infinity;
+  for (let r = 0; r < n; r++) {
+    let d = 0;
+    for (let c = 0; c < width; c++) d += (x[r * width + c] - mean[c]) ** 2;
+    if (d < bestDist) {
+      bestDist = d;
+      best = r;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,507 @@
+import { type Artifact, ArtifactError, type DType } from './artifact.ts';
+
+/**
+ * Plain-TypeScript inference for the tracklist model (contract D, SPEC §4): the LSTM step, the
+ * four top-down dense heads and the cluster/song scoring over the hard cluster tree. No tfjs, so
+ * serving runs it directly on the artifact's typed-array views.
+ *
+ * Levels are named 'l3' (coarsest, k3 clusters), 'l2', 'l1' (finest clusters) and 'song'. Each
+ * level below l3 is conditioned on a teacher: the chosen cluster one level up, fed to its head
+ * as a one-hot after h. In the 'factorised' form a level's softmax runs over the children of the
+ * teacher only (so P(song) is an exact product over the path); in 'full' over every cluster/song.
+ *
+ * Optional per-set conditioning (a SequenceContext), each present when training used it:
+ * - `lstm.dj` [djWidth, 4H]: the set's DJ vector (meta.djVector: its DJs' mean encNorm.dj row,
+ *   zeros when none) times it is added to every gate at every step (so to the gate bias);
+ * - `song.taste` [1] = α and `taste.song` [n, tasteWidth] (the recommender's rec.song): every song
+ *   logit adds α · (q · taste.song[s]), q the set's taste vector (meta.tasteVector: its DJs' mean
+ *   rec.dj row, zeros when none).
+ */
+
+export const TRACKLIST_KIND = 'tracklist-ai/tracklist';
+
+export type TracklistForm = 'factorised' | 'full';
+export type Level = 'l3' | 'l2' | 'l1' | 'song';
+export const LEVELS: readonly Level[] = ['l3', 'l2', 'l1', 'song'];
+
+/** `manifest.meta` of a tracklist artifact (contract D). */
+export interface TracklistMeta {
+  form: TracklistForm;
+  hidden: number;
+  /** [k1, k2, k3], finest first. */
+  levels: [number, number, number];
+  padIndex: number;
+  songs: number;
+  headWidth: number;
+  /** [d1, d2, d3]. */
+  clusterWidth: [number, number, number];
+  songWidth: number;
+  /** Width of the per-set DJ vector fed to every gate through `lstm.dj` (absent: no DJ input). */
+  djWidth?: number;
+  /** How the DJ vector is made (training's description). */
+  djVector?: string;
+  /** Width of the per-set taste vector of the song level (absent: none). */
+  tasteWidth?: number;
+  tasteVector?: string;
+  /** The "average replacement" song training put in place of unknown songs, when recorded. */
+  replacementSong?: number;
+  config?: Record<string, unknown>;
+  metrics?: unknown;
+}
+
+/** What a set conditions the model on (both optional; missing or null = zeros, no known DJ). */
+export interface SequenceContext {
+  /** DJ vector (djWidth): the DJs' mean unit encoding. */
+  dj?: ArrayLike<number> | null;
+  /** Taste vector (tasteWidth): the DJs' mean recommendation vector. */
+  taste?: ArrayLike<number> | null;
+}
+
+/** The state after feeding a prefix: h and c (length H), plus the sequence's constant terms. */
+export interface LstmState {
+  h: Float64Array;
+  c: Float64Array;
+  /** lstm.bias + dj · lstm.dj (length 4H). */
+  bias: Float64Array;
+  /** α · taste vector (length tasteWidth), or null when there is no taste term. */
+  taste: Float64Array | null;
+}
+
+/** What the output layers read from a state: h and the taste term. */
+export interface StateView {
+  h: ArrayLike<number>;
+  taste: Float64Array | null;
+}
+
+/** A state, or just an output h (read without a taste term). */
+export type StateOrH = StateView | ArrayLike<number>;
+
+function asState(from: StateOrH): StateView {
+  return 'h' in from ? from : { h: from, taste: null };
+}
+
+/** A list of members per group (children of a cluster), CSR-style. */
+export interface Groups {
+  start: Int32Array;
+  items: Int32Array;
+}
+
+interface Head {
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
+  /** a and d: hidden and output widths. */
+  width: number;
+  out: number;
+  /** Number of one-hot parent inputs after h (0 for l3). */
+  parents: number;
+}
+
+const SELU_SCALE = 1.0507009873554805;
+const SELU_ALPHA = 1.6732632423543772;
+
+function selu(x: number): number {
+  return SELU_SCALE * (x > 0 ? x : SELU_ALPHA * (Math.exp(x) - 1));
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/**
+ * z += x · W[rowOffset .. rowOffset + x.length) for row-major W of width `cols`: eight rows per
+ * pass over z (four times fewer loads and stores of z than one row at a time).
+ */
+export function accumulateRows(
+  z: Float64Array,
+  x: ArrayLike<number>,
+  w: Float32Array,
+  rowOffset: number,
+  cols: number,
+): void {
+  const rows = x.length;
+  let i = 0;
+  for (; i + 7 < rows; i += 8) {
+    const v0 = x[i],
+      v1 = x[i + 1],
+      v2 = x[i + 2],
+      v3 = x[i + 3];
+    const v4 = x[i + 4],
+      v5 = x[i + 5],
+      v6 = x[i + 6],
+      v7 = x[i + 7];
+    const o = (rowOffset + i) * cols;
+    for (let j = 0; j < cols; j++) {
+      const p = o + j;
+      z[j] +=
+        v0 * w[p] +
+        v1 * w[p + cols] +
+        v2 * w[p + 2 * cols] +
+        v3 * w[p + 3 * cols] +
+        v4 * w[p + 4 * cols] +
+        v5 * w[p + 5 * cols] +
+        v6 * w[p + 6 * cols] +
+        v7 * w[p + 7 * cols];
+    }
+  }
+  for (; i < rows; i++) {
+    const v = x[i];
+    const o = (rowOffset + i) * cols;
+    for (let j = 0; j < cols; j++) z[j] += v * w[o + j];
+  }
+}
+
+/** Members of each group from a member → group map, ascending within a group. */
+export function groupsOf(groupOf: Int32Array, groups: number): Groups {
+  const start = new Int32Array(groups + 1);
+  for (const g of groupOf) start[g + 1]++;
+  for (let g = 0; g < groups; g++) start[g + 1] += start[g];
+  const fill = start.slice(0, groups);
+  const items = new Int32Array(groupOf.length);
+  for (let i = 0; i < groupOf.length; i++) items[fill[groupOf[i]]++] = i;
+  return { start, items };
+}
+
+export class TracklistModel {
+  readonly meta: TracklistMeta;
+  readonly form: TracklistForm;
+  readonly hidden: number;
+  readonly songs: number;
+  readonly inDim: number;
+  /** Cluster counts per level. */
+  readonly sizes: Record<Level, number>;
+  /** Parent of each member: song → l1 (`assign.song`), l1 → l2 (`tree.l1`), l2 → l3 (`tree.l2`). */
+  readonly parent: { song: Int32Array; l1: Int32Array; l2: Int32Array };
+  /** Children per cluster: l3 → l2 clusters, l2 → l1 clusters, l1 → songs. */
+  readonly children: { l3: Groups; l2: Groups; l1: Groups };
+  /** The songs under each cluster of each level. */
+  readonly songsIn: { l3: Groups; l2: Groups; l1: Groups };
+  private readonly input: Float32Array;
+  private readonly kernel: Float32Array;
+  private readonly recurrent: Float32Array;
+  private readonly bias: Float32Array;
+  /** [djWidth, 4H] DJ-vector kernel, or null for a model without DJ input. */
+  private readonly djKernel: Float32Array | null;
+  readonly djWidth: number;
+  /** [n, tasteWidth] taste.song and α (song.taste), or null / 0 for a model without a taste term. */
+  private readonly tasteSongs: Float32Array | null;
+  private readonly tasteScale: number;
+  readonly tasteWidth: number;
+  private readonly heads: Record<Level, Head>;
+  /** Row-major output tables: cluster features per level, song.out for songs. */
+  private readonly tables: Record<Level, Float32Array>;
+  private readonly songBias: Float32Array;
+  private afterPad: LstmState | null = null;
+
+  /** Reads and validates the tensors of contract D; shape or range errors are ArtifactErrors. */
+  constructor(a: Artifact<TracklistMeta>) {
+    const meta = a.meta;
+    if (meta.form !== 'factorised' && meta.form !== 'full')
+      throw new ArtifactError(`tracklist model: unknown form "${String(meta.form)}"`);
+    this.meta = meta;
+    this.form = meta.form;
+    const tensor = <T extends Float32Array | Int32Array>(name: string, dtype: DType, shape: number[]): T => {
+      const entry = a.manifest.tensors[name];
+      if (!entry) throw new ArtifactError(`tracklist model: no tensor "${name}"`);
+      if (entry.dtype !== dtype)
+        throw new ArtifactError(`tracklist model: "${name}" is ${entry.dtype}, expected ${dtype}`);
+      if (entry.shape.length !== shape.length || entry.shape.some((s, i) => shape[i] >= 0 && s !== shape[i]))
+        throw new ArtifactError(
+          `tracklist model: "${name}" has shape [${entry.shape}], expected [${shape.map((s) => (s < 0 ? '?' : s))}]`,
+        );
+      return a.tensor<T>(name);
+    };
+    const [n, inDim] = a.shape('input.song');
+    this.songs = n - 1;
+    this.inDim = inDim;
+    if (meta.padIndex !== this.songs)
+      throw new ArtifactError(`tracklist model: padIndex ${meta.padIndex}, expected ${this.songs}`);
+    const H = (this.hidden = a.shape('lstm.recurrent')[0]);
+    this.input = tensor('input.song', 'float32', [n, inDim]);
+    this.kernel = tensor('lstm.kernel', 'float32', [inDim, 4 * H]);
+    this.recurrent = tensor('lstm.recurrent', 'float32', [H, 4 * H]);
+    this.bias = tensor('lstm.bias', 'float32', [4 * H]);
+    this.djKernel = a.has('lstm.dj') ? tensor('lstm.dj', 'float32', [-1, 4 * H]) : null;
+    this.djWidth = this.djKernel ? a.shape('lstm.dj')[0] : 0;
+
+    const k1 = a.shape('cluster.l1')[0];
+    const k2 = a.shape('cluster.l2')[0];
+    const k3 = a.shape('cluster.l3')[0];
+    this.sizes = { l3: k3, l2: k2, l1: k1, song: this.songs };
+    const s = this.songs;
+    this.tables = {
+      l3: tensor('cluster.l3', 'float32', [k3, -1]),
+      l2: tensor('cluster.l2', 'float32', [k2, -1]),
+      l1: tensor('cluster.l1', 'float32', [k1, -1]),
+      song: tensor('song.out', 'float32', [s, -1]),
+    };
+    this.songBias = tensor('song.bias', 'float32', [s]);
+    this.tasteSongs = a.has('taste.song') ? tensor('taste.song', 'float32', [s, -1]) : null;
+    this.tasteWidth = this.tasteSongs ? a.shape('taste.song')[1] : 0;
+    this.tasteScale = this.tasteSongs ? tensor('song.taste', 'float32', [1])[0] : 0;
+    const head = (level: Level, parents: number): Head => {
+      const name = `head.${level}`;
+      const width = a.shape(`${name}.w1`)[1];
+      const out = a.shape(`${level === 'song' ? 'song.out' : `cluster.${level}`}`)[1];
+      return {
+        w1: tensor(`${name}.w1`, 'float32', [H + parents, width]),
+        b1: tensor(`${name}.b1`, 'float32', [width]),
+        w2: tensor(`${name}.w2`, 'float32', [width, out]),
+        b2: tensor(`${name}.b2`, 'float32', [out]),
+        width,
+        out,
+        parents,
+      };
+    };
+    this.heads = { l3: head('l3', 0), l2: head('l2', k3), l1: head('l1', k2), song: head('song', k1) };
+
+    const tree = (name: string, length: number, range: number): Int32Array => {
+      const t = tensor<Int32Array>(name, 'int32', [length]);
+      for (const v of t)
+        if (!(v >= 0 && v < range))
+          throw new ArtifactError(`tracklist model: "${name}" holds ${v}, outside [0, ${range})`);
+      return t;
+    };
+    this.parent = {
+      song: tree('assign.song', s, k1),
+      l1: tree('tree.l1', k1, k2),
+      l2: tree('tree.l2', k2, k3),
+    };
+    this.children = {
+      l3: groupsOf(this.parent.l2, k3),
+      l2: groupsOf(this.parent.l1, k2),
+      l1: groupsOf(this.parent.song, k1),
+    };
+    const l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]);
+    this.songsIn = {
+      l3: groupsOf(
+        Int32Array.from(l2OfSong, (c) => this.parent.l2[c]),
+        k3,
+      ),
+      l2: groupsOf(l2OfSong, k2),
+      l1: this.children.l1,
+    };
+  }
+
+  /**
+   * The state after the pad/start token for a set's context. Without a DJ vector (or for a model
+   * without DJ input) the recurrent part is the same for every sequence and cached; states are
+   * never mutated.
+   */
+  startState(context: SequenceContext = {}): LstmState {
+    const taste = this.tasteTerm(context.taste);
+    if (context.dj && this.djKernel) return { ...this.step(this.initialState(context), this.songs), taste };
+    this.afterPad ??= this.step(this.initialState(), this.songs);
+    return { ...this.afterPad, taste };
+  }
+
+  /**
+   * h = c = 0 and the set's constant terms: the gate bias lstm.bias + dj · lstm.dj, and α · taste.
+   * A model without DJ input or taste term ignores those vectors.
+   */
+  initialState(context: SequenceContext = {}): LstmState {
+    const bias = Float64Array.from(this.bias);
+    const { dj } = context;
+    if (dj && this.djKernel) {
+      if (dj.length !== this.djWidth)
+        throw new RangeError(`DJ vector has ${dj.length} values, the model takes ${this.djWidth}`);
+      accumulateRows(bias, dj, this.djKernel, 0, 4 * this.hidden);
+    }
+    const h = new Float64Array(this.hidden);
+    return { h, c: new Float64Array(this.hidden), bias, taste: this.tasteTerm(context.taste) };
+  }
+
+  private tasteTerm(taste: ArrayLike<number> | null | undefined): Float64Array | null {
+    if (!taste || !this.tasteSongs) return null;
+    if (taste.length !== this.tasteWidth)
+      throw new RangeError(`taste vector has ${taste.length} values, the model takes ${this.tasteWidth}`);
+    return Float64Array.from(taste, (x) => x * this.tasteScale);
+  }
+
+  /** Feeds one song index (or `songs`, the pad/start token) and returns the next state. */
+  step(state: LstmState, song: number): LstmState {
+    if (!(Number.isInteger(song) && song >= 0 && song <= this.songs))
+      throw new RangeError(`song index ${song} out of range`);
+    const H = this.hidden;
+    const G = 4 * H;
+    const z = Float64Array.from(state.bias);
+    accumulateRows(z, this.input.subarray(song * this.inDim, (song + 1) * this.inDim), this.kernel, 0, G);
+    accumulateRows(z, state.h, this.recurrent, 0, G);
+    const h = new Float64Array(H);
+    const c = new Float64Array(H);
+    // Keras gate order: input, forget, cell candidate, output.
+    for (let j = 0; j < H; j++) {
+      const ig = sigmoid(z[j]);
+      const fg = sigmoid(z[H + j]);
+      const g = Math.tanh(z[2 * H + j]);
+      const og = sigmoid(z[3 * H + j]);
+      c[j] = fg * state.c[j] + ig * g;
+      h[j] = og * Math.tanh(c[j]);
+    }
+    return { h, c, bias: state.bias, taste: state.taste };
+  }
+
+  /** The state after feeding [pad, ...songs] in a set with the given context. */
+  run(songs: readonly number[], context: SequenceContext = {}): LstmState {
+    let state = this.startState(context);
+    for (const s of songs) state = this.step(state, s);
+    return state;
+  }
+
+  /** Head output u = selu(tanh([h ; onehot(parent)]·w1 + b1)·w2 + b2); parent ignored for l3. */
+  headOutput(level: Level, h: ArrayLike<number>, parent = -1): Float64Array {
+    const hd = this.heads[level];
+    const a = hd.width;
+    const H = this.hidden;
+    const t = Float64Array.from(hd.b1);
+    accumulateRows(t, h, hd.w1, 0, a);
+    if (hd.parents > 0) {
+      if (!(Number.isInteger(parent) && parent >= 0 && parent < hd.parents))
+        throw new RangeError(`${level}: teacher ${parent} outside [0, ${hd.parents})`);
+      const o = (H + parent) * a;
+      for (let j = 0; j < a; j++) t[j] += hd.w1[o + j];
+    }
+    for (let j = 0; j < a; j++) t[j] = Math.tanh(t[j]);
+    const d = hd.out;
+    const u = Float64Array.from(hd.b2);
+    accumulateRows(u, t, hd.w2, 0, d);
+    for (let k = 0; k < d; k++) u[k] = selu(u[k]);
+    return u;
+  }
+
+  /**
+   * Logit of one option (cluster or song) at a level from the head output u; songs add their
+   * bias and the set's taste term (`taste` = α · q from the state).
+   */
+  logit(level: Level, u: Float64Array, option: number, taste: Float64Array | null = null): number {
+    const table = this.tables[level];
+    const d = u.length;
+    const o = option * d;
+    let s = 0;
+    for (let k = 0; k < d; k++) s += u[k] * table[o + k];
+    if (level !== 'song') return s;
+    s += this.songBias[option];
+    if (taste && this.tasteSongs) {
+      const w = this.tasteWidth;
+      const t = option * w;
+      for (let k = 0; k < w; k++) s += taste[k] * this.tasteSongs[t + k];
+    }
+    return s;
+  }
+
+  /**
+   * The options the model normalises over at a level given the teacher one level up: all
+   * clusters/songs in the full form (and always at l3), the teacher's children when factorised.
+   * Returns null for "all".
+   */
+  normalisationSet(level: Level, teacher: number): Int32Array | null {
+    if (level === 'l3' || this.form === 'full') return null;
+    const g = this.children[level === 'l2' ? 'l3' : level === 'l1' ? 'l2' : 'l1'];
+    return g.items.subarray(g.start[teacher], g.start[teacher + 1]);
+  }
+
+  /**
+   * Probabilities at one level, as a dense array over all options (zero outside the
+   * normalisation set), from a state and the teacher one level up (ignored for l3).
+   */
+  levelProbabilities(level: Level, from: StateOrH, teacher = -1): Float64Array {
+    const state = asState(from);
+    const u = this.headOutput(level, state.h, teacher);
+    const out = new Float64Array(this.sizes[level]);
+    const set = this.normalisationSet(level, teacher);
+    const count = set ? set.length : out.length;
+    if (count === 0) return out;
+    let max = -Infinity;
+    const logits = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      logits[i] = this.logit(level, u, set ? set[i] : i, state.taste);
+      if (logits[i] > max) max = logits[i];
+    }
+    let sum = 0;
+    for (let i = 0; i < count; i++) sum += logits[i] = Math.exp(logits[i] - max);
+    for (let i = 0; i < count; i++) out[set ? set[i] : i] = logits[i] / sum;
+    return out;
+  }
+
+  /** The song's ancestors: its l1, l2 and l3 clusters. */
+  path(song: number): { l3: number; l2: number; l1: number } {
+    const l1 = this.parent.song[song];
+    const l2 = this.parent.l1[l1];
+    return { l3: this.parent.l2[l2], l2, l1 };
+  }
+
+  /**
+   * Exact next-song distribution P(s | state) of the factorised form:
+   * P(c3) · P(c2 | c3) · P(c1 | c2) · P(s | c1) along each song's path. Mass the model puts on
+   * clusters without songs is not assigned to any song, so the sum can fall short of 1.
+   */
+  songDistribution(from: StateOrH): Float64Array {
+    const state = asState(from);
+    if (this.form !== 'factorised')
+      throw new Error('songDistribution: only the factorised form has an exact product');
+    const p3 = this.levelProbabilities('l3', state);
+    const p2 = new Float64Array(this.sizes.l2);
+    for (let c3 = 0; c3 < this.sizes.l3; c3++) {
+      if (p3[c3] === 0) continue;
+      const q = this.levelProbabilities('l2', state, c3);
+      for (const c2 of this.normalisationSet('l2', c3)!) p2[c2] = p3[c3] * q[c2];
+    }
+    const p1 = new Float64Array(this.sizes.l1);
+    for (let c2 = 0; c2 < this.sizes.l2; c2++) {
+      if (p2[c2] === 0) continue;
+      const q = this.levelProbabilities('l1', state, c2);
+      for (const c1 of this.normalisationSet('l1', c2)!) p1[c1] = p2[c2] * q[c1];
+    }
+    const out = new Float64Array(this.songs);
+    for (let c1 = 0; c1 < this.sizes.l1; c1++) {
+      if (p1[c1] === 0) continue;
+      const q = this.levelProbabilities('song', state, c1);
+      for (const s of this.normalisationSet('song', c1)!) out[s] = p1[c1] * q[s];
+    }
+    return out;
+  }
+}
+
+/** Per-level distributions after a prefix (see tracklistStepProbabilities). */
+export interface StepProbabilities {
+  /** The LSTM output after feeding [pad, ...prefix]. */
+  h: Float64Array;
+  l3: Float64Array;
+  l2: Float64Array;
+  l1: Float64Array;
+  song: Float64Array;
+  /** The teachers used for l2, l1 and song (given, or the argmax of the level above). */
+  teacher: { l3: number; l2: number; l1: number };
+}
+
+function argmax(p: Float64Array): number {
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
+  return best;
+}
+
+/**
+ * The model's per-level probabilities for the song after `prefix` (fed as [pad, ...prefix]) in a
+ * set with the given context (DJ and taste vectors; omitted: zeros, no known DJ), each level
+ * conditioned on a teacher cluster one level up: `teacher.l3` for l2, `teacher.l2` for l1,
+ * `teacher.l1` for the song level. Missing teachers are the argmax of the level above.
+ * Arrays are dense over all options; in the factorised form they are zero outside the teacher's
+ * children. This is what a tfjs equivalence test compares against (teacher-forced outputs).
+ */
+export function tracklistStepProbabilities(
+  model: TracklistModel,
+  prefix: readonly number[],
+  teacher: Partial<{ l3: number; l2: number; l1: number }> = {},
+  context: SequenceContext = {},
+): StepProbabilities {
+  const state = model.run(prefix, context);
+  const l3 = model.levelProbabilities('l3', state);
+  const t3 = teacher.l3 ?? argmax(l3);
+  const l2 = model.levelProbabilities('l2', state, t3);
+  const t2 = teacher.l2 ?? argmax(l2);
+  const l1 = model.levelProbabilities('l1', state, t2);
+  const t1 = teacher.l1 ?? argmax(l1);
+  const song = model.levelProbabilities('song', state, t1);
+  return { h: state.h, l3, l2, l1, song, teacher: { l3: t3, l2: t2, l1: t1 } };
+}

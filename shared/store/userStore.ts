@@ -1,0 +1,375 @@
+import { randomUUID } from 'node:crypto';
+import type { Container, CosmosClient, Database } from '@azure/cosmos';
+import { InputError } from '../util/errors.ts';
+import { cosmosClient, isLocalEndpoint, type Settings } from './config.ts';
+
+/**
+ * Users and their saved tracklists in Cosmos DB (ARCHITECTURE "Cosmos"): container `users`
+ * (partition key /id, one document per user holding liked songs by stable song id) and
+ * `tracklists` (partition key /userId, so a user's reads never cross into another partition).
+ * Every read-modify-write of a user replaces with IfMatch on the ETag and retries on 412.
+ */
+export interface StoredLike {
+  /** Stable song id (contract A: 's' + 12 hex). */
+  song: string;
+  /** Strength in [0, 1]. */
+  score: number;
+}
+
+export interface UserDoc {
+  id: string;
+  name?: string;
+  idp?: string;
+  createdAt: string;
+  updatedAt: string;
+  likes: StoredLike[];
+}
+
+export interface TracklistDoc {
+  id: string;
+  userId: string;
+  createdAt: string;
+  request: unknown;
+  tracklist: unknown;
+  modelVersion: string;
+}
+
+export interface LikesPatch {
+  add?: StoredLike[];
+  remove?: string[];
+}
+
+export interface Profile {
+  name?: string;
+  idp?: string;
+}
+
+/** Too many concurrent writers on one user: the update was not applied (HTTP 409/503). */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export const MAX_LIKES = 1000;
+const SONG_ID = /^s[0-9a-f]{12}$/;
+const FORBIDDEN_ID = /[/\\?#]/;
+
+export interface UserStoreOptions {
+  /** Database name (COSMOS_DATABASE; default `tracklist`). */
+  database?: string;
+  /**
+   * Create the database and containers when missing: for the local server only. In Azure they
+   * are created by Bicep, and the app's data-plane role cannot create them.
+   */
+  createIfMissing?: boolean;
+  /** Read–modify–replace attempts before a ConflictError (default 25). */
+  maxAttempts?: number;
+  /** Largest backoff between attempts in ms (default 400); the first is a few ms, all jittered. */
+  maxBackoffMs?: number;
+}
+
+function statusOf(e: unknown): number | undefined {
+  const code =
+    (e as { code?: unknown; statusCode?: unknown }).code ?? (e as { statusCode?: unknown }).statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function checkId(value: unknown, field: string): string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > 255 ||
+    FORBIDDEN_ID.test(value) ||
+    value.trim() !== value
+  )
+    throw new InputError(
+      `${field} must be a non-empty string of at most 255 characters without / \\ ? #`,
+      field,
+    );
+  return value;
+}
+
+/** Validates likes, keeping the last score for a song given twice. */
+function checkLikes(likes: unknown, field: string): StoredLike[] {
+  if (!Array.isArray(likes)) throw new InputError(`${field} must be an array of {song, score}`, field);
+  const bySong = new Map<string, number>();
+  likes.forEach((like: unknown, i) => {
+    const { song, score } = (like ?? {}) as { song?: unknown; score?: unknown };
+    if (typeof song !== 'string' || !SONG_ID.test(song))
+      throw new InputError(`${field}[${i}].song must be a song id ('s' + 12 hex digits)`, field);
+    if (typeof score !== 'number' || !Number.isFinite(score) || score < 0 || score > 1)
+      throw new InputError(`${field}[${i}].score must be a number between 0 and 1`, field);
+    bySong.delete(song);
+    bySong.set(song, score);
+  });
+  return [...bySong].map(([song, score]) => ({ song, score }));
+}
+
+function checkLikeCount(likes: StoredLike[]): StoredLike[] {
+  if (likes.length > MAX_LIKES)
+    throw new InputError(`a user can like at most ${MAX_LIKES} songs (would have ${likes.length})`, 'likes');
+  return likes;
+}
+
+/** The stored fields only (no _etag, _rid, _ts …). */
+function userOf(doc: UserDoc): UserDoc {
+  return {
+    id: doc.id,
+    ...(doc.name !== undefined ? { name: doc.name } : {}),
+    ...(doc.idp !== undefined ? { idp: doc.idp } : {}),
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    likes: (doc.likes ?? []).map((l) => ({ song: l.song, score: l.score })),
+  };
+}
+
+function tracklistOf(doc: TracklistDoc): TracklistDoc {
+  return {
+    id: doc.id,
+    userId: doc.userId,
+    createdAt: doc.createdAt,
+    request: doc.request,
+    tracklist: doc.tracklist,
+    modelVersion: doc.modelVersion,
+  };
+}
+
+function withProfile(doc: UserDoc, profile: Profile | undefined): UserDoc {
+  if (profile?.name !== undefined) doc.name = profile.name;
+  if (profile?.idp !== undefined) doc.idp = profile.idp;
+  return doc;
+}
+
+export class UserStore {
+  private readonly client: CosmosClient;
+  private readonly databaseId: string;
+  private readonly createIfMissing: boolean;
+  private readonly maxAttempts: number;
+  private readonly maxBackoffMs: number;
+  private containers: Promise<{ users: Container; tracklists: Container }> | null = null;
+
+  constructor(client: CosmosClient, options: UserStoreOptions = {}) {
+    this.client = client;
+    this.databaseId = options.database ?? 'tracklist';
+    this.createIfMissing = options.createIfMissing ?? false;
+    this.maxAttempts = options.maxAttempts ?? 25;
+    this.maxBackoffMs = options.maxBackoffMs ?? 400;
+  }
+
+  static fromSettings(settings: Settings): UserStore {
+    return new UserStore(cosmosClient(settings), {
+      database: settings.cosmosDatabase,
+      createIfMissing: isLocalEndpoint(settings.cosmosEndpoint),
+    });
+  }
+
+  /** The two containers, resolved (and locally created) once, on first use. */
+  private ready(): Promise<{ users: Container; tracklists: Container }> {
+    this.containers ??= this.open().catch((e: unknown) => {
+      this.containers = null;
+      throw e;
+    });
+    return this.containers;
+  }
+
+  private async open(): Promise<{ users: Container; tracklists: Container }> {
+    if (!this.createIfMissing) {
+      const database = this.client.database(this.databaseId);
+      return { users: database.container('users'), tracklists: database.container('tracklists') };
+    }
+    const { database } = await this.client.databases.createIfNotExists({ id: this.databaseId });
+    const create = async (db: Database, id: string, path: string): Promise<Container> =>
+      (await db.containers.createIfNotExists({ id, partitionKey: { paths: [path] } })).container;
+    return {
+      users: await create(database, 'users', '/id'),
+      tracklists: await create(database, 'tracklists', '/userId'),
+    };
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    // Full jitter: uniform in [0, min(cap, 5 ms · 2^attempt)].
+    const ms = Math.random() * Math.min(this.maxBackoffMs, 5 * 2 ** attempt);
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  async getUser(id: string): Promise<UserDoc | null> {
+    checkId(id, 'userId');
+    const { users } = await this.ready();
+    const { resource } = await users.item(id, id).read<UserDoc>();
+    return resource ? userOf(resource) : null;
+  }
+
+  /** Replaces the user's likes (creating the user if needed). */
+  async putLikes(id: string, likes: StoredLike[], profile?: Profile): Promise<UserDoc> {
+    checkId(id, 'userId');
+    const next = checkLikeCount(checkLikes(likes, 'likes'));
+    return this.update(id, profile, () => next);
+  }
+
+  /** Adds (or re-scores) and removes likes by song id, atomically with respect to other writers. */
+  async patchLikes(id: string, patch: LikesPatch, profile?: Profile): Promise<UserDoc> {
+    checkId(id, 'userId');
+    const add = checkLikes(patch.add ?? [], 'add');
+    const remove = patch.remove ?? [];
+    if (!Array.isArray(remove) || remove.some((s) => typeof s !== 'string'))
+      throw new InputError('remove must be an array of song ids', 'remove');
+    const removed = new Set(remove);
+    const both = add.find((l) => removed.has(l.song));
+    if (both) throw new InputError(`song ${both.song} is both added and removed`, 'remove');
+    const added = new Map(add.map((l) => [l.song, l.score]));
+    return this.update(id, profile, (likes) => {
+      const kept = likes.filter((l) => !removed.has(l.song) && !added.has(l.song));
+      return checkLikeCount([...kept, ...add]);
+    });
+  }
+
+  /**
+   * Read–modify–write of one user document: create when absent (409: someone else created it,
+   * so retry as an update), otherwise replace with IfMatch on the ETag read (412: someone else
+   * wrote in between, so re-read and re-apply after a jittered backoff).
+   */
+  private async update(
+    id: string,
+    profile: Profile | undefined,
+    change: (likes: StoredLike[]) => StoredLike[],
+  ): Promise<UserDoc> {
+    const { users } = await this.ready();
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const { resource, etag } = await users.item(id, id).read<UserDoc>();
+      const now = new Date().toISOString();
+      if (!resource) {
+        const doc = withProfile({ id, createdAt: now, updatedAt: now, likes: change([]) }, profile);
+        try {
+          const { resource: created } = await users.items.create(doc);
+          return userOf(created ?? doc);
+        } catch (e) {
+          if (statusOf(e) !== 409) throw e;
+        }
+      } else {
+        const doc = withProfile({ ...userOf(resource), updatedAt: now }, profile);
+        doc.likes = change(doc.likes);
+        try {
+          const { resource: replaced } = await users
+            .item(id, id)
+            .replace(doc, { accessCondition: { type: 'IfMatch', condition: etag! } });
+          return userOf(replaced ?? doc);
+        } catch (e) {
+          const status = statusOf(e);
+          // 404: deleted in between; the next attempt creates it again.
+          if (status !== 412 && status !== 404) throw e;
+        }
+      }
+      await this.backoff(attempt);
+    }
+    throw new ConflictError(
+      `user ${id} was changed concurrently ${this.maxAttempts} times in a row; the update was not applied`,
+    );
+  }
+
+  /** Deletes the user and every tracklist they saved. */
+  async deleteUser(id: string): Promise<{ user: boolean; tracklists: number }> {
+    checkId(id, 'userId');
+    const { users, tracklists } = await this.ready();
+    const removed = await this.deleteTracklistsOf(tracklists, id);
+    let user = true;
+    try {
+      await users.item(id, id).delete();
+    } catch (e) {
+      if (statusOf(e) !== 404) throw e;
+      user = false;
+    }
+    // A tracklist saved while the user was being deleted goes too.
+    return { user, tracklists: removed + (await this.deleteTracklistsOf(tracklists, id)) };
+  }
+
+  private async deleteTracklistsOf(tracklists: Container, userId: string): Promise<number> {
+    const { resources } = await tracklists.items
+      .query<{ id: string }>(
+        { query: 'SELECT c.id FROM c WHERE c.userId = @u', parameters: [{ name: '@u', value: userId }] },
+        { partitionKey: userId },
+      )
+      .fetchAll();
+    let n = 0;
+    for (const { id } of resources) {
+      try {
+        await tracklists.item(id, userId).delete();
+        n++;
+      } catch (e) {
+        if (statusOf(e) !== 404) throw e;
+      }
+    }
+    return n;
+  }
+
+  async saveTracklist(
+    userId: string,
+    doc: { request: unknown; tracklist: unknown; modelVersion: string; id?: string },
+  ): Promise<TracklistDoc> {
+    checkId(userId, 'userId');
+    const id = doc.id === undefined ? randomUUID() : checkId(doc.id, 'id');
+    if (typeof doc.modelVersion !== 'string' || !doc.modelVersion)
+      throw new InputError('modelVersion is required', 'modelVersion');
+    const { tracklists } = await this.ready();
+    const stored: TracklistDoc = {
+      id,
+      userId,
+      createdAt: new Date().toISOString(),
+      request: doc.request,
+      tracklist: doc.tracklist,
+      modelVersion: doc.modelVersion,
+    };
+    try {
+      await tracklists.items.create(stored);
+    } catch (e) {
+      if (statusOf(e) === 409) throw new InputError(`tracklist ${id} already exists`, 'id');
+      throw e;
+    }
+    return stored;
+  }
+
+  /** The user's tracklists, newest first. */
+  async listTracklists(userId: string, options: { limit?: number } = {}): Promise<TracklistDoc[]> {
+    checkId(userId, 'userId');
+    const limit = options.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new InputError('limit must be an integer in [1, 1000]', 'limit');
+    const { tracklists } = await this.ready();
+    const { resources } = await tracklists.items
+      .query<TracklistDoc>(
+        {
+          query: 'SELECT TOP @n * FROM c WHERE c.userId = @u ORDER BY c.createdAt DESC',
+          parameters: [
+            { name: '@n', value: limit },
+            { name: '@u', value: userId },
+          ],
+        },
+        { partitionKey: userId },
+      )
+      .fetchAll();
+    return resources.map(tracklistOf);
+  }
+
+  /** One tracklist of this user; null when it does not exist or belongs to someone else. */
+  async getTracklist(userId: string, id: string): Promise<TracklistDoc | null> {
+    checkId(userId, 'userId');
+    checkId(id, 'id');
+    const { tracklists } = await this.ready();
+    const { resource } = await tracklists.item(id, userId).read<TracklistDoc>();
+    return resource && resource.userId === userId ? tracklistOf(resource) : null;
+  }
+
+  async deleteTracklist(userId: string, id: string): Promise<boolean> {
+    checkId(userId, 'userId');
+    checkId(id, 'id');
+    const { tracklists } = await this.ready();
+    try {
+      await tracklists.item(id, userId).delete();
+      return true;
+    } catch (e) {
+      if (statusOf(e) === 404) return false;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../training/cli.ts';
+import { buildServingFixture, type ServingFixture } from './fixtures.ts';
+
+const bin = resolve(import.meta.dirname, '../../bin/tlgen.js');
+
+interface Run {
+  code: number | null;
+  stderr: string;
+  json: () => Record<string, unknown> & { items: { index: number }[]; tracklist: Record<string, unknown>[] };
+}
+
+function result(code: number | null, stdout: string, stderr: string): Run {
+  const lines = stdout.trim().split('\n');
+  return { code, stderr, json: () => JSON.parse(lines[lines.length - 1]) };
+}
+
+/** The CLI as a separate process (end to end: bin wrapper, exit code, stdout). */
+function spawned(...args: string[]): Run {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return result(r.status, r.stdout, r.stderr);
+}
+
+/** The same `main` in this process: much faster for the many argument checks. */
+async function tlgen(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  try {
+    return result(await main(args), stdout, stderr);
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+describe('tlgen serving commands', () => {
+  let f: ServingFixture;
+  let seedName: string;
+  let djName: string;
+
+  afterEach(() => vi.restoreAllMocks());
+
+  beforeAll(async () => {
+    f = await buildServingFixture();
+    seedName = f.model.song(4).name;
+    djName = f.model.dj(1).name;
+  }, 120_000);
+
+  it('exports a model folder into a model version', async () => {
+    const out = join(f.modelDir, 'cli-version');
+    const metrics = join(f.modelDir, 'eval-test.json');
+    writeFileSync(metrics, JSON.stringify({ recommendation: { recall: 0.5 } }));
+    const r = await tlgen(
+      'export',
+      '--model',
+      f.modelDir,
+      '--out',
+      out,
+      '--metrics',
+      metrics,
+      '--version-id',
+      'cli-1',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ versionId: 'cli-1', dir: out, tracklist: true, counts: f.model.counts });
+    expect(r.json().bytes).toBeGreaterThan(0);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(true);
+    expect((await tlgen('export', '--model', out, '--out', join(f.modelDir, 'x'))).code).toBe(2);
+    const noMetrics = await tlgen(
+      'export',
+      '--model',
+      f.modelDir,
+      '--out',
+      out,
+      '--metrics',
+      join(f.modelDir, 'none.json'),
+    );
+    expect(noMetrics.stderr).toMatch(/--metrics/);
+  });
+
+  it('generates a tracklist from a model folder (end to end) and from a version, reproducibly', async () => {
+    const args = ['--seed-song', seedName, '--dj', djName, '--length', '6', '--rng-seed', '7', '--json'];
+    const fromFolder = spawned('generate', '--model', f.modelDir, ...args);
+    expect(fromFolder.code).toBe(0);
+    const out = fromFolder.json();
+    expect(out.tracklist).toHaveLength(7);
+    expect(out.tracklist[0]).toMatchObject({ song: seedName, index: 4 });
+    for (const t of out.tracklist) {
+      expect(Object.keys(t.logProb as object).sort()).toEqual(['l1', 'l2', 'l3', 'song']);
+      expect(typeof t.userScore).toBe('number');
+      expect(typeof t.songScore).toBe('number');
+    }
+    const fromVersion = await tlgen('generate', '--model', f.versionDir, ...args);
+    expect(fromVersion.json().tracklist).toEqual(out.tracklist);
+    expect(out.tracklist.map((t) => t.index)).toEqual(
+      f.model.generate({ seedSong: 4, dj: 1, length: 6, rngSeed: 7 }).map((t) => t.song),
+    );
+  });
+
+  it('generates from a likes file and reports unknown songs', async () => {
+    const likes = join(f.modelDir, 'likes.json');
+    writeFileSync(
+      likes,
+      JSON.stringify([
+        { song: f.model.song(10).name, score: 1 },
+        { song: f.model.song(11).id },
+        { song: 'Nobody - Nothing' },
+      ]),
+    );
+    const r = await tlgen(
+      'generate',
+      '--model',
+      f.versionDir,
+      '--seed-song',
+      seedName,
+      '--likes',
+      likes,
+      '--rng-seed',
+      '1',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    expect(r.json().taste).toEqual({ likes: 2, unknownLikes: ['Nobody - Nothing'] });
+    expect(r.json().tracklist).toHaveLength(16);
+    writeFileSync(likes, JSON.stringify([{ song: seedName, score: 3 }]));
+    expect(
+      (await tlgen('generate', '--model', f.versionDir, '--seed-song', seedName, '--likes', likes)).stderr,
+    ).toMatch(/--likes: entry 0/);
+  });
+
+  it('exits 2 naming the argument for bad input', async () => {
+    const base = ['generate', '--model', f.versionDir, '--seed-song', seedName];
+    const cases: [string[], RegExp][] = [
+      [['--length', '0'], /--length/],
+      [['--length', '101'], /--length/],
+      [['--user-weighting=-1'], /--user-weighting/],
+      [['--temperature', '1,1'], /--temperature/],
+      [['--thresholds', '0.1,0.1,0.1'], /--thresholds/],
+      [['--rng-seed', 'x'], /--rng-seed/],
+      [['--dj', 'Nobody At All'], /--dj: unknown DJ/],
+      [['--dj', djName, '--likes', 'x.json'], /--likes/],
+    ];
+    for (const [extra, message] of cases) {
+      const r = await tlgen(...base, ...extra);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.stderr, extra.join(' ')).toMatch(message);
+    }
+    const unknown = await tlgen('generate', '--model', f.versionDir, '--seed-song', seedName.slice(0, -1));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--seed-song: unknown song .*closest: /);
+    expect(
+      (await tlgen('generate', '--model', join(f.modelDir, 'nowhere'), '--seed-song', seedName)).stderr,
+    ).toMatch(/--model/);
+  });
+
+  it('recommends, finds similar items and searches', async () => {
+    const forDj = await tlgen('recommend', '--model', f.versionDir, '--dj', djName, '--k', '5', '--json');
+    expect(forDj.code).toBe(0);
+    expect(forDj.json().items.map((x) => x.index)).toEqual(f.model.recommendForDj(1, 5).map((x) => x.index));
+    for (const x of forDj.json().items)
+      expect(Object.keys(x).sort()).toEqual(['id', 'index', 'name', 'score']);
+    const similar = (await tlgen('recommend', '--model', f.versionDir, '--song', seedName, '--json')).json();
+    expect(similar.items).toHaveLength(20);
+    expect(similar.items.map((x) => x.index)).toEqual(f.model.similarSongs(4, 20).map((x) => x.index));
+    const likes = join(f.modelDir, 'likes2.json');
+    writeFileSync(likes, JSON.stringify([{ song: seedName, score: 0.9 }]));
+    const cold = (
+      await tlgen('recommend', '--model', f.versionDir, '--likes', likes, '--k', '3', '--json')
+    ).json();
+    expect(cold.items.map((x) => x.index)).toEqual(
+      f.model.recommendForLikes([{ song: 4, score: 0.9 }], 3).map((x) => x.index),
+    );
+    expect((await tlgen('recommend', '--model', f.versionDir)).code).toBe(2);
+    expect((await tlgen('recommend', '--model', f.versionDir, '--dj', djName, '--song', seedName)).code).toBe(
+      2,
+    );
+
+    const search = (
+      await tlgen('search', '--model', f.versionDir, '--q', seedName, '--json')
+    ).json() as Record<string, unknown[]>;
+    expect(search.songs[0]).toMatchObject({ index: 4, name: seedName });
+    expect(Array.isArray(search.artists) && Array.isArray(search.djs)).toBe(true);
+    expect((await tlgen('search', '--model', f.versionDir, '--q', 'a', '--kind', 'tracks')).code).toBe(2);
+  });
+
+  it('benchmarks serving and prints the figures', () => {
+    const r = spawned('bench', 'generate', '--model', f.versionDir, '--runs', '20', '--json');
+    expect(r.code).toBe(0);
+    const b = r.json() as Record<string, number>;
+    for (const key of ['p50Ms', 'p99Ms', 'loadMs', 'rssMb', 'coldStartP50Ms', 'artifactBytes'])
+      expect(b[key], key).toBeGreaterThan(0);
+    expect(b.p99Ms).toBeGreaterThanOrEqual(b.p50Ms);
+  });
+});

@@ -1,0 +1,267 @@
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  adjustedProbabilities,
+  clusterScores,
+  type GenerateOptions,
+  sampleTracklist,
+} from '../../shared/model/generate.ts';
+import { exportModelVersion, readModelVersion, versionTracklist } from '../../shared/model/modelVersion.ts';
+import { ServingModel } from '../../shared/model/serving.ts';
+import { TracklistModel } from '../../shared/model/tracklistInference.ts';
+import { InputError } from '../../shared/util/errors.ts';
+import {
+  buildServingFixture,
+  type ServingFixture,
+  SMALL_TRACKLIST,
+  writeRandomTracklist,
+} from './fixtures.ts';
+
+describe('adjusted sampling distribution (SPEC §5.2 step 4)', () => {
+  it('follows the formula step by step', () => {
+    const logits = [2, 1, -30, 0.5];
+    const weighted = [0.2, 1, 0.9, 0.6];
+    const t = 1.5;
+    // By hand: scale, shift so the max is ln 1000, min-max scores, min(x, x f), softmax, threshold.
+    const x = logits.map((l) => l * t - 3 + Math.log(1000));
+    const f = weighted.map((w) => (w - 0.2) / 0.8);
+    const a = x.map((v, j) => Math.min(v, v * f[j]));
+    const e = a.map(Math.exp);
+    const z = e.reduce((s, v) => s + v, 0);
+    const p = e.map((v) => v / z);
+    const keep = p.map((v) => (v > 0.05 ? v : 0));
+    const kz = keep.reduce((s, v) => s + v, 0);
+    const want = keep.map((v) => v / kz);
+    const got = adjustedProbabilities(logits, weighted, t, 0.05);
+    want.forEach((v, j) => expect(got[j]).toBeCloseTo(v, 12));
+    // The unlikely option (negative shifted logit) is not raised by its high score.
+    expect(a[2]).toBe(x[2]);
+    expect(got[2]).toBe(0);
+  });
+
+  it('keeps the most likely option whatever the threshold, and treats equal scores as 1', () => {
+    const got = adjustedProbabilities([0, 0.1, 0.2], [0.5, 0.5, 0.5], 1, 0.99);
+    expect(Array.from(got)).toEqual([0, 0, 1]);
+    const flat = adjustedProbabilities([1, 1], [3, 3], 1, 0);
+    expect(Array.from(flat)).toEqual([0.5, 0.5]);
+  });
+});
+
+describe('generation', () => {
+  let f: ServingFixture;
+  let m: ServingModel;
+  let blocked: number[];
+
+  beforeAll(async () => {
+    f = await buildServingFixture();
+    m = f.model;
+    blocked = [m.replacementSong];
+    f.tiny.prepared.songAcappella.forEach((a, s) => a && blocked.push(s));
+  }, 120_000);
+
+  const gen = (o: Partial<GenerateOptions>) => m.generate({ seedSong: 3, ...o });
+
+  it('returns the seed then `length` songs with a reward breakdown', () => {
+    for (const length of [1, 2, 3, 15, 100]) {
+      const t = gen({ dj: 1, length, rngSeed: 5 });
+      expect(t).toHaveLength(length + 1);
+      expect(t[0].song).toBe(3);
+      expect(t[0].songScore).toBe(1);
+      for (const s of t) {
+        for (const v of [s.userScore, s.songScore]) expect(v >= 0 && v <= 1).toBe(true);
+        for (const lp of Object.values(s.logProb)) expect(Number.isFinite(lp) && lp <= 0).toBe(true);
+      }
+    }
+    expect(gen({ rngSeed: 1 })).toHaveLength(16);
+    expect(gen({ rngSeed: 1 }).every((s) => s.userScore === 0)).toBe(true);
+  });
+
+  it('is reproducible from rngSeed and varies with it', () => {
+    const a = gen({ dj: 2, rngSeed: 42 });
+    expect(gen({ dj: 2, rngSeed: 42 })).toEqual(a);
+    const likes = [5, 6, 7].map((song) => ({ song, score: 1 }));
+    expect(gen({ likes, rngSeed: 9 })).toEqual(gen({ likes, rngSeed: 9 }));
+    const others = [1, 2, 3, 4, 5].map((rngSeed) =>
+      JSON.stringify(gen({ dj: 2, rngSeed }).map((s) => s.song)),
+    );
+    expect(new Set(others).size).toBeGreaterThan(1);
+  });
+
+  it('never repeats a song and never picks an acappella or the replacement song', () => {
+    expect(blocked.length).toBeGreaterThan(1);
+    const seen = new Set<number>();
+    for (let rngSeed = 0; rngSeed < 12; rngSeed++) {
+      const t = gen({
+        seedSong: rngSeed * 7,
+        dj: rngSeed % m.counts.djs,
+        length: 100,
+        rngSeed,
+        thresholds: [0, 0, 0, 0],
+      });
+      const songs = t.map((s) => s.song);
+      expect(new Set(songs).size).toBe(songs.length);
+      for (const s of songs.slice(1)) {
+        expect(blocked).not.toContain(s);
+        seen.add(s);
+      }
+    }
+    // The runs reach most of the catalogue, so the blocked songs were real candidates.
+    expect(seen.size).toBeGreaterThan(0.8 * (m.counts.songs - blocked.length));
+  });
+
+  it('raises the mean user score with the user weighting', () => {
+    const mean = (w: number, field: 'userScore' | 'songScore') => {
+      let sum = 0;
+      let count = 0;
+      for (let k = 0; k < 12; k++) {
+        const t = gen({ seedSong: 11 + 17 * k, dj: k % m.counts.djs, userWeighting: w, rngSeed: k });
+        for (const s of t.slice(1)) {
+          sum += s[field];
+          count++;
+        }
+      }
+      return sum / count;
+    };
+    expect(mean(8, 'userScore')).toBeGreaterThan(mean(0, 'userScore') + 0.05);
+    expect(mean(0, 'songScore')).toBeGreaterThan(mean(8, 'songScore') + 0.05);
+  });
+
+  it("reports the model's own log-probabilities along each chosen song's path", () => {
+    const version = readModelVersion(f.versionDir);
+    const tl = new TracklistModel(versionTracklist(version)!);
+    // The set context is the DJ's unit encoding and recommendation vector, as in training.
+    const [dw, tw] = [tl.djWidth, tl.tasteWidth];
+    expect(dw * tw).toBeGreaterThan(0);
+    const context = {
+      dj: version.tensor('emb.encNorm.dj').subarray(3 * dw, 4 * dw),
+      taste: version.tensor('emb.rec.dj').subarray(3 * tw, 4 * tw),
+    };
+    const t = gen({ dj: 3, length: 6, rngSeed: 3, temperature: [2, 0.5, 1] });
+    for (let i = 0; i < t.length; i++) {
+      const prefix = t.slice(0, i).map((s) => s.song);
+      const p = tl.songDistribution(tl.run(prefix, context));
+      const { l3, l2, l1, song } = t[i].logProb;
+      expect(l3 + l2 + l1 + song).toBeCloseTo(Math.log(p[t[i].song]), 9);
+    }
+  });
+
+  it('uses the cluster scores of the top songs (mean of the top 15 per cluster)', () => {
+    const tl = new TracklistModel(versionTracklist(readModelVersion(f.versionDir))!);
+    const scores = Float64Array.from({ length: tl.songs }, (_, s) => ((s * 7919) % 1000) / 1000);
+    const available = new Uint8Array(tl.songs).fill(1);
+    available[0] = 0;
+    const got = clusterScores(tl, scores, available);
+    const topMean = (songs: number[]) => {
+      const v = songs
+        .filter((s) => available[s])
+        .map((s) => scores[s])
+        .sort((a, b) => b - a)
+        .slice(0, 15);
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+    };
+    const path = Array.from({ length: tl.songs }, (_, s) => tl.path(s));
+    for (const level of ['l1', 'l2', 'l3'] as const)
+      for (let c = 0; c < tl.sizes[level]; c++)
+        expect(got[level][c]).toBeCloseTo(topMean(path.flatMap((p, s) => (p[level] === c ? [s] : []))), 12);
+  });
+
+  it('rejects every invalid argument with an InputError naming it', () => {
+    const n = m.counts.songs;
+    const cases: [Partial<GenerateOptions>, string][] = [
+      [{ seedSong: -1 }, 'seedSong'],
+      [{ seedSong: n }, 'seedSong'],
+      [{ seedSong: 1.5 }, 'seedSong'],
+      [{ seedSong: NaN }, 'seedSong'],
+      [{ seedSong: undefined }, 'seedSong'],
+      [{ dj: m.counts.djs }, 'dj'],
+      [{ dj: -1 }, 'dj'],
+      [{ dj: 0, likes: [] }, 'likes'],
+      [{ likes: 'x' as unknown as [] }, 'likes'],
+      [{ likes: [{ song: n, score: 1 }] }, 'likes'],
+      [{ likes: [{ song: 1, score: 2 }] }, 'likes'],
+      [{ likes: [{ song: 1, score: NaN }] }, 'likes'],
+      [{ length: 0 }, 'length'],
+      [{ length: 101 }, 'length'],
+      [{ length: 2.5 }, 'length'],
+      [{ temperature: [1, 1] }, 'temperature'],
+      [{ temperature: [1, 1, 1, 1] }, 'temperature'],
+      [{ temperature: [1, -1, 1] }, 'temperature'],
+      [{ temperature: [1, NaN, 1] }, 'temperature'],
+      [{ thresholds: [0.1, 0.1, 0.1] }, 'thresholds'],
+      [{ thresholds: [0.1, 0.1, 0.1, 0.1, 0.1] }, 'thresholds'],
+      [{ thresholds: [0.1, 1, 0.1, 0.1] }, 'thresholds'],
+      [{ thresholds: [0.1, -0.1, 0.1, 0.1] }, 'thresholds'],
+      [{ userWeighting: -0.5 }, 'userWeighting'],
+      [{ userWeighting: NaN }, 'userWeighting'],
+      [{ userWeighting: Infinity }, 'userWeighting'],
+      [{ rngSeed: -1 }, 'rngSeed'],
+      [{ rngSeed: 0.5 }, 'rngSeed'],
+      [{ rngSeed: 2 ** 32 }, 'rngSeed'],
+    ];
+    for (const [o, field] of cases) {
+      let error: unknown;
+      try {
+        m.generate({ seedSong: 3, ...o } as GenerateOptions);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(o)).toBeInstanceOf(InputError);
+      expect((error as InputError).field, JSON.stringify(o)).toBe(field);
+    }
+    expect(() =>
+      gen({ length: 100, userWeighting: 0, temperature: [0, 100, 0], thresholds: [0, 0, 0, 0.999] }),
+    ).not.toThrow();
+  });
+
+  it('refuses a length the catalogue cannot fill', () => {
+    const tl = new TracklistModel(versionTracklist(readModelVersion(f.versionDir))!);
+    const blockedAll = new Uint8Array(tl.songs).fill(1);
+    for (let s = 0; s < 5; s++) blockedAll[s] = 0;
+    const run = (length: number) =>
+      sampleTracklist(
+        {
+          model: tl,
+          songScores: new Float32Array(tl.songs).fill(0.5),
+          userScores: null,
+          blocked: blockedAll,
+        },
+        {
+          seedSong: 0,
+          length,
+          temperature: [1, 1, 1],
+          userWeighting: 1,
+          thresholds: [0.1, 0.05, 0.05, 0.005],
+          rngSeed: 1,
+        },
+      );
+    expect(
+      run(4)
+        .map((s) => s.song)
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4]);
+    expect(() => run(5)).toThrow(InputError);
+  });
+
+  it('generates with the full form too', () => {
+    const root = mkdtempSync(join(tmpdir(), 'full-'));
+    for (const part of ['prepared', 'embeddings'])
+      cpSync(join(f.modelDir, part), join(root, part), { recursive: true });
+    writeRandomTracklist(join(root, 'tracklist'), {
+      ...SMALL_TRACKLIST,
+      songs: m.counts.songs,
+      form: 'full',
+      djWidth: 0,
+      tasteWidth: 0,
+    });
+    exportModelVersion(root, join(root, 'v'));
+    const full = ServingModel.load(join(root, 'v'));
+    expect(full.meta.config.tracklist?.form).toBe('full');
+    const t = full.generate({ seedSong: 4, dj: 0, length: 40, rngSeed: 2 });
+    expect(full.generate({ seedSong: 4, dj: 0, length: 40, rngSeed: 2 })).toEqual(t);
+    const songs = t.map((s) => s.song);
+    expect(new Set(songs).size).toBe(41);
+    for (const s of songs.slice(1)) expect(blocked).not.toContain(s);
+  });
+});

@@ -1,0 +1,308 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  type Artifact,
+  ArtifactError,
+  ArtifactWriter,
+  readArtifact,
+  type TypedArray,
+} from '../../shared/model/artifact.ts';
+import {
+  TRACKLIST_KIND,
+  TracklistModel,
+  type TracklistForm,
+  type TracklistMeta,
+  tracklistStepProbabilities,
+} from '../../shared/model/tracklistInference.ts';
+import { randomTracklistArtifact, SMALL_TRACKLIST } from './fixtures.ts';
+
+const SONGS = 40;
+
+/** Contract D written out the plain way: nested arrays, one formula per line. */
+class Reference {
+  private readonly a: Artifact<TracklistMeta>;
+  readonly H: number;
+  constructor(a: Artifact<TracklistMeta>) {
+    this.a = a;
+    this.H = a.shape('lstm.recurrent')[0];
+  }
+
+  matrix(name: string): number[][] {
+    const [rows, cols] = this.a.shape(name);
+    const flat = Array.from(this.a.tensor(name));
+    return Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
+  }
+
+  vector(name: string): number[] {
+    return Array.from(this.a.tensor(name));
+  }
+
+  ints(name: string): number[] {
+    return Array.from(this.a.tensor<Int32Array>(name));
+  }
+
+  /** x · M for a row vector x. */
+  static times(x: number[], m: number[][]): number[] {
+    return m[0].map((_, j) => x.reduce((s, xi, i) => s + xi * m[i][j], 0));
+  }
+
+  hiddenAfter(prefix: number[], dj: number[] | null): number[] {
+    const H = this.H;
+    const input = this.matrix('input.song');
+    const kernel = this.matrix('lstm.kernel');
+    const recurrent = this.matrix('lstm.recurrent');
+    const djTerm = dj && this.a.has('lstm.dj') ? Reference.times(dj, this.matrix('lstm.dj')) : null;
+    const bias = this.vector('lstm.bias').map((b, j) => b + (djTerm ? djTerm[j] : 0));
+    const sig = (x: number) => 1 / (1 + Math.exp(-x));
+    let h = new Array<number>(H).fill(0);
+    let c = new Array<number>(H).fill(0);
+    for (const song of [SONGS, ...prefix]) {
+      const xk = Reference.times(input[song], kernel);
+      const hr = Reference.times(h, recurrent);
+      const z = xk.map((v, j) => v + hr[j] + bias[j]);
+      const i = z.slice(0, H).map(sig);
+      const f = z.slice(H, 2 * H).map(sig);
+      const g = z.slice(2 * H, 3 * H).map(Math.tanh);
+      const o = z.slice(3 * H).map(sig);
+      c = c.map((cj, j) => f[j] * cj + i[j] * g[j]);
+      h = c.map((cj, j) => o[j] * Math.tanh(cj));
+    }
+    return h;
+  }
+
+  head(level: string, h: number[], parent: number, parents: number): number[] {
+    const onehot = new Array<number>(parents).fill(0);
+    if (parents > 0) onehot[parent] = 1;
+    const a = Reference.times([...h, ...onehot], this.matrix(`head.${level}.w1`)).map((v, j) =>
+      Math.tanh(v + this.vector(`head.${level}.b1`)[j]),
+    );
+    const selu = (x: number) => 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * (Math.exp(x) - 1));
+    return Reference.times(a, this.matrix(`head.${level}.w2`)).map((v, j) =>
+      selu(v + this.vector(`head.${level}.b2`)[j]),
+    );
+  }
+
+  /** Softmax over `members` of u · table rows (+ bias), dense over all rows. */
+  static softmax(u: number[], table: number[][], members: number[], bias?: number[]): number[] {
+    const logits = members.map((m) => u.reduce((s, x, k) => s + x * table[m][k], bias ? bias[m] : 0));
+    return Reference.softmaxOf(logits, members, table.length);
+  }
+
+  static softmaxOf(logits: number[], members: number[], size: number): number[] {
+    const max = Math.max(...logits);
+    const e = logits.map((l) => Math.exp(l - max));
+    const z = e.reduce((s, x) => s + x, 0);
+    const out = new Array<number>(size).fill(0);
+    members.forEach((m, i) => (out[m] = e[i] / z));
+    return out;
+  }
+
+  /** Song logits u · song.out[s] + song.bias[s] + α · (q · taste.song[s]), softmax over members. */
+  songProbabilities(h: number[], teacher: number, members: number[], taste: number[] | null): number[] {
+    const u = this.head('song', h, teacher, this.matrix('cluster.l1').length);
+    const out = this.matrix('song.out');
+    const bias = this.vector('song.bias');
+    const tasteSongs = this.a.has('taste.song') ? this.matrix('taste.song') : null;
+    const alpha = this.a.has('song.taste') ? this.vector('song.taste')[0] : 0;
+    const logits = members.map((s) => {
+      let z = bias[s] + u.reduce((acc, x, k) => acc + x * out[s][k], 0);
+      if (taste && tasteSongs) z += alpha * taste.reduce((acc, q, k) => acc + q * tasteSongs[s][k], 0);
+      return z;
+    });
+    return Reference.softmaxOf(logits, members, SONGS);
+  }
+
+  probabilities(
+    form: TracklistForm,
+    prefix: number[],
+    teacher: { l3: number; l2: number; l1: number },
+    context: { dj: number[] | null; taste: number[] | null },
+  ) {
+    const h = this.hiddenAfter(prefix, context.dj);
+    const [k1, k2, k3] = [
+      this.matrix('cluster.l1').length,
+      this.matrix('cluster.l2').length,
+      this.matrix('cluster.l3').length,
+    ];
+    const tree1 = this.ints('tree.l1');
+    const tree2 = this.ints('tree.l2');
+    const assign = this.ints('assign.song');
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    const children = (parentOf: number[], p: number) =>
+      range(parentOf.length).filter((i) => parentOf[i] === p);
+    const all = form === 'full';
+    return {
+      h,
+      l3: Reference.softmax(this.head('l3', h, 0, 0), this.matrix('cluster.l3'), range(k3)),
+      l2: Reference.softmax(
+        this.head('l2', h, teacher.l3, k3),
+        this.matrix('cluster.l2'),
+        all ? range(k2) : children(tree2, teacher.l3),
+      ),
+      l1: Reference.softmax(
+        this.head('l1', h, teacher.l2, k2),
+        this.matrix('cluster.l1'),
+        all ? range(k1) : children(tree1, teacher.l2),
+      ),
+      song: this.songProbabilities(
+        h,
+        teacher.l1,
+        all ? range(SONGS) : children(assign, teacher.l1),
+        context.taste,
+      ),
+    };
+  }
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
+
+describe('tracklist inference (contract D) against a straightforward implementation', () => {
+  for (const form of ['factorised', 'full'] as const) {
+    it(`matches the reference per level (${form})`, () => {
+      const artifact = randomTracklistArtifact({
+        ...SMALL_TRACKLIST,
+        songs: SONGS,
+        form,
+        seed: form === 'full' ? 8 : 7,
+      });
+      const model = new TracklistModel(artifact);
+      const ref = new Reference(artifact);
+      const dj = [0.3, -0.5, 0.1, 0.7, -0.2];
+      const taste = [1.5, -0.4, 0.9, 0.2];
+      const cases = [
+        { prefix: [], teacher: { l3: 0, l2: 1, l1: 2 }, context: { dj: null, taste: null } },
+        { prefix: [], teacher: { l3: 0, l2: 1, l1: 2 }, context: { dj, taste } },
+        { prefix: [3], teacher: { l3: 2, l2: 5, l1: 10 }, context: { dj: null, taste } },
+        { prefix: [5, 17, 39, 0], teacher: { l3: 1, l2: 3, l1: 7 }, context: { dj, taste: null } },
+      ];
+      for (const { prefix, teacher, context } of cases) {
+        const got = tracklistStepProbabilities(model, prefix, teacher, context);
+        const want = ref.probabilities(form, prefix, teacher, context);
+        expect(maxDiff(got.h, want.h)).toBeLessThan(1e-9);
+        for (const level of ['l3', 'l2', 'l1', 'song'] as const) {
+          expect(maxDiff(got[level], want[level])).toBeLessThan(1e-9);
+          const sum = got[level].reduce((s, p) => s + p, 0);
+          // Every distribution is normalised, except over the empty level-1 cluster's songs.
+          if (!(
+            level === 'song' &&
+            model.children.l1.start[teacher.l1 + 1] === model.children.l1.start[teacher.l1]
+          ))
+            expect(sum).toBeCloseTo(1, 12);
+        }
+        expect(got.teacher).toEqual(teacher);
+      }
+    });
+  }
+
+  it('defaults missing teachers to the argmax of the level above', () => {
+    const model = new TracklistModel(randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS }));
+    const p = tracklistStepProbabilities(model, [1, 2]);
+    const argmax = (x: Float64Array) => x.indexOf(Math.max(...x));
+    expect(p.teacher).toEqual({ l3: argmax(p.l3), l2: argmax(p.l2), l1: argmax(p.l1) });
+  });
+
+  it('gives the exact factorised next-song distribution as the product along each path', () => {
+    const model = new TracklistModel(randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS }));
+    const prefix = [4, 9];
+    const p = model.songDistribution(model.run(prefix));
+    let total = 0;
+    for (let s = 0; s < SONGS; s++) {
+      const path = model.path(s);
+      const step = tracklistStepProbabilities(model, prefix, path);
+      expect(p[s]).toBeCloseTo(step.l3[path.l3] * step.l2[path.l2] * step.l1[path.l1] * step.song[s], 14);
+      total += p[s];
+    }
+    // The mass the model gives the empty level-1 cluster belongs to no song.
+    const empty = SMALL_TRACKLIST.levels[0] - 1;
+    const lost = (() => {
+      const c2 = model.parent.l1[empty];
+      const step = tracklistStepProbabilities(model, prefix, { l3: model.parent.l2[c2], l2: c2 });
+      return step.l3[model.parent.l2[c2]] * step.l2[c2] * step.l1[empty];
+    })();
+    expect(total + lost).toBeCloseTo(1, 12);
+    expect(lost).toBeGreaterThan(0);
+  });
+
+  it('conditions on the DJ and taste vectors when the model has them, and ignores them otherwise', () => {
+    const model = new TracklistModel(randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS }));
+    const dj = [1, 0, 0, 0, 0];
+    const taste = [0, 2, 0, 0];
+    expect([model.djWidth, model.tasteWidth]).toEqual([5, 4]);
+    // The DJ vector moves the LSTM state; the taste vector only the song level.
+    expect(maxDiff(model.run([2], { dj }).h, model.run([2]).h)).toBeGreaterThan(1e-6);
+    expect(Array.from(model.run([2], { dj: [0, 0, 0, 0, 0] }).h)).toEqual(Array.from(model.run([2]).h));
+    const plain = tracklistStepProbabilities(model, [2], {}, {});
+    const tasted = tracklistStepProbabilities(model, [2], plain.teacher, { taste });
+    expect(Array.from(tasted.l1)).toEqual(Array.from(plain.l1));
+    expect(maxDiff(tasted.song, plain.song)).toBeGreaterThan(1e-6);
+    expect(() => model.run([2], { dj: [1, 2] })).toThrow(RangeError);
+    expect(() => model.run([2], { taste: [1] })).toThrow(RangeError);
+    const without = new TracklistModel(
+      randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS, djWidth: 0, tasteWidth: 0 }),
+    );
+    expect([without.djWidth, without.tasteWidth]).toEqual([0, 0]);
+    const a = tracklistStepProbabilities(without, [2], {}, { dj, taste });
+    const b = tracklistStepProbabilities(without, [2], a.teacher);
+    expect(Array.from(a.song)).toEqual(Array.from(b.song));
+  });
+
+  it('rejects songs and teachers out of range', () => {
+    const model = new TracklistModel(randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS }));
+    expect(() => model.step(model.initialState(), SONGS + 1)).toThrow(RangeError);
+    expect(() => model.step(model.initialState(), -1)).toThrow(RangeError);
+    expect(() => model.headOutput('l2', model.startState().h, SMALL_TRACKLIST.levels[2])).toThrow(RangeError);
+  });
+});
+
+describe('tracklist artifact validation', () => {
+  /** The fixture artifact rewritten with some tensors replaced (or removed when null). */
+  function rewritten(
+    changes: Record<string, { data: TypedArray; shape: number[] } | null>,
+    meta: Partial<TracklistMeta> = {},
+  ) {
+    const good = randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS });
+    const w = new ArtifactWriter();
+    for (const name of Object.keys(good.manifest.tensors)) {
+      const change = changes[name];
+      if (change === null) continue;
+      if (change) w.addTensor(name, change.data, change.shape);
+      else w.addTensor(name, good.tensor(name), good.shape(name));
+    }
+    const dir = join(mkdtempSync(join(tmpdir(), 'tl-bad-')), 'tracklist');
+    w.write(dir, TRACKLIST_KIND, { ...good.meta, ...meta } as unknown as Record<string, unknown>);
+    return () => new TracklistModel(readArtifact<TracklistMeta>(dir, { kind: TRACKLIST_KIND }));
+  }
+
+  it('names the tensor with a wrong shape, dtype or missing', () => {
+    const H = SMALL_TRACKLIST.hidden;
+    expect(rewritten({ 'lstm.bias': { data: new Float32Array(4 * H + 1), shape: [4 * H + 1] } })).toThrow(
+      /lstm\.bias.*shape/,
+    );
+    expect(rewritten({ 'tree.l1': { data: new Float32Array(12), shape: [12] } })).toThrow(
+      /tree\.l1.*float32, expected int32/,
+    );
+    expect(rewritten({ 'head.l2.w1': null })).toThrow(/head\.l2\.w1/);
+    expect(rewritten({ 'song.bias': { data: new Float32Array(SONGS - 1), shape: [SONGS - 1] } })).toThrow(
+      /song\.bias/,
+    );
+  });
+
+  it('rejects a tree pointing outside the level above, a bad form and a wrong pad index', () => {
+    expect(rewritten({ 'assign.song': { data: new Int32Array(SONGS).fill(12), shape: [SONGS] } })).toThrow(
+      /assign\.song.*outside/,
+    );
+    expect(rewritten({ 'tree.l2': { data: new Int32Array(6).fill(-1), shape: [6] } })).toThrow(
+      /tree\.l2.*outside/,
+    );
+    expect(rewritten({}, { form: 'mixed' as TracklistForm })).toThrow(ArtifactError);
+    expect(rewritten({}, { padIndex: 0 })).toThrow(/padIndex/);
+    expect(rewritten({})).not.toThrow();
+  });
+});

@@ -1,0 +1,207 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { ArtifactError } from '../../shared/model/artifact.ts';
+import type { Like } from '../../shared/model/coldStart.ts';
+import { ensureModelVersion } from '../../shared/model/modelVersion.ts';
+import { ServingModel } from '../../shared/model/serving.ts';
+import { InputError } from '../../shared/util/errors.ts';
+import { requireOption, type Command, type CommandContext } from '../command.ts';
+
+type Values = Record<string, string | boolean | undefined>;
+
+/**
+ * `tlgen generate` and the helpers the other serving commands share (recommend, search, bench).
+ *
+ * `--model DIR` is either a model version folder (what `tlgen export` writes and serving loads) or
+ * a model folder from `tlgen train` (prepared/ + embeddings/ [+ tracklist/]); a model folder is
+ * exported into DIR/version first and that copy is reused until the model is retrained.
+ */
+
+export function loadServingModel(
+  values: Values,
+  ctx: CommandContext,
+): { model: ServingModel; dir: string; loadMs: number } {
+  const dir = requireOption(values, 'model');
+  if (!existsSync(dir)) throw new InputError(`--model: no such folder ${dir}`, 'model');
+  try {
+    const version = ensureModelVersion(dir, ctx.say);
+    const started = performance.now();
+    const model = ServingModel.load(version.dir);
+    return { model, dir: version.dir, loadMs: performance.now() - started };
+  } catch (e) {
+    // A missing, truncated or corrupted file is reported like bad input: exit 2, the reason named.
+    if (e instanceof ArtifactError) throw new InputError(`--model: ${e.message}`, 'model');
+    throw e;
+  }
+}
+
+/** A song from "Artist - Title" or a song id; unknown → InputError with the closest names. */
+export function resolveSong(model: ServingModel, text: string, flag: string): number {
+  const index = model.findSong(text);
+  if (index !== undefined) return index;
+  const close = model.search('songs', text, 3).map((h) => `"${h.name}"`);
+  throw new InputError(
+    `--${flag}: unknown song "${text}"${close.length ? ` (closest: ${close.join(', ')})` : ''}`,
+    flag,
+  );
+}
+
+export function resolveDj(model: ServingModel, text: string, flag: string): number {
+  const index = model.findDj(text);
+  if (index !== undefined) return index;
+  const close = model.search('djs', text, 3).map((h) => `"${h.name}"`);
+  throw new InputError(
+    `--${flag}: unknown DJ "${text}"${close.length ? ` (closest: ${close.join(', ')})` : ''}`,
+    flag,
+  );
+}
+
+/**
+ * `--likes FILE`: a JSON array of { "song": "Artist - Title" or a song id, "score": 0..1 } (score
+ * optional, default 1). Songs the model does not know are skipped and reported.
+ */
+export function readLikesFile(
+  model: ServingModel,
+  file: string,
+  flag = 'likes',
+): { likes: Like[]; unknown: string[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InputError(`--${flag}: cannot read ${file} as JSON (${(e as Error).message})`, flag);
+  }
+  if (!Array.isArray(parsed))
+    throw new InputError(`--${flag}: ${file} must hold a JSON array of {"song", "score"}`, flag);
+  const likes: Like[] = [];
+  const unknown: string[] = [];
+  parsed.forEach((entry: unknown, i) => {
+    const e = entry as { song?: unknown; score?: unknown } | null;
+    if (e === null || typeof e !== 'object' || typeof e.song !== 'string')
+      throw new InputError(
+        `--${flag}: entry ${i} of ${file} needs "song": "Artist - Title" or a song id`,
+        flag,
+      );
+    const score = e.score === undefined ? 1 : e.score;
+    if (typeof score !== 'number' || !(score >= 0 && score <= 1))
+      throw new InputError(`--${flag}: entry ${i} of ${file} has a score outside [0, 1]`, flag);
+    const song = model.findSong(e.song);
+    if (song === undefined) unknown.push(e.song);
+    else likes.push({ song, score });
+  });
+  return { likes, unknown };
+}
+
+/** "a,b,c" → numbers (the count is checked by the serving layer). */
+export function numberList(values: Values, name: string): number[] | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const parts = String(v)
+    .split(',')
+    .map((p) => (p.trim() === '' ? NaN : Number(p)));
+  if (parts.some((x) => !Number.isFinite(x)))
+    throw new InputError(`--${name} must be comma-separated numbers, got "${String(v)}"`, name);
+  return parts;
+}
+
+export function numberOption(values: Values, name: string): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new InputError(`--${name} must be a number, got "${String(v)}"`, name);
+  return n;
+}
+
+/** Serving-layer argument names → CLI flags, so errors name what the user typed. */
+const FLAGS: Record<string, string> = {
+  seedSong: 'seed-song',
+  dj: 'dj',
+  likes: 'likes',
+  length: 'length',
+  temperature: 'temperature',
+  thresholds: 'thresholds',
+  userWeighting: 'user-weighting',
+  rngSeed: 'rng-seed',
+  k: 'k',
+  limit: 'limit',
+  model: 'model',
+};
+
+export function asCliError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputError && e.field && FLAGS[e.field] && !e.message.startsWith('--'))
+      throw new InputError(`--${FLAGS[e.field]}: ${e.message}`, FLAGS[e.field]);
+    throw e;
+  }
+}
+
+export const generateCommand: Command = {
+  summary:
+    'Generates a tracklist from a seed song (SPEC §5.2), shaped by a DJ\'s taste or a like list (cold start), and prints each song with its reward breakdown (user score, seed-song score, model log-probability per level). --likes FILE: JSON array of {"song": "Artist - Title" or id, "score": 0..1}.',
+  usage:
+    '--model DIR --seed-song "Artist - Title" [--dj NAME | --likes FILE] [--length 15] [--temperature a,b,c] [--user-weighting W] [--thresholds a,b,c,d] [--rng-seed N] [--json]',
+  options: {
+    model: { type: 'string' },
+    'seed-song': { type: 'string' },
+    dj: { type: 'string' },
+    likes: { type: 'string' },
+    length: { type: 'string' },
+    temperature: { type: 'string' },
+    'user-weighting': { type: 'string' },
+    thresholds: { type: 'string' },
+    'rng-seed': { type: 'string' },
+  },
+  async run(values, ctx) {
+    const seedText = requireOption(values, 'seed-song');
+    if (values.dj !== undefined && values.likes !== undefined)
+      throw new InputError('--dj and --likes exclude each other', 'likes');
+    const temperature = numberList(values, 'temperature');
+    const thresholds = numberList(values, 'thresholds');
+    const length = numberOption(values, 'length');
+    const userWeighting = numberOption(values, 'user-weighting');
+    const rngSeed = numberOption(values, 'rng-seed') ?? Math.floor(Math.random() * 2 ** 31);
+    const { model, dir } = loadServingModel(values, ctx);
+    const seedSong = resolveSong(model, seedText, 'seed-song');
+    const dj = typeof values.dj === 'string' ? resolveDj(model, values.dj, 'dj') : undefined;
+    const liked = typeof values.likes === 'string' ? readLikesFile(model, values.likes) : undefined;
+    const tracklist = asCliError(() =>
+      model.generate({
+        seedSong,
+        dj,
+        likes: liked?.likes,
+        length,
+        temperature,
+        userWeighting,
+        thresholds,
+        rngSeed,
+      }),
+    );
+    const items = tracklist.map(({ song, userScore, songScore, logProb }) => {
+      const info = model.song(song);
+      return { song: info.name, id: info.id, index: song, userScore, songScore, logProb };
+    });
+    items.forEach((t, i) =>
+      ctx.say(
+        `${String(i).padStart(3)}  ${t.song}  user ${t.userScore.toFixed(3)} seed ${t.songScore.toFixed(3)} logP ${(
+          t.logProb.l3 +
+          t.logProb.l2 +
+          t.logProb.l1 +
+          t.logProb.song
+        ).toFixed(2)}`,
+      ),
+    );
+    return {
+      versionId: model.versionId,
+      model: dir,
+      rngSeed,
+      taste:
+        dj !== undefined
+          ? { dj: model.dj(dj).name }
+          : liked
+            ? { likes: liked.likes.length, unknownLikes: liked.unknown }
+            : null,
+      tracklist: items,
+    };
+  },
+};

@@ -1,0 +1,35 @@
+import { InputError } from '../../shared/util/errors.ts';
+import type { SearchKind } from '../../shared/model/serving.ts';
+import { intOption, requireOption, type Command } from '../command.ts';
+import { loadServingModel } from './generate.ts';
+
+const KINDS: readonly SearchKind[] = ['songs', 'artists', 'djs'];
+
+/** `tlgen search`: catalogue name search (shared/model/search.ts) over a model version. */
+export const searchCommand: Command = {
+  summary:
+    'Searches the catalogue of a model by name: songs, artists and DJs (exact, prefix, word-prefix, then substring matches; popular first).',
+  usage: '--model DIR --q TEXT [--kind songs|artists|djs] [--limit 10] [--json]',
+  options: {
+    model: { type: 'string' },
+    q: { type: 'string' },
+    kind: { type: 'string' },
+    limit: { type: 'string' },
+  },
+  async run(values, ctx) {
+    const q = requireOption(values, 'q');
+    const kind = values.kind;
+    if (kind !== undefined && !KINDS.includes(kind as SearchKind))
+      throw new InputError(`--kind must be one of ${KINDS.join(', ')}`, 'kind');
+    const limit = intOption(values, 'limit', 10, 1, 1000);
+    const { model, dir } = loadServingModel(values, ctx);
+    const result: Record<string, unknown> = { versionId: model.versionId, model: dir, query: q };
+    for (const k of kind ? [kind as SearchKind] : KINDS) {
+      const hits = model.search(k, q, limit);
+      result[k] = hits;
+      ctx.say(`${k}:`);
+      for (const h of hits) ctx.say(`  ${h.name}  (${h.id}, ${h.score.toFixed(3)})`);
+    }
+    return result;
+  },
+};

@@ -1,0 +1,439 @@
+import type { Scalar, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs';
+import { Random } from '../../shared/util/random.ts';
+import { glorotUniform, orthogonal, variable } from '../dmon/dmon.ts';
+import { concatColumns, concatRows, matMul } from '../ops.ts';
+import { selectRows, spmm } from '../sparse.ts';
+import type { Tf } from '../tf.ts';
+import { groupedCrossEntropy, singleGroup, type Groups } from './groupedSoftmax.ts';
+import { membership, type ClusterTree } from './hierarchy.ts';
+import { WINDOW } from './windows.ts';
+
+/**
+ * The next-song language model of SPEC §4: an LSTM over [start, s1..s14] whose hidden state
+ * predicts the next song top-down through the cluster tree (level 3 → 2 → 1 → song), each level
+ * conditioned on the teacher cluster one level up (one-hot, concatenated to h).
+ * form 'factorised' (default): each level is a softmax over the children of its parent and the
+ * song level over the songs of its level-1 cluster, so P(song) is the exact product down the
+ * tree. form 'full' (the original): each level's softmax is over all its clusters / all songs.
+ */
+export type SoftmaxForm = 'factorised' | 'full';
+
+export interface TracklistModelConfig {
+  form: SoftmaxForm;
+  hidden: number;
+  /** Width of the trainable part of the input vector (beside the fixed song features). */
+  inputEmbedding: number;
+  /** Width of each head's tanh layer. */
+  headWidth: number;
+  /** Dropout on the LSTM input and (per sequence, Gal-style) on the recurrent state. */
+  dropout: number;
+  recurrentDropout: number;
+  learningRate: number;
+  clipNorm: number;
+  batch: number;
+  seed: number;
+}
+
+export const DEFAULT_TRACKLIST_MODEL: TracklistModelConfig = {
+  form: 'factorised',
+  hidden: 160,
+  inputEmbedding: 32,
+  headWidth: 64,
+  dropout: 0.4,
+  recurrentDropout: 0.45,
+  learningRate: 2e-3,
+  clipNorm: 10,
+  batch: 256,
+  seed: 1,
+};
+
+export const LEVEL_NAMES = ['l3', 'l2', 'l1', 'song'] as const;
+/** LSTM gates in Keras order (the export concatenates them so). */
+export const GATES = ['i', 'f', 'c', 'o'] as const;
+type Gate = (typeof GATES)[number];
+export type LevelName = (typeof LEVEL_NAMES)[number];
+
+interface Head {
+  w1h: Variable;
+  /** Rows for the one-hot teacher of the level above (null at level 3). */
+  w1c: Variable | null;
+  b1: Variable;
+  w2: Variable;
+  b2: Variable;
+}
+
+/** Constant inputs of the model: fixed song features, the tree and its membership groups. */
+export interface TracklistInputs {
+  songs: number;
+  /** n × featureWidth fixed song features (the GCN features of SPEC §4). */
+  features: Float32Array;
+  featureWidth: number;
+  tree: ClusterTree;
+  /** Initial output tables per cluster level, finest first (standardised DMoN cluster features). */
+  clusterFeatures: { values: Float32Array; width: number }[];
+  /** Initial input embedding per song (n × inputEmbedding) or null for random. */
+  songEmbedding: Float32Array | null;
+  /** Initial song bias (e.g. log popularity). */
+  songBias: Float32Array;
+  /** Width of the per-set DJ vector added to every gate (the set's DJs' mean ē, unit rows). */
+  djWidth: number;
+  /**
+   * The recommender's song vectors (n × tasteWidth, TL-MGCCF rec.song): the song level adds
+   * α · (q · rec.song[s]) with q the set's taste vector (its DJs' mean rec.dj), so the model uses
+   * what the recommender knows about the DJ directly. α is learned (starts at 0).
+   */
+  tasteSongs: Float32Array;
+  tasteWidth: number;
+}
+
+export interface Batch {
+  /** [WINDOW × B] input tokens, row t·B + b. */
+  inputs: Int32Array;
+  /** Targets and weights in the same row order (−1 / 0 past a window's end). */
+  targets: Int32Array;
+  weights: Float32Array;
+  /** [B × djWidth] DJ vector of each window's set (zeros when the set has no known DJ). */
+  dj: Float32Array;
+  /** [B × tasteWidth] taste vector of each window's set (zeros when none). */
+  taste: Float32Array;
+  size: number;
+}
+
+export class TracklistModel {
+  readonly config: TracklistModelConfig;
+  readonly inputs: TracklistInputs;
+  readonly inputDim: number;
+  readonly fixedInput: Tensor2D;
+  private readonly tasteTable: Tensor2D;
+  readonly vars: Record<string, Variable>;
+  private readonly heads: Record<LevelName, Head>;
+  readonly tf: Tf;
+  /** Candidate groups per level: children of each parent (factorised) or everything (full). */
+  private readonly groups: Record<LevelName, Groups>;
+  /** Labels per level for a song: [l3, l2, l1] (compact tree ids). */
+  readonly songPath: Int32Array[];
+
+  constructor(tf: Tf, inputs: TracklistInputs, config: TracklistModelConfig) {
+    this.tf = tf;
+    this.config = config;
+    this.inputs = inputs;
+    const n = inputs.songs;
+    const rng = new Random(config.seed);
+    const { tree } = inputs;
+    const [k1, k2, k3] = tree.sizes;
+    // Fixed part: song features plus a start-token indicator column (row n is the start token).
+    const fw = inputs.featureWidth;
+    const fixed = new Float32Array((n + 1) * (fw + 1));
+    for (let s = 0; s < n; s++) fixed.set(inputs.features.subarray(s * fw, (s + 1) * fw), s * (fw + 1));
+    fixed[n * (fw + 1) + fw] = 1;
+    this.fixedInput = tf.tensor2d(fixed, [n + 1, fw + 1]);
+    this.inputDim = fw + 1 + config.inputEmbedding;
+    const H = config.hidden;
+    const e = config.inputEmbedding;
+    const emb = new Float32Array((n + 1) * e);
+    for (let i = 0; i < emb.length; i++) emb[i] = 0.05 * rng.normal();
+    if (inputs.songEmbedding) emb.set(inputs.songEmbedding.subarray(0, n * e));
+    // One [x ; h] → H matrix per gate (i, f, c, o): tfjs-wasm slices and splits run on a slow
+    // path (measured 69 ms to slice 256 rows), so the gates never come out of one wide product.
+    this.vars = { 'input.embedding': variable(tf, emb, [n + 1, e]) };
+    for (const gate of GATES) {
+      const w = new Float32Array((this.inputDim + H) * H);
+      w.set(glorotUniform(rng, this.inputDim, H));
+      w.set(orthogonal(rng, H, H), this.inputDim * H);
+      this.vars[`lstm.${gate}.w`] = variable(tf, w, [this.inputDim + H, H]);
+      this.vars[`lstm.${gate}.b`] = variable(tf, new Float32Array(H).fill(gate === 'f' ? 1 : 0), [H]);
+      this.vars[`lstm.${gate}.dj`] = variable(tf, glorotUniform(rng, inputs.djWidth, H), [inputs.djWidth, H]);
+    }
+    const parentCount: Record<LevelName, number> = { l3: 0, l2: k3, l1: k2, song: k1 };
+    const widths: Record<LevelName, number> = {
+      l3: inputs.clusterFeatures[2].width,
+      l2: inputs.clusterFeatures[1].width,
+      l1: inputs.clusterFeatures[0].width,
+      song: fw,
+    };
+    const a = config.headWidth;
+    this.heads = {} as Record<LevelName, Head>;
+    for (const level of LEVEL_NAMES) {
+      const kp = parentCount[level];
+      const d = widths[level];
+      const head: Head = {
+        w1h: variable(tf, glorotUniform(rng, H, a), [H, a]),
+        w1c: kp > 0 ? variable(tf, glorotUniform(rng, kp, a), [kp, a]) : null,
+        b1: variable(tf, new Float32Array(a), [a]),
+        w2: variable(tf, glorotUniform(rng, a, d), [a, d]),
+        b2: variable(tf, new Float32Array(d), [d]),
+      };
+      this.heads[level] = head;
+      this.vars[`head.${level}.w1h`] = head.w1h;
+      if (head.w1c) this.vars[`head.${level}.w1c`] = head.w1c;
+      this.vars[`head.${level}.b1`] = head.b1;
+      this.vars[`head.${level}.w2`] = head.w2;
+      this.vars[`head.${level}.b2`] = head.b2;
+    }
+    const cf = inputs.clusterFeatures;
+    this.vars['cluster.l1'] = variable(tf, cf[0].values, [k1, cf[0].width]);
+    this.vars['cluster.l2'] = variable(tf, cf[1].values, [k2, cf[1].width]);
+    this.vars['cluster.l3'] = variable(tf, cf[2].values, [k3, cf[2].width]);
+    // Song output vectors start as the standardised song features: similar songs, similar logits.
+    this.vars['song.out'] = variable(tf, standardizeColumns(inputs.features, fw), [n, fw]);
+    this.vars['song.bias'] = variable(tf, inputs.songBias, [n]);
+    this.vars['song.taste'] = variable(tf, new Float32Array(1), [1]);
+    this.tasteTable = tf.tensor2d(inputs.tasteSongs, [n, inputs.tasteWidth]);
+
+    const l1 = tree.songCluster;
+    const l2 = Int32Array.from(l1, (c) => tree.parents[0][c]);
+    const l3 = Int32Array.from(l2, (c) => tree.parents[1][c]);
+    this.songPath = [l3, l2, l1];
+    const factorised = config.form === 'factorised';
+    this.groups = {
+      l3: singleGroup(k3),
+      l2: factorised ? { members: membership(tree.parents[1], k3) } : singleGroup(k2),
+      l1: factorised ? { members: membership(tree.parents[0], k2) } : singleGroup(k1),
+      song: factorised ? { members: membership(l1, k1) } : singleGroup(n),
+    };
+  }
+
+  get variables(): Variable[] {
+    return Object.values(this.vars);
+  }
+
+  /** LSTM hidden states for a batch: [WINDOW·B, H], row t·B + b. */
+  hiddenStates(batch: Batch, training: boolean, rng: Random): Tensor2D {
+    const tf = this.tf;
+    const H = this.config.hidden;
+    const B = batch.size;
+    const table = concatColumns(tf, this.fixedInput, this.vars['input.embedding'] as Tensor2D);
+    const recurrentMask =
+      training && this.config.recurrentDropout > 0 ? dropoutMask(tf, rng, B, H, this.config.recurrentDropout) : null;
+    let h = tf.zeros([B, H]) as Tensor2D;
+    let c = tf.zeros([B, H]) as Tensor2D;
+    const outs: Tensor2D[] = [];
+    // The set's DJ conditions every step: a constant per-window term in each gate.
+    const dj = tf.tensor2d(batch.dj, [B, this.inputs.djWidth]);
+    const djTerm = Object.fromEntries(
+      GATES.map((g) => [g, tf.add(matMul(tf, dj, this.vars[`lstm.${g}.dj`] as Tensor2D), this.vars[`lstm.${g}.b`])]),
+    ) as Record<Gate, Tensor2D>;
+    const gate = (g: Gate, xh: Tensor2D) => tf.add(matMul(tf, xh, this.vars[`lstm.${g}.w`] as Tensor2D), djTerm[g]) as Tensor2D;
+    for (let t = 0; t < WINDOW; t++) {
+      let x = spmm(tf, selectRows(batch.inputs.subarray(t * B, (t + 1) * B), this.inputs.songs + 1), table);
+      if (training && this.config.dropout > 0) x = tf.mul(x, dropoutMask(tf, rng, B, this.inputDim, this.config.dropout)) as Tensor2D;
+      const hin = recurrentMask ? (tf.mul(h, recurrentMask) as Tensor2D) : h;
+      const xh = concatColumns(tf, x, hin);
+      c = tf.add(tf.mul(tf.sigmoid(gate('f', xh)), c), tf.mul(tf.sigmoid(gate('i', xh)), tf.tanh(gate('c', xh)))) as Tensor2D;
+      h = tf.mul(tf.sigmoid(gate('o', xh)), tf.tanh(c)) as Tensor2D;
+      outs.push(h);
+    }
+    return concatRows(tf, outs);
+  }
+
+  /** u = selu(tanh([h ; onehot(parent)]·w1 + b1)·w2 + b2) for one level. */
+  headOutput(level: LevelName, h: Tensor2D, parents: Int32Array | null): Tensor2D {
+    const tf = this.tf;
+    const head = this.heads[level];
+    let z = matMul(tf, h, head.w1h as Tensor2D);
+    if (head.w1c && parents) z = tf.add(z, spmm(tf, selectRows(parents, head.w1c.shape[0]), head.w1c as Tensor2D));
+    const a = tf.tanh(tf.add(z, head.b1)) as Tensor2D;
+    return tf.selu(tf.add(matMul(tf, a, head.w2 as Tensor2D), head.b2)) as Tensor2D;
+  }
+
+  /**
+   * Per-level negative log-likelihoods (nats) of the batch's targets, rows with weight 0 dropped.
+   * Teachers are the targets' own ancestors (the tree is hard, so the "sampled" teacher is exact).
+   */
+  levelLosses(batch: Batch, training: boolean, rng: Random): { nll: Record<LevelName, Tensor1D>; weights: Float32Array } {
+    const tf = this.tf;
+    const all = this.hiddenStates(batch, training, rng);
+    const rows: number[] = [];
+    for (let r = 0; r < batch.targets.length; r++) if (batch.weights[r] > 0) rows.push(r);
+    const h = spmm(tf, selectRows(rows, all.shape[0]), all);
+    const song = Int32Array.from(rows, (r) => batch.targets[r]);
+    const weights = Float32Array.from(rows, (r) => batch.weights[r]);
+    const [p3, p2, p1] = this.songPath;
+    const c3 = Int32Array.from(song, (s) => p3[s]);
+    const c2 = Int32Array.from(song, (s) => p2[s]);
+    const c1 = Int32Array.from(song, (s) => p1[s]);
+    const zeros = new Int32Array(rows.length);
+    const factorised = this.config.form === 'factorised';
+    const nll = {
+      l3: groupedCrossEntropy(tf, this.headOutput('l3', h, null), this.vars['cluster.l3'] as Tensor2D, null, this.groups.l3, zeros, c3),
+      l2: this.crossEntropy('l2', this.headOutput('l2', h, c3), this.vars['cluster.l2'] as Tensor2D, null, factorised ? c3 : zeros, c2),
+      l1: this.crossEntropy('l1', this.headOutput('l1', h, c2), this.vars['cluster.l1'] as Tensor2D, null, factorised ? c2 : zeros, c1),
+      song: this.crossEntropy(
+        'song',
+        this.withTaste(this.headOutput('song', h, c1), tasteRows(batch, rows)),
+        this.songTable(),
+        this.vars['song.bias'] as Tensor1D,
+        factorised ? c1 : zeros,
+        song,
+      ),
+    };
+    return { nll, weights };
+  }
+
+  /** [u ; α q]: with songTable() = [song.out ; rec.song] this adds α · q · rec.song[s] to each logit. */
+  private withTaste(u: Tensor2D, taste: Float32Array): Tensor2D {
+    const tf = this.tf;
+    const q = tf.mul(tf.tensor2d(taste, [u.shape[0], this.inputs.tasteWidth]), this.vars['song.taste']) as Tensor2D;
+    return concatColumns(tf, u, q);
+  }
+
+  private songTable(): Tensor2D {
+    return concatColumns(this.tf, this.vars['song.out'] as Tensor2D, this.tasteTable);
+  }
+
+  private crossEntropy(
+    level: LevelName,
+    u: Tensor2D,
+    table: Tensor2D,
+    bias: Tensor1D | null,
+    groupOf: Int32Array,
+    targets: Int32Array,
+  ): Tensor1D {
+    if (this.config.form === 'full') return denseCrossEntropy(this.tf, u, table, bias, targets);
+    return groupedCrossEntropy(this.tf, u, table, bias, this.groups[level], groupOf, targets);
+  }
+
+  /** Weighted mean of the summed level losses (nats per target). */
+  loss(batch: Batch, training: boolean, rng: Random): Scalar {
+    const tf = this.tf;
+    const { nll, weights } = this.levelLosses(batch, training, rng);
+    const w = tf.tensor1d(weights);
+    const total = tf.addN(LEVEL_NAMES.map((l) => nll[l]));
+    let sum = 0;
+    for (const v of weights) sum += v;
+    return tf.div(tf.sum(tf.mul(total, w)), Math.max(sum, 1e-9)) as Scalar;
+  }
+
+  /**
+   * Per-level probabilities for the song after [start, ...prefix] (prefix < WINDOW songs) given
+   * the set's DJ vector and a teacher per level, over each level's normalisation set: the tfjs
+   * side of the equivalence test with the plain-TypeScript inference.
+   */
+  stepProbabilities(
+    prefix: readonly number[],
+    dj: Float32Array,
+    taste: Float32Array,
+    teachers: { l3: number; l2: number; l1: number },
+  ): Record<LevelName, Float64Array> {
+    const tf = this.tf;
+    if (prefix.length >= WINDOW) throw new Error(`stepProbabilities: prefix longer than ${WINDOW - 1}`);
+    const n = this.inputs.songs;
+    const inputs = new Int32Array(WINDOW).fill(n);
+    prefix.forEach((song, i) => (inputs[i + 1] = song));
+    const batch: Batch = { inputs, targets: new Int32Array(WINDOW).fill(-1), weights: new Float32Array(WINDOW), dj, taste, size: 1 };
+    const rows = tf.tidy(() => {
+      const h = spmm(tf, selectRows([prefix.length], WINDOW), this.hiddenStates(batch, false, new Random(1)));
+      const parents: Record<LevelName, number | null> = { l3: null, l2: teachers.l3, l1: teachers.l2, song: teachers.l1 };
+      return LEVEL_NAMES.map((level) => {
+        const parent = parents[level];
+        let u = this.headOutput(level, h, parent === null ? null : Int32Array.of(parent));
+        if (level === 'song') u = this.withTaste(u, taste);
+        const table = level === 'song' ? this.songTable() : (this.vars[`cluster.${level}`] as Tensor2D);
+        let logits = matMul(tf, u, tf.transpose(table));
+        if (level === 'song') logits = tf.add(logits, this.vars['song.bias']) as Tensor2D;
+        return logits.dataSync() as Float32Array;
+      });
+    });
+    const out = {} as Record<LevelName, Float64Array>;
+    LEVEL_NAMES.forEach((level, i) => {
+      const logits = rows[i];
+      const members = this.groups[level].members;
+      const parent = level === 'l3' ? 0 : level === 'l2' ? teachers.l3 : level === 'l1' ? teachers.l2 : teachers.l1;
+      const group = members.rows === 1 ? 0 : parent;
+      const set = members.indices.subarray(members.indptr[group], members.indptr[group + 1]);
+      let max = -Infinity;
+      for (const j of set) max = Math.max(max, logits[j]);
+      let sum = 0;
+      for (const j of set) sum += Math.exp(logits[j] - max);
+      const p = new Float64Array(logits.length);
+      for (const j of set) p[j] = Math.exp(logits[j] - max) / sum;
+      out[level] = p;
+    });
+    return out;
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+    this.fixedInput.dispose();
+    this.tasteTable.dispose();
+  }
+}
+
+/** Softmax over every item through WASM matmul (the full form's path). */
+function denseCrossEntropy(tf: Tf, u: Tensor2D, table: Tensor2D, bias: Tensor1D | null, targets: Int32Array): Tensor1D {
+  let logits = matMul(tf, u, tf.transpose(table));
+  if (bias) logits = tf.add(logits, bias) as Tensor2D;
+  const logp = tf.logSoftmax(logits);
+  const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), table.shape[0]);
+  return tf.neg(tf.sum(tf.mul(logp, onehot), 1)) as Tensor1D;
+}
+
+/** Each selected row's set taste vector (row r of a batch belongs to window r mod B). */
+function tasteRows(batch: Batch, rows: readonly number[]): Float32Array {
+  const width = batch.taste.length / batch.size;
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((r, i) => {
+    const b = r % batch.size;
+    out.set(batch.taste.subarray(b * width, (b + 1) * width), i * width);
+  });
+  return out;
+}
+
+function dropoutMask(tf: Tf, rng: Random, rows: number, cols: number, rate: number): Tensor2D {
+  const keep = 1 - rate;
+  const mask = new Float32Array(rows * cols);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? 1 / keep : 0;
+  return tf.tensor2d(mask, [rows, cols]);
+}
+
+function standardizeColumns(x: Float32Array, width: number): Float32Array {
+  const n = x.length / width;
+  const out = new Float32Array(x.length);
+  for (let c = 0; c < width; c++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += x[i * width + c];
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (x[i * width + c] - mean) ** 2;
+    const std = Math.sqrt(v / n) || 1;
+    for (let i = 0; i < n; i++) out[i * width + c] = (x[i * width + c] - mean) / std;
+  }
+  return out;
+}
+
+/** Per-tracklist vectors (row t = tracklist t). */
+export interface SetVectors {
+  values: Float32Array;
+  width: number;
+}
+
+function rowsOf(v: SetVectors, tracklists: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(tracklists.length * v.width);
+  for (let b = 0; b < tracklists.length; b++)
+    out.set(v.values.subarray(tracklists[b] * v.width, (tracklists[b] + 1) * v.width), b * v.width);
+  return out;
+}
+
+/** Rows of a windows set as a batch in time-major order, with each window's set DJ and taste vectors. */
+export function makeBatch(
+  windows: { inputs: Int32Array; targets: Int32Array; weights: Float32Array; tracklist: Int32Array },
+  ids: ArrayLike<number>,
+  sets: { dj: SetVectors; taste: SetVectors },
+): Batch {
+  const B = ids.length;
+  const owners = Array.from(ids, (id) => windows.tracklist[id]);
+  const dj = rowsOf(sets.dj, owners);
+  const taste = rowsOf(sets.taste, owners);
+  const inputs = new Int32Array(WINDOW * B);
+  const targets = new Int32Array(WINDOW * B);
+  const weights = new Float32Array(WINDOW * B);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < WINDOW; t++) {
+      const src = ids[b] * WINDOW + t;
+      inputs[t * B + b] = windows.inputs[src];
+      targets[t * B + b] = windows.targets[src];
+      weights[t * B + b] = windows.weights[src];
+    }
+  return { inputs, targets, weights, dj, taste, size: B };
+}
+

@@ -1,0 +1,328 @@
+import type { Optimizer, Tensor, Variable } from '@tensorflow/tfjs';
+import type { Prepared } from '../../shared/graph/prepare.ts';
+import { ArtifactWriter, type Artifact } from '../../shared/model/artifact.ts';
+import { Random } from '../../shared/util/random.ts';
+import { loadTf, type Tf } from '../tf.ts';
+import { trainingTracklists } from '../nextsong/predictor.ts';
+import { trainClustering, DEFAULT_CLUSTERING, type ClusteringConfig, type ClusteringResult } from './clustering.ts';
+import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TracklistModel, type SetVectors, type TracklistModelConfig } from './model.ts';
+import { buildWindows, djMean, replacementChooser, splitTracklists, type Windows } from './windows.ts';
+
+export const TRACKLIST_KIND = 'tracklist-ai/tracklist';
+
+export type TracklistBudget = 'fast' | 'full';
+
+export interface TracklistTrainConfig {
+  clustering: ClusteringConfig;
+  model: TracklistModelConfig;
+  /** Upper bound on epochs over the training windows. */
+  epochs: number;
+  /** Upper bound on optimizer steps (whichever comes first). */
+  maxSteps: number;
+  /** Stop after this many epochs without a better validation loss. */
+  patience: number;
+  validationShare: number;
+}
+
+/**
+ * Budgets: `fast` for demos and tests on small corpora; `full` sized so the `seed` corpus trains
+ * both stages within the hour on this machine (see bench:train).
+ */
+export function tracklistConfigFor(budget: TracklistBudget, seed: number, form: TracklistModelConfig['form'] = 'factorised'): TracklistTrainConfig {
+  return {
+    clustering: { ...DEFAULT_CLUSTERING, epochs: budget === 'fast' ? 100 : 120, seed },
+    model: { ...DEFAULT_TRACKLIST_MODEL, form, seed, batch: 0 },
+    epochs: budget === 'fast' ? 12 : 30,
+    maxSteps: budget === 'fast' ? 1500 : 4000,
+    patience: 3,
+    validationShare: 0.05,
+  };
+}
+
+export interface TracklistTrainResult {
+  backend: string;
+  clustering: { seconds: number; requested: number[]; sizes: number[]; report: ClusteringResult['report']; finalLoss: number };
+  windows: { train: number; validation: number };
+  steps: number;
+  epochs: number;
+  stepSeconds: number;
+  seconds: number;
+  /** Validation NLL per target in bits, per epoch (summed over levels = the song's exact NLL). */
+  validationBits: number[];
+  bestEpoch: number;
+}
+
+export async function trainTracklist(
+  prepared: Prepared,
+  embeddings: Artifact,
+  config: TracklistTrainConfig,
+  options: {
+    out: string;
+    log?: (line: string) => void;
+    /** Called with the trained model before it is disposed (tests compare it with the export). */
+    inspect?: (model: TracklistModel, sets: SetMeans) => void;
+  },
+): Promise<TracklistTrainResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const { tf, backend } = await loadTf(log);
+  const started = performance.now();
+  const n = prepared.vocab.songs.length;
+  const embWidth = embeddings.manifest.tensors['encNorm.song'].shape[1];
+  log(`tracklist model: clustering ${n} songs (${config.clustering.epochs} epochs)`);
+  const clustering = await trainClustering(
+    tf,
+    prepared,
+    { song: embeddings.tensor('encNorm.song') as Float32Array, artist: embeddings.tensor('encNorm.artist') as Float32Array, width: embWidth },
+    config.clustering,
+    { log },
+  );
+  log(
+    `clustering: ${clustering.tree.sizes.join(' → ')} active clusters in ${clustering.seconds.toFixed(1)}s; modularity ${clustering.report.levels
+      .map((l) => l.modularity.toFixed(3))
+      .join(' / ')}`,
+  );
+
+  const choose = replacementChooser(embeddings);
+  const s = prepared.sequences;
+  const repl = {
+    average: choose([]),
+    forTracklist: (t: number) => choose(s.djs.subarray(s.djOffsets[t], s.djOffsets[t + 1])),
+  };
+  const split = splitTracklists(trainingTracklists(prepared.sequences), config.validationShare, config.model.seed);
+  const train = buildWindows(prepared.sequences, n, { tracklists: split.train, replacementFor: repl.forTracklist });
+  const validation = buildWindows(prepared.sequences, n, { tracklists: split.validation, replacementFor: repl.forTracklist });
+  log(`tracklist model: ${train.count} training windows, ${validation.count} validation windows`);
+  if (train.count === 0) throw new Error('tracklist model: no training windows (too few identified songs per set)');
+
+  const sets = { dj: setMeans(prepared, embeddings, 'encNorm.dj'), taste: setMeans(prepared, embeddings, 'rec.dj') };
+  const plays = prepared.songPlays;
+  const songBias = Float32Array.from({ length: n }, (_, s) => Math.log(1 + plays[s]));
+  const meanBias = songBias.reduce((a, b) => a + b, 0) / n;
+  for (let s = 0; s < n; s++) songBias[s] -= meanBias;
+  const songEmbedding = new Float32Array(n * config.model.inputEmbedding);
+  const enc = embeddings.tensor('encNorm.song') as Float32Array;
+  for (let s = 0; s < n; s++)
+    for (let c = 0; c < Math.min(embWidth, config.model.inputEmbedding); c++)
+      songEmbedding[s * config.model.inputEmbedding + c] = enc[s * embWidth + c];
+  const model = new TracklistModel(
+    tf,
+    {
+      songs: n,
+      features: clustering.features,
+      featureWidth: clustering.featureWidth,
+      tree: clustering.tree,
+      clusterFeatures: clustering.clusterFeatures,
+      songEmbedding,
+      songBias,
+      djWidth: sets.dj.width,
+      tasteSongs: embeddings.tensor('rec.song') as Float32Array,
+      tasteWidth: sets.taste.width,
+    },
+    config.model,
+  );
+  const optimizer = tf.train.adam(config.model.learningRate);
+  const rng = new Random(config.model.seed * 7919 + 13);
+  // Auto batch (0): about 40 steps per epoch, between 32 and 256 windows.
+  const B = config.model.batch > 0 ? config.model.batch : Math.min(256, Math.max(32, Math.round(train.count / 40)));
+  const stepsPerEpoch = Math.max(1, Math.ceil(train.count / B));
+  const validationBits: number[] = [];
+  let best = { bits: Infinity, epoch: -1, values: null as Map<string, Float32Array> | null };
+  let steps = 0;
+  let stepTime = 0;
+  let epoch = 0;
+  for (; epoch < config.epochs && steps < config.maxSteps; epoch++) {
+    const order = rng.shuffle(Array.from({ length: train.count }, (_, i) => i));
+    let sum = 0;
+    let count = 0;
+    const epochStart = performance.now();
+    for (let b = 0; b < stepsPerEpoch && steps < config.maxSteps; b++) {
+      const ids = order.slice(b * B, (b + 1) * B);
+      if (ids.length === 0) break;
+      const batch = makeBatch(train, ids, sets);
+      const t0 = performance.now();
+      const value = step(tf, model, optimizer, batch, rng, config.model.clipNorm);
+      stepTime += performance.now() - t0;
+      steps++;
+      sum += value;
+      count++;
+      if (steps % 50 === 0 || b === stepsPerEpoch - 1) {
+        const rate = (b + 1) / ((performance.now() - epochStart) / 1000);
+        const remaining = Math.min(stepsPerEpoch - b - 1, config.maxSteps - steps);
+        log(
+          `tracklist epoch ${epoch + 1} step ${b + 1}/${stepsPerEpoch} (total ${steps}) loss ${((sum / count) / Math.LN2).toFixed(3)} bits ${rate.toFixed(2)} steps/s ETA(epoch) ${(remaining / rate).toFixed(0)}s`,
+        );
+      }
+    }
+    const bits = validationLoss(model, validation.count > 0 ? validation : train, B, sets) / Math.LN2;
+    validationBits.push(bits);
+    log(`tracklist epoch ${epoch + 1}: train ${((sum / Math.max(count, 1)) / Math.LN2).toFixed(3)} bits, validation ${bits.toFixed(3)} bits per song`);
+    if (bits < best.bits) best = { bits, epoch, values: snapshot(model.vars) };
+    else if (epoch - best.epoch >= config.patience) break;
+  }
+  if (best.values) restore(tf, model.vars, best.values);
+  optimizer.dispose();
+  exportTracklist(options.out, model, clustering, repl.average, {
+    config,
+    validationBits,
+    bestEpoch: best.epoch + 1,
+  });
+  options.inspect?.(model, sets);
+  model.dispose();
+  return {
+    backend,
+    clustering: {
+      seconds: clustering.seconds,
+      requested: clustering.requested,
+      sizes: clustering.tree.sizes,
+      report: clustering.report,
+      finalLoss: clustering.losses[clustering.losses.length - 1] ?? NaN,
+    },
+    windows: { train: train.count, validation: validation.count },
+    steps,
+    epochs: Math.min(epoch + 1, config.epochs),
+    stepSeconds: steps > 0 ? stepTime / steps / 1000 : 0,
+    seconds: (performance.now() - started) / 1000,
+    validationBits,
+    bestEpoch: best.epoch + 1,
+  };
+}
+
+/** One Adam step with the gradient clipped to a global norm (tfjs optimizers do not clip). */
+function step(
+  tf: Tf,
+  model: TracklistModel,
+  optimizer: Optimizer,
+  batch: ReturnType<typeof makeBatch>,
+  rng: Random,
+  clipNorm: number,
+): number {
+  return tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => model.loss(batch, true, rng), model.variables);
+    const norms = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+    const norm = Math.sqrt(tf.addN(norms).dataSync()[0]);
+    const scale = norm > clipNorm ? clipNorm / norm : 1;
+    const clipped: Record<string, Tensor> = {};
+    for (const [name, g] of Object.entries(grads)) clipped[name] = scale === 1 ? g : tf.mul(g, scale);
+    optimizer.applyGradients(clipped as Record<string, never>);
+    return value.dataSync()[0];
+  });
+}
+
+/** Weighted mean NLL (nats per target) over every window, without dropout. */
+function validationLoss(model: TracklistModel, windows: Windows, batchSize: number, sets: SetMeans): number {
+  const tf = model.tf;
+  const rng = new Random(1);
+  let total = 0;
+  let weight = 0;
+  for (let start = 0; start < windows.count; start += batchSize) {
+    const ids = Array.from({ length: Math.min(batchSize, windows.count - start) }, (_, i) => start + i);
+    const batch = makeBatch(windows, ids, sets);
+    const value = tf.tidy(() => model.loss(batch, false, rng).dataSync()[0]);
+    let w = 0;
+    for (const x of batch.weights) w += x;
+    total += value * w;
+    weight += w;
+  }
+  return total / Math.max(weight, 1e-9);
+}
+
+function snapshot(vars: Record<string, Variable>): Map<string, Float32Array> {
+  return new Map(Object.entries(vars).map(([name, v]) => [name, Float32Array.from(v.dataSync() as Float32Array)]));
+}
+
+function restore(tf: Tf, vars: Record<string, Variable>, values: Map<string, Float32Array>): void {
+  for (const [name, v] of Object.entries(vars)) v.assign(tf.tensor(values.get(name)!, v.shape));
+}
+
+/** Writes the artifact the plain-TypeScript inference reads (tensor names: see shared/model/tracklistInference.ts). */
+function exportTracklist(
+  dir: string,
+  model: TracklistModel,
+  clustering: ClusteringResult,
+  replacementSong: number,
+  extra: Record<string, unknown>,
+): void {
+  const tf = model.tf;
+  const tasteSongs = model.inputs.tasteSongs;
+  const w = new ArtifactWriter();
+  const value = (name: string) => model.vars[name].dataSync() as Float32Array;
+  const input = tf.tidy(() => tf.concat([model.fixedInput, model.vars['input.embedding']], 1));
+  w.addTensor('input.song', input.dataSync() as Float32Array, input.shape);
+  input.dispose();
+  const H = model.config.hidden;
+  // Per-gate [x ; h] → H matrices back to Keras's kernel [inDim, 4H] and recurrent [H, 4H].
+  const inDim = model.inputDim;
+  const kernel = new Float32Array(inDim * 4 * H);
+  const recurrent = new Float32Array(H * 4 * H);
+  const bias = new Float32Array(4 * H);
+  const djWidth = model.inputs.djWidth;
+  const djKernel = new Float32Array(djWidth * 4 * H);
+  GATES.forEach((gate, g) => {
+    const wg = value(`lstm.${gate}.w`);
+    for (let r = 0; r < inDim + H; r++)
+      for (let c = 0; c < H; c++) {
+        if (r < inDim) kernel[r * 4 * H + g * H + c] = wg[r * H + c];
+        else recurrent[(r - inDim) * 4 * H + g * H + c] = wg[r * H + c];
+      }
+    bias.set(value(`lstm.${gate}.b`), g * H);
+    const dj = value(`lstm.${gate}.dj`);
+    for (let r = 0; r < djWidth; r++) djKernel.set(dj.subarray(r * H, (r + 1) * H), r * 4 * H + g * H);
+  });
+  w.addTensor('lstm.kernel', kernel, [inDim, 4 * H]);
+  w.addTensor('lstm.recurrent', recurrent, [H, 4 * H]);
+  w.addTensor('lstm.bias', bias, [4 * H]);
+  w.addTensor('lstm.dj', djKernel, [djWidth, 4 * H]);
+  for (const level of LEVEL_NAMES) {
+    const w1h = value(`head.${level}.w1h`);
+    const w1c = model.vars[`head.${level}.w1c`] ? value(`head.${level}.w1c`) : new Float32Array(0);
+    const a = model.config.headWidth;
+    const w1 = new Float32Array(w1h.length + w1c.length);
+    w1.set(w1h);
+    w1.set(w1c, w1h.length);
+    w.addTensor(`head.${level}.w1`, w1, [w1.length / a, a]);
+    w.addTensor(`head.${level}.b1`, value(`head.${level}.b1`), [a]);
+    const w2 = model.vars[`head.${level}.w2`];
+    w.addTensor(`head.${level}.w2`, value(`head.${level}.w2`), w2.shape);
+    w.addTensor(`head.${level}.b2`, value(`head.${level}.b2`), [w2.shape[1]!]);
+  }
+  for (const name of ['cluster.l1', 'cluster.l2', 'cluster.l3', 'song.out', 'song.bias', 'song.taste'])
+    w.addTensor(name, value(name), model.vars[name].shape);
+  w.addTensor('taste.song', tasteSongs, [model.inputs.songs, model.inputs.tasteWidth]);
+  w.addTensor('tree.l1', clustering.tree.parents[0]);
+  w.addTensor('tree.l2', clustering.tree.parents[1]);
+  w.addTensor('assign.song', clustering.tree.songCluster);
+  w.addTensor('features.song', clustering.features, [model.inputs.songs, clustering.featureWidth]);
+  w.write(dir, TRACKLIST_KIND, {
+    form: model.config.form,
+    hidden: H,
+    levels: clustering.tree.sizes,
+    padIndex: model.inputs.songs,
+    songs: model.inputs.songs,
+    headWidth: model.config.headWidth,
+    clusterWidth: clustering.clusterFeatures.map((c) => c.width),
+    songWidth: clustering.featureWidth,
+    djWidth: model.inputs.djWidth,
+    djVector: 'mean of encNorm.dj rows of the set\'s DJs (embeddings artifact), zeros when none',
+    tasteWidth: model.inputs.tasteWidth,
+    tasteVector: 'mean of rec.dj rows of the set\'s DJs; the song logit adds song.taste · (q · rec.song[s])',
+    replacementSong,
+    clustering: { requested: clustering.requested, report: clustering.report },
+    ...extra,
+  });
+}
+
+export interface SetMeans {
+  dj: SetVectors;
+  taste: SetVectors;
+}
+
+/** Per tracklist: the mean of its DJs' rows of an embeddings tensor, zeros for a set without known DJs. */
+function setMeans(prepared: Prepared, embeddings: Artifact, tensor: 'encNorm.dj' | 'rec.dj'): SetVectors {
+  const dj = embeddings.tensor(tensor) as Float32Array;
+  const width = embeddings.manifest.tensors[tensor].shape[1];
+  const s = prepared.sequences;
+  const count = s.djOffsets.length - 1;
+  const values = new Float32Array(count * width);
+  for (let t = 0; t < count; t++) djMean(dj, width, s.djs.subarray(s.djOffsets[t], s.djOffsets[t + 1]), values.subarray(t * width, (t + 1) * width));
+  return { values, width };
+}
