@@ -8,6 +8,7 @@ import { buildTree } from '../training/tracklist/hierarchy.ts';
 import { DEFAULT_TRACKLIST_MODEL, makeBatch, TracklistModel, type SoftmaxForm } from '../training/tracklist/model.ts';
 import { trainingTracklists } from '../training/nextsong/predictor.ts';
 import { buildWindows } from '../training/tracklist/windows.ts';
+import { buildPrior } from '../training/tracklist/train.ts';
 
 /**
  * Factorised vs full softmax (SPEC §4 "where we go further"): one training step of the tracklist
@@ -53,6 +54,7 @@ for (const form of ['factorised', 'full'] as SoftmaxForm[]) {
       djWidth: 32,
       tasteSongs: Float32Array.from({ length: n * 64 }, () => rng.normal()),
       tasteWidth: 64,
+      prior: buildPrior(prepared, trainingTracklists(prepared.sequences)),
     },
     { ...DEFAULT_TRACKLIST_MODEL, form, batch: B },
   );
@@ -60,7 +62,7 @@ for (const form of ['factorised', 'full'] as SoftmaxForm[]) {
   const step = (s: number) => {
     const ids = Array.from({ length: B }, (_, i) => (s * B + i) % windows.count);
     tf.tidy(() => {
-      optimizer.minimize(() => model.loss(makeBatch(windows, ids, sets), true, rng), false, model.variables);
+      optimizer.minimize(() => model.loss(makeBatch(windows, ids, sets, true), true, rng), false, model.variables);
     });
   };
   step(0); // warm-up: kernel compilation, first allocations

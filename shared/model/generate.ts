@@ -296,18 +296,15 @@ function modelLogProb(
   teacher: number,
   option: number,
 ): number {
-  const u = model.headOutput(level, state.h, teacher);
-  const set = model.normalisationSet(level, teacher);
-  const count = set ? set.length : model.sizes[level];
+  const { set, logits: z } = model.setLogits(level, state, teacher);
+  const count = z.length;
   let max = -Infinity;
-  const z = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    z[i] = model.logit(level, u, set ? set[i] : i, state.taste);
-    if (z[i] > max) max = z[i];
-  }
+  for (let i = 0; i < count; i++) if (z[i] > max) max = z[i];
   let sum = 0;
   for (let i = 0; i < count; i++) sum += Math.exp(z[i] - max);
-  return model.logit(level, u, option, state.taste) - max - Math.log(sum);
+  const at = set ? set.indexOf(option) : option;
+  if (at < 0) throw new Error(`generate: option ${option} is not in the ${level} normalisation set`);
+  return z[at] - max - Math.log(sum);
 }
 
 /** The model's log-probabilities along a given song's path, from a state. */
@@ -385,16 +382,11 @@ function sampleLevel(
   avail: Availability,
   ctx: LevelContext,
 ): { option: number; logProb: number } {
-  const u = model.headOutput(level, state.h, teacher);
-  const set = model.normalisationSet(level, teacher);
-  const count = set ? set.length : model.sizes[level];
   // Model logits over the normalisation set (for the log-probability) …
+  const { set, logits: z } = model.setLogits(level, state, teacher);
+  const count = z.length;
   let zMax = -Infinity;
-  const z = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    z[i] = model.logit(level, u, set ? set[i] : i, state.taste);
-    if (z[i] > zMax) zMax = z[i];
-  }
+  for (let i = 0; i < count; i++) if (z[i] > zMax) zMax = z[i];
   let zSum = 0;
   for (let i = 0; i < count; i++) zSum += Math.exp(z[i] - zMax);
   const logZ = zMax + Math.log(zSum);

@@ -1,4 +1,5 @@
 import { type Artifact, ArtifactError, type DType } from './artifact.ts';
+import { optionPopularity, TransitionPrior } from './transitionPrior.ts';
 
 /**
  * Plain-TypeScript inference for the tracklist model (contract D, SPEC §4): the LSTM step, the
@@ -45,6 +46,8 @@ export interface TracklistMeta {
   tasteVector?: string;
   /** The "average replacement" song training put in place of unknown songs, when recorded. */
   replacementSong?: number;
+  /** Discount of the n-gram prior (with tensors prior.counts, prior.popularity, prior.weight). */
+  priorDiscount?: number;
   config?: Record<string, unknown>;
   metrics?: unknown;
 }
@@ -65,12 +68,15 @@ export interface LstmState {
   bias: Float64Array;
   /** α · taste vector (length tasteWidth), or null when there is no taste term. */
   taste: Float64Array | null;
+  /** The last song fed (−1 after the start token): what the n-gram prior conditions on. */
+  previous: number;
 }
 
-/** What the output layers read from a state: h and the taste term. */
+/** What the output layers read from a state: h, the taste term and the previous song. */
 export interface StateView {
   h: ArrayLike<number>;
   taste: Float64Array | null;
+  previous?: number;
 }
 
 /** A state, or just an output h (read without a taste term). */
@@ -187,6 +193,13 @@ export class TracklistModel {
   /** [n, tasteWidth] taste.song and α (song.taste), or null / 0 for a model without a taste term. */
   private readonly tasteSongs: Float32Array | null;
   private readonly tasteScale: number;
+  /** The direct n-gram connection (shared/model/transitionPrior.ts), or null for a model without one. */
+  private readonly prior: {
+    prior: TransitionPrior;
+    weight: Record<Level, number>;
+    labels: Record<Level, Int32Array | null>;
+    popularity: Record<Level, ArrayLike<number>>;
+  } | null;
   readonly tasteWidth: number;
   private readonly heads: Record<Level, Head>;
   /** Row-major output tables: cluster features per level, song.out for songs. */
@@ -273,6 +286,25 @@ export class TracklistModel {
       l2: groupsOf(this.parent.l1, k2),
       l1: groupsOf(this.parent.song, k1),
     };
+    if (a.has('prior.weight')) {
+      const weights = tensor<Float32Array>('prior.weight', 'float32', [LEVELS.length]);
+      const prior = new TransitionPrior(a.csr('prior.counts'), tensor('prior.popularity', 'float32', [s]), meta.priorDiscount ?? 0.8);
+      const l1 = this.parent.song;
+      const l2 = Int32Array.from(l1, (c) => this.parent.l1[c]);
+      const l3 = Int32Array.from(l2, (c) => this.parent.l2[c]);
+      const labels: Record<Level, Int32Array | null> = { l3, l2, l1, song: null };
+      this.prior = {
+        prior,
+        weight: Object.fromEntries(LEVELS.map((level, i) => [level, weights[i]])) as Record<Level, number>,
+        labels,
+        popularity: {
+          l3: optionPopularity(prior.popularity, l3, k3),
+          l2: optionPopularity(prior.popularity, l2, k2),
+          l1: optionPopularity(prior.popularity, l1, k1),
+          song: prior.popularity,
+        },
+      };
+    } else this.prior = null;
     const l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]);
     this.songsIn = {
       l3: groupsOf(
@@ -309,7 +341,7 @@ export class TracklistModel {
       accumulateRows(bias, dj, this.djKernel, 0, 4 * this.hidden);
     }
     const h = new Float64Array(this.hidden);
-    return { h, c: new Float64Array(this.hidden), bias, taste: this.tasteTerm(context.taste) };
+    return { h, c: new Float64Array(this.hidden), bias, taste: this.tasteTerm(context.taste), previous: -1 };
   }
 
   private tasteTerm(taste: ArrayLike<number> | null | undefined): Float64Array | null {
@@ -339,7 +371,7 @@ export class TracklistModel {
       c[j] = fg * state.c[j] + ig * g;
       h[j] = og * Math.tanh(c[j]);
     }
-    return { h, c, bias: state.bias, taste: state.taste };
+    return { h, c, bias: state.bias, taste: state.taste, previous: song === this.songs ? -1 : song };
   }
 
   /** The state after feeding [pad, ...songs] in a set with the given context. */
@@ -406,22 +438,44 @@ export class TracklistModel {
    * normalisation set), from a state and the teacher one level up (ignored for l3).
    */
   levelProbabilities(level: Level, from: StateOrH, teacher = -1): Float64Array {
-    const state = asState(from);
-    const u = this.headOutput(level, state.h, teacher);
     const out = new Float64Array(this.sizes[level]);
-    const set = this.normalisationSet(level, teacher);
-    const count = set ? set.length : out.length;
+    const { set, logits } = this.setLogits(level, asState(from), teacher);
+    const count = logits.length;
     if (count === 0) return out;
     let max = -Infinity;
-    const logits = new Float64Array(count);
-    for (let i = 0; i < count; i++) {
-      logits[i] = this.logit(level, u, set ? set[i] : i, state.taste);
-      if (logits[i] > max) max = logits[i];
-    }
+    for (let i = 0; i < count; i++) if (logits[i] > max) max = logits[i];
     let sum = 0;
     for (let i = 0; i < count; i++) sum += logits[i] = Math.exp(logits[i] - max);
     for (let i = 0; i < count; i++) out[set ? set[i] : i] = logits[i] / sum;
     return out;
+  }
+
+  /**
+   * The normalisation set at a level (null = every option) and the model's logit for each of its
+   * options: head output · table, plus song bias and taste at the song level, plus the n-gram
+   * prior β · log P(option | previous song) when the model has one.
+   */
+  setLogits(level: Level, state: StateView, teacher = -1): { set: Int32Array | null; logits: Float64Array } {
+    const u = this.headOutput(level, state.h, teacher);
+    const set = this.normalisationSet(level, teacher);
+    const count = set ? set.length : this.sizes[level];
+    const logits = new Float64Array(count);
+    for (let i = 0; i < count; i++) logits[i] = this.logit(level, u, set ? set[i] : i, state.taste);
+    if (this.prior && count > 0) {
+      const p = this.prior;
+      const options = set ?? this.allOptions(level);
+      const prior = new Float64Array(count);
+      p.prior.logProbs(state.previous ?? -1, options, p.labels[level], p.popularity[level], prior, 0);
+      const beta = p.weight[level];
+      for (let i = 0; i < count; i++) logits[i] += beta * prior[i];
+    }
+    return { set, logits };
+  }
+
+  private readonly all: Partial<Record<Level, Int32Array>> = {};
+
+  private allOptions(level: Level): Int32Array {
+    return (this.all[level] ??= Int32Array.from({ length: this.sizes[level] }, (_, i) => i));
   }
 
   /** The song's ancestors: its l1, l2 and l3 clusters. */

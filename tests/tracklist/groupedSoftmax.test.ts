@@ -26,20 +26,37 @@ describe('grouped softmax cross-entropy', () => {
       onehot[r * items + targets[r]] = 1;
     }
     const weights = tf.tensor1d([1, 2, 0.5, 1, 3, 1]);
-    const reference = (a: typeof u, b: typeof table, c: typeof bias) => {
-      const logits = tf.add(tf.add(tf.matMul(a, b, false, true), c), tf.tensor2d(mask, [rows, items]));
+    // An extra β · f term (the n-gram prior's form): dense for the reference, grouped for ours.
+    const dense = Float32Array.from({ length: rows * items }, () => rng.normal());
+    const grouped: number[] = [];
+    for (let r = 0; r < rows; r++)
+      for (let p = groups.members.indptr[groupOf[r]]; p < groups.members.indptr[groupOf[r] + 1]; p++)
+        grouped.push(dense[r * items + groups.members.indices[p]]);
+    const beta = tf.tensor1d([0.7]);
+    const reference = (a: typeof u, b: typeof table, c: typeof bias, e: typeof beta) => {
+      const logits = tf.add(
+        tf.add(tf.add(tf.matMul(a, b, false, true), c), tf.tensor2d(mask, [rows, items])),
+        tf.mul(tf.tensor2d(dense, [rows, items]), e),
+      );
       const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), tf.tensor2d(onehot, [rows, items])), 1));
       return tf.sum(tf.mul(nll, weights));
     };
-    const ours = (a: typeof u, b: typeof table, c: typeof bias) =>
-      tf.sum(tf.mul(groupedCrossEntropy(tf, a, b, c, groups, groupOf, targets), weights));
-    const [ra, rb, rc] = tf.grads((a, b, c) => reference(a as typeof u, b as typeof table, c as typeof bias))([u, table, bias]);
-    const [oa, ob, oc] = tf.grads((a, b, c) => ours(a as typeof u, b as typeof table, c as typeof bias))([u, table, bias]);
-    expect(ours(u, table, bias).dataSync()[0]).toBeCloseTo(reference(u, table, bias).dataSync()[0], 4);
+    const ours = (a: typeof u, b: typeof table, c: typeof bias, e: typeof beta) =>
+      tf.sum(
+        tf.mul(
+          groupedCrossEntropy(tf, a, b, c, groups, groupOf, targets, { weight: e, values: Float32Array.from(grouped) }),
+          weights,
+        ),
+      );
+    type Args = [typeof u, typeof table, typeof bias, typeof beta];
+    const [ra, rb, rc, re] = tf.grads((...x) => reference(...(x as Args)))([u, table, bias, beta]);
+    const [oa, ob, oc, oe] = tf.grads((...x) => ours(...(x as Args)))([u, table, bias, beta]);
+    expect(ours(u, table, bias, beta).dataSync()[0]).toBeCloseTo(reference(u, table, bias, beta).dataSync()[0], 4);
     for (const [x, y] of [
       [oa, ra],
       [ob, rb],
       [oc, rc],
+      [oe, re],
     ])
       Array.from(x.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(y.dataSync()[i], 4));
   });

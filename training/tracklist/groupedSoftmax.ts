@@ -14,6 +14,15 @@ export interface Groups {
   members: Csr;
 }
 
+/**
+ * An extra logit term β · f(r, j) with a learned scalar β (shape [1]) and constant features laid
+ * out like the candidates: row r's group members in order, rows one after another.
+ */
+export interface ExtraLogits {
+  weight: Tensor1D;
+  values: Float32Array;
+}
+
 export function groupedCrossEntropy(
   tf: Tf,
   u: Tensor2D,
@@ -22,11 +31,16 @@ export function groupedCrossEntropy(
   groups: Groups,
   groupOf: Int32Array,
   targets: Int32Array,
+  extra: ExtraLogits | null = null,
 ): Tensor1D {
   const width = u.shape[1];
   const rows = u.shape[0];
   const { indptr, indices } = groups.members;
-  const run = (uv: Float32Array, tv: Float32Array, bv: Float32Array | null) => {
+  const extraOffsets = new Int32Array(rows + 1);
+  for (let r = 0; r < rows; r++) extraOffsets[r + 1] = extraOffsets[r] + indptr[groupOf[r] + 1] - indptr[groupOf[r]];
+  if (extra && extra.values.length !== extraOffsets[rows])
+    throw new Error(`grouped softmax: ${extra.values.length} extra logits for ${extraOffsets[rows]} candidates`);
+  const run = (uv: Float32Array, tv: Float32Array, bv: Float32Array | null, beta: number) => {
     const nll = new Float32Array(rows);
     // Probabilities per (row, candidate), kept for the backward pass.
     const probOffsets = new Int32Array(rows + 1);
@@ -42,10 +56,10 @@ export function groupedCrossEntropy(
       const uo = r * width;
       let max = -Infinity;
       let targetLogit = NaN;
-      for (let p = indptr[g], q = base; p < indptr[g + 1]; p++, q++) {
+      for (let p = indptr[g], q = base, e = extraOffsets[r]; p < indptr[g + 1]; p++, q++, e++) {
         const j = indices[p];
         const to = j * width;
-        let z = bv ? bv[j] : 0;
+        let z = (bv ? bv[j] : 0) + (extra ? beta * extra.values[e] : 0);
         for (let c = 0; c < width; c++) z += uv[uo + c] * tv[to + c];
         probs[q] = z;
         if (z > max) max = z;
@@ -64,10 +78,12 @@ export function groupedCrossEntropy(
     // customGrad appends its save function to the arguments.
     const [ut, tt] = args as [Tensor2D, Tensor2D];
     const bt = bias ? (args[2] as Tensor1D) : undefined;
+    const et = extra ? (args[bias ? 3 : 2] as Tensor1D) : undefined;
     const uv = ut.dataSync() as Float32Array;
     const tv = tt.dataSync() as Float32Array;
     const bv = bt ? (bt.dataSync() as Float32Array) : null;
-    const { nll, probs, probOffsets } = run(uv, tv, bv);
+    const beta = et ? et.dataSync()[0] : 0;
+    const { nll, probs, probOffsets } = run(uv, tv, bv, beta);
     return {
       value: tf.tensor1d(nll),
       gradFunc: (dy) => {
@@ -75,15 +91,17 @@ export function groupedCrossEntropy(
         const du = new Float32Array(uv.length);
         const dt = new Float32Array(tv.length);
         const db = bv ? new Float32Array(bv.length) : null;
+        let dBeta = 0;
         for (let r = 0; r < rows; r++) {
           if (targets[r] < 0 || g[r] === 0) continue;
           const group = groupOf[r];
           const uo = r * width;
-          for (let p = indptr[group], q = probOffsets[r]; p < indptr[group + 1]; p++, q++) {
+          for (let p = indptr[group], q = probOffsets[r], e = extraOffsets[r]; p < indptr[group + 1]; p++, q++, e++) {
             const j = indices[p];
             // d nll / d z_j = p_j − [j = target]
             const coef = g[r] * (probs[q] - (j === targets[r] ? 1 : 0));
             if (coef === 0) continue;
+            if (extra) dBeta += coef * extra.values[e];
             const to = j * width;
             for (let c = 0; c < width; c++) {
               du[uo + c] += coef * tv[to + c];
@@ -94,11 +112,15 @@ export function groupedCrossEntropy(
         }
         const grads = [tf.tensor2d(du, ut.shape), tf.tensor2d(dt, tt.shape)];
         if (db) grads.push(tf.tensor1d(db) as unknown as Tensor2D);
+        if (extra) grads.push(tf.tensor1d([dBeta]) as unknown as Tensor2D);
         return grads;
       },
     };
   });
-  return (bias ? f(u, table, bias) : f(u, table)) as Tensor1D;
+  const inputs: Tensor[] = [u, table];
+  if (bias) inputs.push(bias);
+  if (extra) inputs.push(extra.weight);
+  return f(...inputs) as Tensor1D;
 }
 
 /** One group holding every item (the full softmax as a special case). */

@@ -4,7 +4,8 @@ import { glorotUniform, orthogonal, variable } from '../dmon/dmon.ts';
 import { concatColumns, concatRows, matMul } from '../ops.ts';
 import { selectRows, spmm } from '../sparse.ts';
 import type { Tf } from '../tf.ts';
-import { groupedCrossEntropy, singleGroup, type Groups } from './groupedSoftmax.ts';
+import { groupedCrossEntropy, singleGroup, type ExtraLogits, type Groups } from './groupedSoftmax.ts';
+import { optionPopularity, type TransitionPrior } from '../../shared/model/transitionPrior.ts';
 import { membership, type ClusterTree } from './hierarchy.ts';
 import { WINDOW } from './windows.ts';
 
@@ -84,6 +85,8 @@ export interface TracklistInputs {
    */
   tasteSongs: Float32Array;
   tasteWidth: number;
+  /** The direct n-gram connection (shared/model/transitionPrior.ts), or null for none. */
+  prior: TransitionPrior | null;
 }
 
 export interface Batch {
@@ -96,6 +99,8 @@ export interface Batch {
   dj: Float32Array;
   /** [B × tasteWidth] taste vector of each window's set (zeros when none). */
   taste: Float32Array;
+  /** Training windows: each row's own transition is left out of the n-gram prior. */
+  leaveOneOut: boolean;
   size: number;
 }
 
@@ -112,6 +117,8 @@ export class TracklistModel {
   private readonly groups: Record<LevelName, Groups>;
   /** Labels per level for a song: [l3, l2, l1] (compact tree ids). */
   readonly songPath: Int32Array[];
+  /** The n-gram prior's popularity summed per option at each level. */
+  private readonly optionPopularity: Record<LevelName, Float64Array>;
 
   constructor(tf: Tf, inputs: TracklistInputs, config: TracklistModelConfig) {
     this.tf = tf;
@@ -178,12 +185,20 @@ export class TracklistModel {
     this.vars['song.out'] = variable(tf, standardizeColumns(inputs.features, fw), [n, fw]);
     this.vars['song.bias'] = variable(tf, inputs.songBias, [n]);
     this.vars['song.taste'] = variable(tf, new Float32Array(1), [1]);
+    if (inputs.prior) for (const level of LEVEL_NAMES) this.vars[`prior.${level}`] = variable(tf, Float32Array.of(0.5), [1]);
     this.tasteTable = tf.tensor2d(inputs.tasteSongs, [n, inputs.tasteWidth]);
 
     const l1 = tree.songCluster;
     const l2 = Int32Array.from(l1, (c) => tree.parents[0][c]);
     const l3 = Int32Array.from(l2, (c) => tree.parents[1][c]);
     this.songPath = [l3, l2, l1];
+    const popularity = inputs.prior?.popularity ?? new Float32Array(n);
+    this.optionPopularity = {
+      l3: optionPopularity(popularity, l3, k3),
+      l2: optionPopularity(popularity, l2, k2),
+      l1: optionPopularity(popularity, l1, k1),
+      song: Float64Array.from(popularity),
+    };
     const factorised = config.form === 'factorised';
     this.groups = {
       l3: singleGroup(k3),
@@ -254,17 +269,27 @@ export class TracklistModel {
     const c1 = Int32Array.from(song, (s) => p1[s]);
     const zeros = new Int32Array(rows.length);
     const factorised = this.config.form === 'factorised';
+    // The n-gram prior reads the token fed at that step; training rows leave their own pair out.
+    const B = batch.size;
+    const n = this.inputs.songs;
+    const prev = Int32Array.from(rows, (r) => (batch.inputs[r] === n ? -1 : batch.inputs[r]));
+    const exclude = Int32Array.from(rows, (r) =>
+      batch.leaveOneOut && r >= B && batch.weights[r - B] === 1 && batch.weights[r] === 1 ? batch.targets[r] : -1,
+    );
+    const groupOf = { l3: zeros, l2: factorised ? c3 : zeros, l1: factorised ? c2 : zeros, song: factorised ? c1 : zeros };
+    const extra = (level: LevelName) => this.priorLogits(level, this.groups[level], prev, exclude, groupOf[level]);
     const nll = {
-      l3: groupedCrossEntropy(tf, this.headOutput('l3', h, null), this.vars['cluster.l3'] as Tensor2D, null, this.groups.l3, zeros, c3),
-      l2: this.crossEntropy('l2', this.headOutput('l2', h, c3), this.vars['cluster.l2'] as Tensor2D, null, factorised ? c3 : zeros, c2),
-      l1: this.crossEntropy('l1', this.headOutput('l1', h, c2), this.vars['cluster.l1'] as Tensor2D, null, factorised ? c2 : zeros, c1),
+      l3: groupedCrossEntropy(tf, this.headOutput('l3', h, null), this.vars['cluster.l3'] as Tensor2D, null, this.groups.l3, zeros, c3, extra('l3')),
+      l2: this.crossEntropy('l2', this.headOutput('l2', h, c3), this.vars['cluster.l2'] as Tensor2D, null, groupOf.l2, c2, extra('l2')),
+      l1: this.crossEntropy('l1', this.headOutput('l1', h, c2), this.vars['cluster.l1'] as Tensor2D, null, groupOf.l1, c1, extra('l1')),
       song: this.crossEntropy(
         'song',
         this.withTaste(this.headOutput('song', h, c1), tasteRows(batch, rows)),
         this.songTable(),
         this.vars['song.bias'] as Tensor1D,
-        factorised ? c1 : zeros,
+        groupOf.song,
         song,
+        extra('song'),
       ),
     };
     return { nll, weights };
@@ -288,9 +313,35 @@ export class TracklistModel {
     bias: Tensor1D | null,
     groupOf: Int32Array,
     targets: Int32Array,
+    extra: ExtraLogits | null,
   ): Tensor1D {
-    if (this.config.form === 'full') return denseCrossEntropy(this.tf, u, table, bias, targets);
-    return groupedCrossEntropy(this.tf, u, table, bias, this.groups[level], groupOf, targets);
+    if (this.config.form === 'full') return denseCrossEntropy(this.tf, u, table, bias, targets, extra);
+    return groupedCrossEntropy(this.tf, u, table, bias, this.groups[level], groupOf, targets, extra);
+  }
+
+  /** β_level · log P_prior(option | prev) for every row's candidates (grouped layout), or null without a prior. */
+  private priorLogits(
+    level: LevelName,
+    groups: Groups,
+    prev: Int32Array,
+    exclude: Int32Array,
+    groupOf: Int32Array,
+  ): ExtraLogits | null {
+    const prior = this.inputs.prior;
+    if (!prior) return null;
+    const { indptr, indices } = groups.members;
+    let size = 0;
+    for (const g of groupOf) size += indptr[g + 1] - indptr[g];
+    const values = new Float32Array(size);
+    const labels = level === 'song' ? null : this.songPath[level === 'l3' ? 0 : level === 'l2' ? 1 : 2];
+    let offset = 0;
+    for (let r = 0; r < prev.length; r++) {
+      const g = groupOf[r];
+      const candidates = indices.subarray(indptr[g], indptr[g + 1]);
+      prior.logProbs(prev[r], candidates, labels, this.optionPopularity[level], values, offset, exclude[r]);
+      offset += candidates.length;
+    }
+    return { weight: this.vars[`prior.${level}`] as Tensor1D, values };
   }
 
   /** Weighted mean of the summed level losses (nats per target). */
@@ -320,7 +371,15 @@ export class TracklistModel {
     const n = this.inputs.songs;
     const inputs = new Int32Array(WINDOW).fill(n);
     prefix.forEach((song, i) => (inputs[i + 1] = song));
-    const batch: Batch = { inputs, targets: new Int32Array(WINDOW).fill(-1), weights: new Float32Array(WINDOW), dj, taste, size: 1 };
+    const batch: Batch = {
+      inputs,
+      targets: new Int32Array(WINDOW).fill(-1),
+      weights: new Float32Array(WINDOW),
+      dj,
+      taste,
+      leaveOneOut: false,
+      size: 1,
+    };
     const rows = tf.tidy(() => {
       const h = spmm(tf, selectRows([prefix.length], WINDOW), this.hiddenStates(batch, false, new Random(1)));
       const parents: Record<LevelName, number | null> = { l3: null, l2: teachers.l3, l1: teachers.l2, song: teachers.l1 };
@@ -331,6 +390,11 @@ export class TracklistModel {
         const table = level === 'song' ? this.songTable() : (this.vars[`cluster.${level}`] as Tensor2D);
         let logits = matMul(tf, u, tf.transpose(table));
         if (level === 'song') logits = tf.add(logits, this.vars['song.bias']) as Tensor2D;
+        // The prior over every option (group 0 of a single all-items group).
+        const all = singleGroup(table.shape[0]);
+        const previous = Int32Array.of(prefix.length > 0 ? prefix[prefix.length - 1] : -1);
+        const prior = this.priorLogits(level, all, previous, Int32Array.of(-1), Int32Array.of(0));
+        if (prior) logits = tf.add(logits, tf.mul(tf.tensor2d(prior.values, logits.shape), prior.weight)) as Tensor2D;
         return logits.dataSync() as Float32Array;
       });
     });
@@ -360,9 +424,18 @@ export class TracklistModel {
 }
 
 /** Softmax over every item through WASM matmul (the full form's path). */
-function denseCrossEntropy(tf: Tf, u: Tensor2D, table: Tensor2D, bias: Tensor1D | null, targets: Int32Array): Tensor1D {
+function denseCrossEntropy(
+  tf: Tf,
+  u: Tensor2D,
+  table: Tensor2D,
+  bias: Tensor1D | null,
+  targets: Int32Array,
+  extra: ExtraLogits | null,
+): Tensor1D {
   let logits = matMul(tf, u, tf.transpose(table));
   if (bias) logits = tf.add(logits, bias) as Tensor2D;
+  // Every row's candidates are all items here, so the extra features are a dense rows × items block.
+  if (extra) logits = tf.add(logits, tf.mul(tf.tensor2d(extra.values, logits.shape), extra.weight)) as Tensor2D;
   const logp = tf.logSoftmax(logits);
   const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), table.shape[0]);
   return tf.neg(tf.sum(tf.mul(logp, onehot), 1)) as Tensor1D;
@@ -419,6 +492,7 @@ export function makeBatch(
   windows: { inputs: Int32Array; targets: Int32Array; weights: Float32Array; tracklist: Int32Array },
   ids: ArrayLike<number>,
   sets: { dj: SetVectors; taste: SetVectors },
+  leaveOneOut = false,
 ): Batch {
   const B = ids.length;
   const owners = Array.from(ids, (id) => windows.tracklist[id]);
@@ -434,6 +508,6 @@ export function makeBatch(
       targets[t * B + b] = windows.targets[src];
       weights[t * B + b] = windows.weights[src];
     }
-  return { inputs, targets, weights, dj, taste, size: B };
+  return { inputs, targets, weights, dj, taste, leaveOneOut, size: B };
 }
 

@@ -3,6 +3,9 @@ import type { Prepared } from '../../shared/graph/prepare.ts';
 import { ArtifactWriter, type Artifact } from '../../shared/model/artifact.ts';
 import { Random } from '../../shared/util/random.ts';
 import { loadTf, type Tf } from '../tf.ts';
+import { TransitionPrior } from '../../shared/model/transitionPrior.ts';
+import { transitionCounts } from '../nextsong/markov.ts';
+import { songCounts } from '../nextsong/popularity.ts';
 import { trainingTracklists } from '../nextsong/predictor.ts';
 import { trainClustering, DEFAULT_CLUSTERING, type ClusteringConfig, type ClusteringResult } from './clustering.ts';
 import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TracklistModel, type SetVectors, type TracklistModelConfig } from './model.ts';
@@ -22,6 +25,8 @@ export interface TracklistTrainConfig {
   /** Stop after this many epochs without a better validation loss. */
   patience: number;
   validationShare: number;
+  /** The direct n-gram connection (shared/model/transitionPrior.ts). */
+  transitionPrior: boolean;
 }
 
 /**
@@ -33,9 +38,10 @@ export function tracklistConfigFor(budget: TracklistBudget, seed: number, form: 
     clustering: { ...DEFAULT_CLUSTERING, epochs: budget === 'fast' ? 100 : 120, seed },
     model: { ...DEFAULT_TRACKLIST_MODEL, form, seed, batch: 0 },
     epochs: budget === 'fast' ? 12 : 30,
-    maxSteps: budget === 'fast' ? 1500 : 4000,
+    maxSteps: budget === 'fast' ? 1500 : 2000,
     patience: 3,
     validationShare: 0.05,
+    transitionPrior: true,
   };
 }
 
@@ -117,6 +123,7 @@ export async function trainTracklist(
       djWidth: sets.dj.width,
       tasteSongs: embeddings.tensor('rec.song') as Float32Array,
       tasteWidth: sets.taste.width,
+      prior: config.transitionPrior ? buildPrior(prepared, split.train) : null,
     },
     config.model,
   );
@@ -138,7 +145,7 @@ export async function trainTracklist(
     for (let b = 0; b < stepsPerEpoch && steps < config.maxSteps; b++) {
       const ids = order.slice(b * B, (b + 1) * B);
       if (ids.length === 0) break;
-      const batch = makeBatch(train, ids, sets);
+      const batch = makeBatch(train, ids, sets, true);
       const t0 = performance.now();
       const value = step(tf, model, optimizer, batch, rng, config.model.clipNorm);
       stepTime += performance.now() - t0;
@@ -288,6 +295,12 @@ function exportTracklist(
   for (const name of ['cluster.l1', 'cluster.l2', 'cluster.l3', 'song.out', 'song.bias', 'song.taste'])
     w.addTensor(name, value(name), model.vars[name].shape);
   w.addTensor('taste.song', tasteSongs, [model.inputs.songs, model.inputs.tasteWidth]);
+  const prior = model.inputs.prior;
+  if (prior) {
+    w.addCsr('prior.counts', prior.counts);
+    w.addTensor('prior.popularity', prior.popularity);
+    w.addTensor('prior.weight', Float32Array.from(LEVEL_NAMES, (level) => value(`prior.${level}`)[0]), [LEVEL_NAMES.length]);
+  }
   w.addTensor('tree.l1', clustering.tree.parents[0]);
   w.addTensor('tree.l2', clustering.tree.parents[1]);
   w.addTensor('assign.song', clustering.tree.songCluster);
@@ -304,6 +317,7 @@ function exportTracklist(
     djWidth: model.inputs.djWidth,
     djVector: 'mean of encNorm.dj rows of the set\'s DJs (embeddings artifact), zeros when none',
     tasteWidth: model.inputs.tasteWidth,
+    ...(prior ? { priorDiscount: prior.discount, priorLevels: LEVEL_NAMES } : {}),
     tasteVector: 'mean of rec.dj rows of the set\'s DJs; the song logit adds song.taste · (q · rec.song[s])',
     replacementSong,
     clustering: { requested: clustering.requested, report: clustering.report },
@@ -325,4 +339,18 @@ function setMeans(prepared: Prepared, embeddings: Artifact, tensor: 'encNorm.dj'
   const values = new Float32Array(count * width);
   for (let t = 0; t < count; t++) djMean(dj, width, s.djs.subarray(s.djOffsets[t], s.djOffsets[t + 1]), values.subarray(t * width, (t + 1) * width));
   return { values, width };
+}
+
+/** Markov discount of the n-gram prior (the Markov baseline's default). */
+export const PRIOR_DISCOUNT = 0.8;
+
+/** The n-gram prior from the language model's own training tracklists (add-one popularity). */
+export function buildPrior(prepared: Prepared, tracklists: ArrayLike<number>): TransitionPrior {
+  const n = prepared.vocab.songs.length;
+  const counts = transitionCounts(prepared.sequences, n, tracklists);
+  const plays = songCounts(prepared.sequences, n, tracklists);
+  let total = 0;
+  for (const c of plays) total += c;
+  const popularity = Float32Array.from(plays, (c) => (c + 1) / (total + n));
+  return new TransitionPrior(counts, popularity, PRIOR_DISCOUNT);
 }

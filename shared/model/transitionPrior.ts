@@ -1,0 +1,86 @@
+import type { Csr } from '../graph/csr.ts';
+
+/**
+ * The tracklist model's direct n-gram connection (as in Mikolov's RNNME): each level's logit for
+ * an option adds β_l · log P(option | previous song) from a first-order Markov chain with
+ * interpolated absolute discounting over the training transitions,
+ *   P(b | a) = max(c(a,b) − D, 0) / c(a) + D · N₁₊(a) / c(a) · pop(b),
+ * and for a cluster the sum over its songs. Exact transitions that recur (radio shows, a DJ's
+ * signature blends) are what a small LSTM cannot memorise and what Markov and session-kNN
+ * baselines exploit; with this term the network learns how far to trust them. Training rows
+ * leave their own transition out of the counts (so the weight is learned on unseen pairs);
+ * validation, evaluation and serving use the full counts. Shared by training and serving.
+ */
+export class TransitionPrior {
+  readonly counts: Csr;
+  readonly popularity: Float32Array;
+  readonly discount: number;
+  private readonly rowTotal: Float64Array;
+  private scratch: Float64Array;
+  private readonly touched: number[] = [];
+
+  constructor(counts: Csr, popularity: Float32Array, discount: number) {
+    this.counts = counts;
+    this.popularity = popularity;
+    this.discount = discount;
+    this.rowTotal = new Float64Array(counts.rows);
+    for (let a = 0; a < counts.rows; a++)
+      for (let p = counts.indptr[a]; p < counts.indptr[a + 1]; p++) this.rowTotal[a] += counts.values[p];
+    this.scratch = new Float64Array(counts.cols);
+  }
+
+  /**
+   * log P(option | prev) for each candidate option, written to out[offset…]. labels maps a song to
+   * its option (null: options are songs); optionPopularity is pop summed per option. prev < 0
+   * (start token, unknown track) gives popularity alone. exclude: the song whose transition from
+   * prev is left out (a training target), or −1.
+   */
+  logProbs(
+    prev: number,
+    candidates: ArrayLike<number>,
+    labels: Int32Array | null,
+    optionPopularity: ArrayLike<number>,
+    out: Float32Array | Float64Array,
+    offset: number,
+    exclude = -1,
+  ): void {
+    const { indptr, indices, values } = this.counts;
+    let total = prev >= 0 ? this.rowTotal[prev] : 0;
+    let distinct = prev >= 0 ? indptr[prev + 1] - indptr[prev] : 0;
+    if (prev >= 0 && exclude >= 0)
+      for (let p = indptr[prev]; p < indptr[prev + 1]; p++)
+        if (indices[p] === exclude) {
+          total -= 1;
+          if (values[p] <= 1) distinct -= 1;
+        }
+    if (total <= 0) {
+      for (let i = 0; i < candidates.length; i++) out[offset + i] = Math.log(optionPopularity[candidates[i]]);
+      return;
+    }
+    const d = this.discount;
+    const backoff = (d * distinct) / total;
+    if (this.scratch.length < optionPopularity.length) this.scratch = new Float64Array(optionPopularity.length);
+    const mass = this.scratch;
+    for (let p = indptr[prev]; p < indptr[prev + 1]; p++) {
+      const b = indices[p];
+      const c = values[p] - (b === exclude ? 1 : 0);
+      if (c <= 0) continue;
+      const option = labels ? labels[b] : b;
+      if (mass[option] === 0) this.touched.push(option);
+      mass[option] += Math.max(c - d, 0) / total;
+    }
+    for (let i = 0; i < candidates.length; i++) {
+      const o = candidates[i];
+      out[offset + i] = Math.log(mass[o] + backoff * optionPopularity[o]);
+    }
+    for (const o of this.touched) mass[o] = 0;
+    this.touched.length = 0;
+  }
+}
+
+/** Popularity summed per option (cluster) from song popularity and song → option labels. */
+export function optionPopularity(popularity: Float32Array, labels: Int32Array, options: number): Float64Array {
+  const out = new Float64Array(options);
+  for (let s = 0; s < labels.length; s++) out[labels[s]] += popularity[s];
+  return out;
+}
