@@ -109,7 +109,11 @@ export const trainCommand: Command = {
       const form = (values.softmax ?? 'factorised') as SoftmaxForm;
       if (form !== 'factorised' && form !== 'full') throw new InputError('--softmax must be factorised or full', 'softmax');
       const config = tracklistConfigFor(budget, seed, form);
-      config.maxSteps = intOption(values, 'tracklist-steps', config.maxSteps, 1);
+      if (values['tracklist-steps'] !== undefined) {
+        // Explicit steps: reproducible, no wall-clock cap.
+        config.maxSteps = intOption(values, 'tracklist-steps', config.maxSteps, 1);
+        config.seconds = 0;
+      }
       ctx.say(`training the tracklist model (${form} softmax, ${budget} budget, up to ${config.maxSteps} steps)`);
       const r = await trainTracklist(prepared, readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }), config, {
         out: join(out, 'tracklist'),

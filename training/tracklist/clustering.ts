@@ -36,6 +36,8 @@ export interface ClusteringConfig {
   pooledGraphGradient: boolean;
   /** Without that gradient, recompute A_1 = C_0ᵀ A C_0 only every this many epochs. */
   pooledGraphEvery: number;
+  /** Wall-clock allowance in seconds (0 = none): epochs (and the warm-up) shrink to fit after 3 are timed. */
+  seconds: number;
   seed: number;
 }
 
@@ -47,6 +49,7 @@ export const DEFAULT_CLUSTERING: ClusteringConfig = {
   maxFinest: 600,
   pooledGraphGradient: false,
   pooledGraphEvery: 10,
+  seconds: 0,
   seed: 1,
 };
 
@@ -115,10 +118,21 @@ export async function trainClustering(
   const optimizer = tf.train.adam(config.learningRate);
   const losses: number[] = [];
   let firstPooled: Tensor2D | null = null;
-  const progress = new Progress('clustering', config.epochs, 5000, options.log);
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
+  let epochs = config.epochs;
+  let warmup = config.warmup;
+  const loopStart = performance.now();
+  const progress = new Progress('clustering', epochs, 5000, options.log);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    if (epoch === 3 && config.seconds > 0) {
+      const fits = Math.floor((config.seconds * 1000) / ((performance.now() - loopStart) / 3));
+      if (fits < epochs) {
+        epochs = Math.max(fits, 12);
+        warmup = Math.min(warmup, Math.floor(epochs / 4));
+        options.log?.(`clustering: the ${config.seconds} s allowance caps training at ${epochs} epochs (warm-up ${warmup})`);
+      }
+    }
     const levelScales = counts.clusters.map((_, l) =>
-      config.warmup > 0 && l > 0 ? Math.min(1, Math.max(0, (epoch + 1 - l * config.warmup) / config.warmup)) : 1,
+      warmup > 0 && l > 0 ? Math.min(1, Math.max(0, (epoch + 1 - l * warmup) / warmup)) : 1,
     );
     const refresh = config.pooledGraphGradient || !firstPooled || epoch % config.pooledGraphEvery === 0;
     const cost = optimizer.minimize(

@@ -13,6 +13,9 @@ import { buildWindows, djMean, replacementChooser, splitTracklists, type Windows
 
 export const TRACKLIST_KIND = 'tracklist-ai/tracklist';
 
+/** Steps timed before the wall-clock allowance is turned into a step cap. */
+const TIMING_STEPS = 20;
+
 export type TracklistBudget = 'fast' | 'full';
 
 export interface TracklistTrainConfig {
@@ -22,6 +25,13 @@ export interface TracklistTrainConfig {
   epochs: number;
   /** Upper bound on optimizer steps (whichever comes first). */
   maxSteps: number;
+  /**
+   * Wall-clock allowance for the language model in seconds (0 = none): after timing the first
+   * steps, maxSteps is lowered to what fits, so `full` keeps the seed-scale train within the
+   * hour on this machine. The cap is logged and recorded; pass explicit steps for runs that must
+   * reproduce exactly across machines.
+   */
+  seconds: number;
   /** Stop after this many epochs without a better validation loss. */
   patience: number;
   validationShare: number;
@@ -35,10 +45,11 @@ export interface TracklistTrainConfig {
  */
 export function tracklistConfigFor(budget: TracklistBudget, seed: number, form: TracklistModelConfig['form'] = 'factorised'): TracklistTrainConfig {
   return {
-    clustering: { ...DEFAULT_CLUSTERING, epochs: budget === 'fast' ? 100 : 120, seed },
+    clustering: { ...DEFAULT_CLUSTERING, epochs: budget === 'fast' ? 100 : 120, seconds: budget === 'fast' ? 300 : 900, seed },
     model: { ...DEFAULT_TRACKLIST_MODEL, form, seed, batch: 0 },
     epochs: budget === 'fast' ? 12 : 30,
     maxSteps: budget === 'fast' ? 1500 : 2000,
+    seconds: budget === 'fast' ? 360 : 1500,
     patience: 3,
     validationShare: 0.05,
     transitionPrior: true,
@@ -50,6 +61,8 @@ export interface TracklistTrainResult {
   clustering: { seconds: number; requested: number[]; sizes: number[]; report: ClusteringResult['report']; finalLoss: number };
   windows: { train: number; validation: number };
   steps: number;
+  /** The step cap in force (after the wall-clock allowance). */
+  maxSteps: number;
   epochs: number;
   stepSeconds: number;
   seconds: number;
@@ -150,6 +163,13 @@ export async function trainTracklist(
       const value = step(tf, model, optimizer, batch, rng, config.model.clipNorm);
       stepTime += performance.now() - t0;
       steps++;
+      if (steps === TIMING_STEPS && config.seconds > 0) {
+        const fits = Math.floor((config.seconds * 1000) / (stepTime / steps));
+        if (fits < config.maxSteps) {
+          log(`tracklist model: ${(stepTime / steps / 1000).toFixed(2)} s/step, so the ${config.seconds} s allowance caps training at ${fits} steps`);
+          config.maxSteps = Math.max(fits, TIMING_STEPS);
+        }
+      }
       sum += value;
       count++;
       if (steps % 50 === 0 || b === stepsPerEpoch - 1) {
@@ -186,6 +206,7 @@ export async function trainTracklist(
     },
     windows: { train: train.count, validation: validation.count },
     steps,
+    maxSteps: config.maxSteps,
     epochs: Math.min(epoch + 1, config.epochs),
     stepSeconds: steps > 0 ? stepTime / steps / 1000 : 0,
     seconds: (performance.now() - started) / 1000,
