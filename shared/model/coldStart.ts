@@ -5,7 +5,7 @@ import { loadPrepared } from '../graph/preparedStore.ts';
 import type { Prepared } from '../graph/prepare.ts';
 import { MgccfInference, type UserNode } from './mgccfInference.ts';
 import { dotAll, type Scored, topK } from './similarity.ts';
-import { addSongBias, EMBEDDINGS_KIND } from './embeddings.ts';
+import { EMBEDDINGS_KIND } from './embeddings.ts';
 import { type ModelVersionMeta, versionCatalogue, versionEmbeddings } from './modelVersion.ts';
 
 /**
@@ -84,7 +84,6 @@ export class ColdStartModel {
   private readonly djThreshold: Float64Array;
   private readonly embDj: Float32Array;
   private readonly recSong: Float32Array;
-  private readonly songBias: Float32Array | null;
   private readonly popularVector: Float32Array;
 
   constructor(data: ColdStartData, embeddings: Artifact, options: Partial<ColdStartOptions> = {}) {
@@ -113,7 +112,6 @@ export class ColdStartModel {
     }
     this.embDj = embeddings.tensor('param.emb.dj');
     this.recSong = embeddings.tensor('rec.song');
-    this.songBias = embeddings.has('rec.songBias') ? embeddings.tensor('rec.songBias') : null;
     this.width = embeddings.shape('rec.song')[1];
 
     const recDj = embeddings.tensor('rec.dj');
@@ -203,9 +201,9 @@ export class ColdStartModel {
     return { vector: this.inference.userVector(node, { passes, seed }), fallback: false, neighbours, liked };
   }
 
-  /** out[s] = user vector · rec.song[s] + rec.songBias[s], the DJ→song score. */
+  /** out[s] = user vector · rec.song[s], the DJ→song score. */
   scoreVector(vector: ArrayLike<number>, out = new Float32Array(this.songs)): Float32Array {
-    return addSongBias(dotAll(this.recSong, this.width, vector, out), this.songBias);
+    return dotAll(this.recSong, this.width, vector, out);
   }
 
   /** The k best songs for a like list by dot product with `rec.song`, liked songs excluded. */

@@ -4,12 +4,6 @@ import type { Artifact } from './artifact.ts';
 export const EMBEDDINGS_KIND = 'tracklist-ai/embeddings';
 import { dotAll, normalizeRowsL2, similarTo, type Scored } from './similarity.ts';
 
-/** out[s] += bias[s] when the model has song biases (`rec.songBias`); returns out. */
-export function addSongBias(out: Float32Array, bias: Float32Array | null): Float32Array {
-  if (bias) for (let s = 0; s < out.length; s++) out[s] += bias[s];
-  return out;
-}
-
 /**
  * TL-MGCCF outputs used for recommendation and similarity (SPEC §3). DJ→song ranking uses the
  * dot product of the averaged vectors — the quantity BPR trains — rather than SPEC's 1 + cos:
@@ -22,8 +16,6 @@ export class EmbeddingIndex {
   readonly songs: number;
   private readonly djVectors: Float32Array;
   private readonly songVectors: Float32Array;
-  /** Per-song score offsets (`rec.songBias`), or null for artifacts trained without them. */
-  private readonly songBias: Float32Array | null;
   private readonly djUnit: Float32Array;
   private readonly songSimUnit: Float32Array;
   private readonly songSimWidth: number;
@@ -36,7 +28,6 @@ export class EmbeddingIndex {
     this.songs = artifact.shape('rec.song')[0];
     this.djVectors = artifact.tensor('rec.dj');
     this.songVectors = artifact.tensor('rec.song');
-    this.songBias = artifact.has('rec.songBias') ? artifact.tensor('rec.songBias') : null;
     this.djUnit = normalizeRowsL2(this.djVectors, djWidth);
     this.songSimWidth = artifact.shape('sim.song')[1];
     this.songSimUnit = normalizeRowsL2(artifact.tensor('sim.song'), this.songSimWidth);
@@ -44,14 +35,14 @@ export class EmbeddingIndex {
     this.artistUnit = normalizeRowsL2(artifact.tensor('rec.artist'), this.artistWidth);
   }
 
-  /** Fills out[s] with the DJ's score for every song (dot product of the averaged vectors, plus the song's bias). */
+  /** Fills out[s] with the DJ's score for every song (dot product of the averaged vectors). */
   scoreDj(dj: number, out: Float32Array): Float32Array {
-    return this.scoreVector(this.djVectors.subarray(dj * this.djWidth, (dj + 1) * this.djWidth), out);
+    return dotAll(this.songVectors, this.djWidth, this.djVectors.subarray(dj * this.djWidth, (dj + 1) * this.djWidth), out);
   }
 
   /** The same scores for an arbitrary DJ-space vector (cold-start users). */
   scoreVector(vector: ArrayLike<number>, out: Float32Array): Float32Array {
-    return addSongBias(dotAll(this.songVectors, this.djWidth, vector, out), this.songBias);
+    return dotAll(this.songVectors, this.djWidth, vector, out);
   }
 
   similarSongs(song: number, k: number): Scored[] {

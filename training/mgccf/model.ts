@@ -19,14 +19,12 @@ export type Side = 'dj' | 'item';
 export type EntityType = 'dj' | 'song' | 'artist';
 
 /** Variable names, so export and checkpoints see one list. */
-export function parameterShapes(counts: { djs: number; songs: number; artists: number }, d: number, songBias = false) {
+export function parameterShapes(counts: { djs: number; songs: number; artists: number }, d: number) {
   const shapes: Record<string, number[]> = {
     'emb.dj': [counts.djs, d],
     'emb.song': [counts.songs, d],
     'emb.artist': [counts.artists, d],
   };
-  // A column rather than a vector, so the batch's entries are gathered with the CSR row selection.
-  if (songBias) shapes['bias.song'] = [counts.songs, 1];
   for (const branch of ['song', 'artist'] as const)
     for (const side of ['dj', 'item'] as const)
       for (const layer of [1, 2]) {
@@ -92,11 +90,11 @@ export type Params = Record<string, Variable>;
 export function initParams(tf: Tf, data: MgccfData, config: MgccfConfig): Params {
   const rng = new Random(config.seed ^ 0x5eed);
   const params: Params = {};
-  for (const [name, shape] of Object.entries(parameterShapes(data.counts, config.dim, config.songBias))) {
+  for (const [name, shape] of Object.entries(parameterShapes(data.counts, config.dim))) {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(size);
     if (name.endsWith('.s')) values.fill(1);
-    else if (!name.endsWith('.b') && !name.startsWith('bias.')) {
+    else if (!name.endsWith('.b')) {
       // Glorot-normal for matrices; embeddings get a small scale so tanh starts linear.
       const std = name.startsWith('emb.') ? 0.1 : Math.sqrt(2 / (shape[0] + shape[1]));
       for (let k = 0; k < size; k++) values[k] = rng.normal() * std;
@@ -401,17 +399,7 @@ export function batchLoss(
   const u = spmm(tf, selectRows(Array.from(triplets.djs, (d) => djs.index.get(d)!), djs.unique.length), djVec);
   const i = spmm(tf, selectRows(Array.from(triplets.positives, (s) => songs.index.get(s)!), songs.unique.length), songVec);
   const j = spmm(tf, selectRows(Array.from(triplets.negatives, (s) => songs.index.get(s)!), songs.unique.length), songVec);
-  let diff = tf.sub(tf.sum(tf.mul(u, i), 1), tf.sum(tf.mul(u, j), 1));
-  let biasL2: Scalar | null = null;
-  const songBias = params['bias.song'] as Tensor2D | undefined;
-  if (songBias) {
-    // x_ui = u · i + b_i: a learned per-song offset carries popularity, as BPR-MF's item bias does.
-    const n = data.counts.songs;
-    const bi = tf.reshape(spmm(tf, selectRows(triplets.positives, n), songBias), [-1]);
-    const bj = tf.reshape(spmm(tf, selectRows(triplets.negatives, n), songBias), [-1]);
-    diff = tf.add(diff, tf.sub(bi, bj));
-    biasL2 = tf.mean(tf.add(tf.square(bi), tf.square(bj))) as Scalar;
-  }
+  const diff = tf.sub(tf.sum(tf.mul(u, i), 1), tf.sum(tf.mul(u, j), 1));
   const bpr = tf.mean(tf.softplus(tf.neg(diff))) as Scalar;
 
   // Factorisation terms on ē for the batch's songs and their artists against all songs/artists.
@@ -437,8 +425,10 @@ export function batchLoss(
 
   const weightNames = Object.keys(params).filter((n) => n.startsWith('bipar.') || n.endsWith('.K'));
   const l2w = tf.mul(config.l2Weights, tf.addN(weightNames.map((n) => tf.sum(tf.square(params[n]))))) as Scalar;
-  const outputNorms = tf.mean(tf.add(tf.add(tf.sum(tf.square(u), 1), tf.sum(tf.square(i), 1)), tf.sum(tf.square(j), 1)));
-  const l2o = tf.mul(config.l2Output, biasL2 ? tf.add(outputNorms, biasL2) : outputNorms) as Scalar;
+  const l2o = tf.mul(
+    config.l2Output,
+    tf.mean(tf.add(tf.add(tf.sum(tf.square(u), 1), tf.sum(tf.square(i), 1)), tf.sum(tf.square(j), 1))),
+  ) as Scalar;
   const l2 = tf.add(l2w, l2o) as Scalar;
   const w = config.factorWeights;
   const total = tf.addN([

@@ -246,7 +246,6 @@ async function exportEmbeddings(
   w.addTensor('rec.dj', djVec, [counts.djs, 2 * d]);
   w.addTensor('rec.song', songVec, [counts.songs, 2 * d]);
   w.addTensor('rec.artist', artistVec, [counts.artists, d]);
-  if (params['bias.song']) w.addTensor('rec.songBias', params['bias.song'].dataSync() as Float32Array, [counts.songs]);
   for (const [name, v] of Object.entries(params)) w.addTensor(`param.${name}`, v.dataSync() as Float32Array, v.shape);
   w.write(options.out, EMBEDDINGS_KIND, {
     config,
