@@ -50,9 +50,8 @@ export const evalCommand: Command = {
     const prepared = loadPrepared(preparedDir);
 
     const embeddingsDir = join(modelDir, 'embeddings');
-    const index = existsSync(join(embeddingsDir, 'manifest.json'))
-      ? new EmbeddingIndex(readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }))
-      : null;
+    const embeddings = existsSync(join(embeddingsDir, 'manifest.json')) ? readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }) : null;
+    const index = embeddings ? new EmbeddingIndex(embeddings) : null;
     const recommendation = evaluateRecommendation(
       prepared,
       { model: index ? { name: 'model', scoreDj: (dj, out) => index.scoreDj(dj, out) } : null, baselines: fitBaselines(prepared.click) },
@@ -65,7 +64,6 @@ export const evalCommand: Command = {
     const tracklist = existsSync(join(tracklistDir, 'manifest.json'))
       ? new TracklistModel(readArtifact<TracklistMeta>(tracklistDir, { kind: TRACKLIST_KIND }))
       : null;
-    const embeddings = existsSync(join(embeddingsDir, 'manifest.json')) ? readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }) : null;
     const modelPredictor = tracklist && embeddings ? new TracklistPredictor(tracklist, replacementChooser(embeddings), setContext(embeddings)) : null;
     const truth = truthFile ? loadTruth(truthFile) : null;
 

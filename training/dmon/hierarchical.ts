@@ -417,15 +417,28 @@ export function graphFeatures(graph: Csr, dim: number, seed: number, powers: num
     // Block b takes columns [b·dim/B, (b+1)·dim/B) from this power.
     const from = Math.floor((block * dim) / powers.length);
     const to = Math.floor(((block + 1) * dim) / powers.length);
-    for (let c = from; c < to; c++) {
-      let mean = 0;
-      for (let i = 0; i < n; i++) mean += x[i * dim + c];
-      mean /= n;
-      let variance = 0;
-      for (let i = 0; i < n; i++) variance += (x[i * dim + c] - mean) ** 2;
-      const std = Math.sqrt(variance / n) || 1;
-      for (let i = 0; i < n; i++) out[i * dim + c] = (x[i * dim + c] - mean) / std;
-    }
+    standardizeColumnsInto(x, out, dim, from, to);
+  }
+  return out;
+}
+
+/** Columns [from, to) of row-major x (width columns) to zero mean and unit deviation, into out. */
+export function standardizeColumnsInto(
+  x: ArrayLike<number>,
+  out: Float32Array,
+  width: number,
+  from = 0,
+  to = width,
+): Float32Array {
+  const n = x.length / width;
+  for (let c = from; c < to; c++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += x[i * width + c];
+    mean /= n;
+    let variance = 0;
+    for (let i = 0; i < n; i++) variance += (x[i * width + c] - mean) ** 2;
+    const std = Math.sqrt(variance / n) || 1;
+    for (let i = 0; i < n; i++) out[i * width + c] = (x[i * width + c] - mean) / std;
   }
   return out;
 }

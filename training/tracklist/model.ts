@@ -1,6 +1,7 @@
 import type { Scalar, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { Random } from '../../shared/util/random.ts';
 import { glorotUniform, orthogonal, variable } from '../dmon/dmon.ts';
+import { standardizeColumnsInto } from '../dmon/hierarchical.ts';
 import { concatColumns, concatRows, matMul } from '../ops.ts';
 import { selectRows, spmm } from '../sparse.ts';
 import type { Tf } from '../tf.ts';
@@ -182,7 +183,7 @@ export class TracklistModel {
     this.vars['cluster.l2'] = variable(tf, cf[1].values, [k2, cf[1].width]);
     this.vars['cluster.l3'] = variable(tf, cf[2].values, [k3, cf[2].width]);
     // Song output vectors start as the standardised song features: similar songs, similar logits.
-    this.vars['song.out'] = variable(tf, standardizeColumns(inputs.features, fw), [n, fw]);
+    this.vars['song.out'] = variable(tf, standardizeColumnsInto(inputs.features, new Float32Array(inputs.features.length), fw), [n, fw]);
     this.vars['song.bias'] = variable(tf, inputs.songBias, [n]);
     this.vars['song.taste'] = variable(tf, new Float32Array(1), [1]);
     if (inputs.prior) for (const level of LEVEL_NAMES) this.vars[`prior.${level}`] = variable(tf, Float32Array.of(0.5), [1]);
@@ -457,21 +458,6 @@ function dropoutMask(tf: Tf, rng: Random, rows: number, cols: number, rate: numb
   const mask = new Float32Array(rows * cols);
   for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? 1 / keep : 0;
   return tf.tensor2d(mask, [rows, cols]);
-}
-
-function standardizeColumns(x: Float32Array, width: number): Float32Array {
-  const n = x.length / width;
-  const out = new Float32Array(x.length);
-  for (let c = 0; c < width; c++) {
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += x[i * width + c];
-    mean /= n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (x[i * width + c] - mean) ** 2;
-    const std = Math.sqrt(v / n) || 1;
-    for (let i = 0; i < n; i++) out[i * width + c] = (x[i * width + c] - mean) / std;
-  }
-  return out;
 }
 
 /** Per-tracklist vectors (row t = tracklist t). */

@@ -103,9 +103,7 @@ export function closestSong(
   width: number,
   djs: ArrayLike<number>,
 ): number {
-  const query = new Float64Array(width);
-  for (let k = 0; k < djs.length; k++)
-    for (let c = 0; c < width; c++) query[c] += djVectors[djs[k] * width + c] / djs.length;
+  const query = djMean(djVectors, width, djs, new Float64Array(width));
   let best = 0;
   let bestScore = -Infinity;
   const songs = songVectors.length / width;
@@ -139,7 +137,12 @@ export function replacementChooser(embeddings: Artifact): (djs: ArrayLike<number
 }
 
 /** Mean of the given DJs' rows of a DJ table (zeros for no DJs): a set's DJ or taste vector. */
-export function djMean(table: Float32Array, width: number, djs: ArrayLike<number>, out = new Float32Array(width)): Float32Array {
+export function djMean<T extends Float32Array | Float64Array = Float32Array>(
+  table: Float32Array,
+  width: number,
+  djs: ArrayLike<number>,
+  out: T = new Float32Array(width) as T,
+): T {
   out.fill(0);
   for (let k = 0; k < djs.length; k++)
     for (let c = 0; c < width; c++) out[c] += table[djs[k] * width + c] / djs.length;
