@@ -1,17 +1,19 @@
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { serveInWorker, startWorkerPool } from '../functions/workerPool.ts';
 
 /**
  * HTTP load benchmark: POST /api/tracklists through the local host (the same route table and
- * handlers as Azure), served by a child process on the loopback interface, driven by autocannon
- * from this process. Prints requests/s, latency p50/p99, errors and the server's RSS when loaded,
- * after a warm-up and at the end (memory should stay flat under load).
+ * handlers as Azure), served on the loopback interface by `--workers` processes sharing the port
+ * (functions/workerPool.ts: the local FUNCTIONS_WORKER_PROCESS_COUNT; default one per core),
+ * driven by autocannon from this process. Prints requests/s, latency p50/p99, errors and the
+ * servers' RSS when loaded, after a warm-up and at the end (memory should stay flat under load).
  *
- *   npm run bench:http [-- --model VERSIONDIR|MODELDIR] [--duration 60] [--connections 8] [--length 15]
+ *   npm run bench:http [-- --model VERSIONDIR|MODELDIR] [--duration 60] [--connections 8] [--length 15] [--workers N]
  *
  * Default model: the demo model of `npm start` (.data/demo/version, else .data/demo/model exported on first use).
  */
@@ -36,13 +38,20 @@ const { values } = parseArgs({
     length: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
     serve: { type: 'string' },
+    workers: { type: 'string', default: String(availableParallelism()) },
   },
 });
 
-if (values.serve !== undefined) await serve(values.serve);
+if (values.serve !== undefined && cluster.isWorker) await serve(values.serve);
 else await main();
 
-/** The server side (child process): the local host over one loaded model version. */
+interface ServerInfo {
+  versionId: string;
+  songs: number;
+  seeds: string[];
+}
+
+/** A serving worker: the local host over one loaded model version. */
 async function serve(dir: string): Promise<void> {
   const { ServingModel } = await import('../shared/model/serving.ts');
   const { startLocalHost } = await import('../functions/localHost.ts');
@@ -71,18 +80,8 @@ async function serve(dir: string): Promise<void> {
   const seeds: string[] = [];
   for (let i = 0; i < Math.min(model.counts.songs, 500); i++)
     if (!model.song(i).acappella) seeds.push(model.song(i).id);
-  process.on('message', (m) => {
-    if (m === 'rss') process.send!({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed });
-    if (m === 'stop') void host.close().then(() => process.exit(0));
-  });
-  process.send!({ url: host.url, versionId: model.versionId, songs: model.counts.songs, seeds });
-}
-
-function ask<T>(child: ChildProcess, message: string): Promise<T> {
-  return new Promise((done) => {
-    child.once('message', (m) => done(m as T));
-    child.send(message);
-  });
+  const info: ServerInfo = { versionId: model.versionId, songs: model.counts.songs, seeds };
+  serveInWorker(host, info);
 }
 
 async function modelDir(): Promise<string> {
@@ -101,28 +100,26 @@ async function main(): Promise<void> {
   const connections = Number(values.connections);
   const length = Number(values.length);
   const warmup = Number(values.warmup);
+  const workers = Number(values.workers);
   if (!(duration > 0 && duration <= 3600)) throw new Error('--duration must be seconds in (0, 3600]');
+  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 16)) throw new Error('--workers must be 1 to 16');
   const dir = await modelDir();
-  const child = fork(import.meta.filename, ['--serve', dir], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  // Bounded in time whatever happens.
+  // Bounded in time whatever happens (workers are cluster children: they end with this process).
   const guard = setTimeout(
     () => {
       process.stderr.write('bench:http: time limit reached\n');
-      child.kill('SIGKILL');
       process.exit(1);
     },
-    (duration + warmup + 120) * 1000,
+    (duration + warmup + 180) * 1000,
   );
+  const pool = await startWorkerPool({ entry: import.meta.filename, args: ['--serve', dir], workers });
   try {
-    const ready = await new Promise<{ url: string; versionId: string; songs: number; seeds: string[] }>(
-      (done, fail) => {
-        child.once('message', (m) => done(m as never));
-        child.once('exit', (code) => fail(new Error(`server exited (${code}) before listening`)));
-      },
-    );
-    const rss = async () => (await ask<{ rss: number; heap: number }>(child, 'rss')).rss / 2 ** 20;
+    const ready = { url: pool.url, ...(pool.info as ServerInfo) };
+    // Total over the workers, and the largest one (each holds its own model).
+    const rss = async () => {
+      const each = (await pool.rss()).map((b) => b / 2 ** 20);
+      return { total: each.reduce((a, b) => a + b, 0), max: Math.max(...each) };
+    };
     const rssLoaded = await rss();
     let n = 0;
     const run = (seconds: number) =>
@@ -145,7 +142,7 @@ async function main(): Promise<void> {
         ],
       });
     process.stderr.write(
-      `bench:http: model ${ready.versionId} (${ready.songs} songs) at ${ready.url}; warm-up ${warmup} s\n`,
+      `bench:http: model ${ready.versionId} (${ready.songs} songs) at ${ready.url}, ${workers} worker(s); warm-up ${warmup} s\n`,
     );
     if (warmup > 0) await run(warmup);
     const rssStart = await rss();
@@ -156,21 +153,24 @@ async function main(): Promise<void> {
     const rssEnd = await rss();
     const errors = r.errors + r.timeouts + r.non2xx;
     console.log(
-      `\nbench:http  POST /api/tracklists  model ${ready.versionId}  length ${length}  ${connections} connections  ${duration} s`,
+      `\nbench:http  POST /api/tracklists  model ${ready.versionId}  length ${length}  ${connections} connections  ${workers} worker(s)  ${duration} s`,
     );
     console.log(`requests/s ${r.requests.average.toFixed(1)}  (total ${r.requests.total}, 2xx ${r['2xx']})`);
     console.log(
       `latency    p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  mean ${r.latency.average.toFixed(1)} ms  max ${r.latency.max} ms`,
     );
     console.log(`errors     ${errors} (connection ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx})`);
+    const mb = (r: { total: number; max: number }) => `${r.total.toFixed(0)} MB (largest worker ${r.max.toFixed(0)})`;
+    const growth = rssEnd.total - rssStart.total;
     console.log(
-      `server RSS loaded ${rssLoaded.toFixed(0)} MB, after warm-up ${rssStart.toFixed(0)} MB, end ${rssEnd.toFixed(0)} MB (${rssEnd - rssStart >= 0 ? '+' : ''}${(rssEnd - rssStart).toFixed(0)} MB under load)`,
+      `server RSS loaded ${mb(rssLoaded)}, after warm-up ${mb(rssStart)}, end ${mb(rssEnd)} (${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB under load)`,
     );
     console.log(
       JSON.stringify({
         model: ready.versionId,
         length,
         connections,
+        workers,
         seconds: duration,
         requestsPerSecond: r.requests.average,
         p50Ms: r.latency.p50,
@@ -182,7 +182,6 @@ async function main(): Promise<void> {
     if (errors > 0) process.exitCode = 1;
   } finally {
     clearTimeout(guard);
-    child.send('stop');
-    await new Promise((done) => child.once('exit', done));
+    await pool.stop();
   }
 }

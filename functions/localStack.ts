@@ -11,8 +11,10 @@
  *      Easy Auth headers are believed, e.g. `-H 'x-ms-client-principal-id: me'`), URLs printed;
  *   4. Ctrl-C (SIGINT/SIGTERM) closes the server and stops both services.
  *
- * Later runs skip step 2 (the published model is reused). Options: `npm start -- --port N --data DIR`
- * (PORT is also read from the environment).
+ * Later runs skip step 2 (the published model is reused). Options: `npm start -- --port N --data DIR
+ * --workers N` (PORT and WORKERS are also read from the environment). With N > 1 workers, N
+ * processes serve the API on the same port (functions/workerPool.ts), as Azure runs several
+ * instances: generation is CPU-bound and one Node process uses one core.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -21,14 +23,15 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readSettings } from '../shared/store/config.ts';
+import { InputError } from '../shared/util/errors.ts';
 import type { Settings } from '../shared/store/config.ts';
 import { startAzurite, startCosmos } from '../shared/store/localServices.ts';
 import type { LocalBlobService, LocalCosmosService } from '../shared/store/localServices.ts';
 import { BlobModelRegistry } from '../shared/store/modelRegistry.ts';
 import { startLocalHost } from './localHost.ts';
-import type { LocalHost } from './localHost.ts';
 import { createServices } from './services.ts';
 import type { ServedModel, Services } from './services.ts';
+import { startWorkerPool } from './workerPool.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -57,6 +60,8 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** Print an access log line per request (default false). */
   accessLog?: boolean;
+  /** Serving processes (default 1 = this process serves; more = a worker pool on one port). */
+  workers?: number;
 }
 
 export interface LocalStack {
@@ -67,6 +72,8 @@ export interface LocalStack {
   model: ServedModel;
   /** Whether this start trained and published the demo model. */
   published: boolean;
+  /** Serving processes. */
+  workers: number;
   stop(): Promise<void>;
 }
 
@@ -154,14 +161,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log(`Azurite (Blob) on ${azurite.url}${persist ? ` (data in ${join(dataDir, 'azurite')})` : ''}`);
     log(`Cosmos DB server on ${cosmos.endpoint} (in memory: users and saved tracklists are lost on restart)`);
 
-    const settings = readSettings({
-      ...process.env,
+    const localSettings = {
       MODEL_STORAGE_ACCOUNT_URL: azurite.url,
       COSMOS_ENDPOINT: cosmos.endpoint,
       MODEL_CACHE_DIR: join(dataDir, 'cache', 'models'),
       TRAINING_JOB_RESOURCE_ID: '',
       AUTH_ENABLED: 'false',
-    });
+    };
+    const settings = readSettings({ ...process.env, ...localSettings });
     const registry = BlobModelRegistry.fromSettings(settings);
     let published = false;
     const latest = await registry.latest();
@@ -181,17 +188,42 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const services = createServices(settings);
     const model = await services.model.get();
     const envPort = process.env.PORT ? Number(process.env.PORT) : undefined;
-    const host: LocalHost = await startLocalHost({
-      services,
-      port: options.port ?? envPort ?? 7071,
-      host: options.host ?? '127.0.0.1',
-      devIdentity: true,
-      onRequest: options.accessLog
-        ? (l) => log(`${l.method} ${l.path} → ${l.status} (${l.ms.toFixed(1)} ms)`)
-        : undefined,
-    });
-    stops.push(() => host.close());
-    return { url: host.url, port: host.port, settings, services, model, published, stop: stopAll };
+    const port = options.port ?? envPort ?? 7071;
+    const host = options.host ?? '127.0.0.1';
+    const workers = options.workers ?? 1;
+    if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64))
+      throw new InputError(`workers must be an integer from 1 to 64, got ${workers}`, 'workers');
+    let url: string;
+    if (workers === 1) {
+      const server = await startLocalHost({
+        services,
+        port,
+        host,
+        devIdentity: true,
+        onRequest: options.accessLog
+          ? (l) => log(`${l.method} ${l.path} → ${l.status} (${l.ms.toFixed(1)} ms)`)
+          : undefined,
+      });
+      stops.push(() => server.close());
+      url = server.url;
+    } else {
+      log(`starting ${workers} serving processes`);
+      const pool = await startWorkerPool({
+        entry: join(REPO_ROOT, 'functions', 'localWorker.ts'),
+        workers,
+        env: {
+          ...localSettings,
+          LOCAL_PORT: String(port),
+          LOCAL_HOST: host,
+          LOCAL_ACCESS_LOG: options.accessLog ? '1' : '0',
+        },
+        log,
+      });
+      stops.push(() => pool.stop());
+      url = pool.url;
+    }
+    const boundPort = Number(new URL(url).port);
+    return { url, port: boundPort, settings, services, model, published, workers, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;
@@ -199,13 +231,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 /** The lines `npm start` prints once the API is up. */
-export function banner(stack: Pick<LocalStack, 'url' | 'model'>): string {
+export function banner(stack: Pick<LocalStack, 'url' | 'model' | 'workers'>): string {
   const m = stack.model;
   const song = m.song(0);
   const q = encodeURIComponent(song.artists[0]?.name ?? song.name.split(' ')[0]);
   return [
     '',
-    `Tracklist AI API on ${stack.url} (model ${m.versionId}: ${m.counts.songs} songs, ${m.counts.artists} artists, ${m.counts.djs} DJs)`,
+    `Tracklist AI API on ${stack.url} (model ${m.versionId}: ${m.counts.songs} songs, ${m.counts.artists} artists, ${m.counts.djs} DJs; ${stack.workers} serving process${stack.workers > 1 ? 'es' : ''})`,
     `  health       ${stack.url}/health`,
     `  song search  ${stack.url}/songs?q=${q}`,
     `  OpenAPI      ${stack.url}/openapi.json`,
@@ -222,11 +254,15 @@ async function main(): Promise<void> {
   const early = () => process.exit(130);
   process.once('SIGINT', early);
   process.once('SIGTERM', early);
-  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { data: { type: 'string' }, port: { type: 'string' }, workers: { type: 'string' } },
+  });
+  const workers = values.workers ?? process.env.WORKERS;
   const stack = await startLocalStack({
     accessLog: true,
     ...(values.data ? { dataDir: values.data } : {}),
     ...(values.port ? { port: Number(values.port) } : {}),
+    ...(workers ? { workers: Number(workers) } : {}),
   });
   process.removeListener('SIGINT', early);
   process.removeListener('SIGTERM', early);

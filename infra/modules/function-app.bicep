@@ -76,6 +76,13 @@ param alwaysReadyInstances int
 @description('Entra ID application (client) id for App Service Authentication; empty = not configured.')
 param authClientId string
 
+// Generation is CPU-bound (a few ms of one core per tracklist): a low per-instance HTTP
+// concurrency makes Flex Consumption scale out instead of queueing requests on one instance.
+@description('Maximum concurrent HTTP invocations per instance before the platform scales out.')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 16
+
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
   name: identityName
 }
@@ -204,6 +211,11 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
         alwaysReady: alwaysReadyInstances > 0
           ? [
               {

@@ -4,7 +4,8 @@ import { type Csr, rowSums, transpose } from '../graph/csr.ts';
 import { loadPrepared } from '../graph/preparedStore.ts';
 import type { Prepared } from '../graph/prepare.ts';
 import { MgccfInference, type UserNode } from './mgccfInference.ts';
-import { dotAll, type Scored, topK } from './similarity.ts';
+import { RowMatrix } from './rowMatrix.ts';
+import { type Scored, topK } from './similarity.ts';
 import { EMBEDDINGS_KIND } from './embeddings.ts';
 import { type ModelVersionMeta, versionCatalogue, versionEmbeddings } from './modelVersion.ts';
 
@@ -83,10 +84,16 @@ export class ColdStartModel {
   private readonly djDegree: Float64Array;
   private readonly djThreshold: Float64Array;
   private readonly embDj: Float32Array;
-  private readonly recSong: Float32Array;
+  private readonly recSong: RowMatrix;
   private readonly popularVector: Float32Array;
 
-  constructor(data: ColdStartData, embeddings: Artifact, options: Partial<ColdStartOptions> = {}) {
+  /** `recSong`: the rec.song matrix when the caller already holds one (serving shares its index's). */
+  constructor(
+    data: ColdStartData,
+    embeddings: Artifact,
+    options: Partial<ColdStartOptions> = {},
+    recSong?: RowMatrix,
+  ) {
     this.options = { ...DEFAULT_COLD_START_OPTIONS, ...options };
     this.inference = MgccfInference.fromArtifact(embeddings, data);
     this.neighboursK = data.options?.djNeighbours ?? 50;
@@ -111,8 +118,8 @@ export class ColdStartModel {
       this.djThreshold[j] = row[this.neighboursK - 1];
     }
     this.embDj = embeddings.tensor('param.emb.dj');
-    this.recSong = embeddings.tensor('rec.song');
     this.width = embeddings.shape('rec.song')[1];
+    this.recSong = recSong ?? new RowMatrix(embeddings.tensor('rec.song'), this.width);
 
     const recDj = embeddings.tensor('rec.dj');
     const mass = rowSums(c);
@@ -134,9 +141,13 @@ export class ColdStartModel {
   }
 
   /** From a model version (shared/model/modelVersion.ts): its `cat.*` graphs and `emb.*` tensors. */
-  static fromModelVersion(version: Artifact<ModelVersionMeta>, options: Partial<ColdStartOptions> = {}): ColdStartModel {
+  static fromModelVersion(
+    version: Artifact<ModelVersionMeta>,
+    options: Partial<ColdStartOptions> = {},
+    recSong?: RowMatrix,
+  ): ColdStartModel {
     const data = { ...versionCatalogue(version), options: { djNeighbours: version.meta.config.prepare.djNeighbours } };
-    return new ColdStartModel(data, versionEmbeddings(version), options);
+    return new ColdStartModel(data, versionEmbeddings(version), options, recSong);
   }
 
   /**
@@ -203,7 +214,7 @@ export class ColdStartModel {
 
   /** out[s] = user vector · rec.song[s], the DJ→song score. */
   scoreVector(vector: ArrayLike<number>, out = new Float32Array(this.songs)): Float32Array {
-    return dotAll(this.recSong, this.width, vector, out);
+    return this.recSong.dot(vector, out);
   }
 
   /** The k best songs for a like list by dot product with `rec.song`, liked songs excluded. */

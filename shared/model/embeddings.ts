@@ -1,8 +1,9 @@
 import type { Artifact } from './artifact.ts';
+import { RowMatrix } from './rowMatrix.ts';
+import { normalizeRowsL2, similarTo, type Scored } from './similarity.ts';
 
 /** Manifest kind of the TL-MGCCF embeddings artifact. */
 export const EMBEDDINGS_KIND = 'tracklist-ai/embeddings';
-import { dotAll, normalizeRowsL2, similarTo, type Scored } from './similarity.ts';
 
 /**
  * TL-MGCCF outputs used for recommendation and similarity (SPEC §3). DJ→song ranking uses the
@@ -14,46 +15,52 @@ import { dotAll, normalizeRowsL2, similarTo, type Scored } from './similarity.ts
 export class EmbeddingIndex {
   readonly djWidth: number;
   readonly songs: number;
+  /** rec.song: what DJ and user vectors are scored against. */
+  readonly songVectors: RowMatrix;
+  /** sim.song rows at unit length: song-to-song cosine. */
+  readonly songSimUnit: RowMatrix;
   private readonly djVectors: Float32Array;
-  private readonly songVectors: Float32Array;
-  private readonly djUnit: Float32Array;
-  private readonly songSimUnit: Float32Array;
-  private readonly songSimWidth: number;
-  private readonly artistUnit: Float32Array;
-  private readonly artistWidth: number;
+  private readonly djUnit: RowMatrix;
+  private readonly artistUnit: RowMatrix;
 
   constructor(artifact: Artifact) {
     const [, djWidth] = artifact.shape('rec.dj');
     this.djWidth = djWidth;
     this.songs = artifact.shape('rec.song')[0];
     this.djVectors = artifact.tensor('rec.dj');
-    this.songVectors = artifact.tensor('rec.song');
-    this.djUnit = normalizeRowsL2(this.djVectors, djWidth);
-    this.songSimWidth = artifact.shape('sim.song')[1];
-    this.songSimUnit = normalizeRowsL2(artifact.tensor('sim.song'), this.songSimWidth);
-    this.artistWidth = artifact.shape('rec.artist')[1];
-    this.artistUnit = normalizeRowsL2(artifact.tensor('rec.artist'), this.artistWidth);
+    this.songVectors = new RowMatrix(artifact.tensor('rec.song'), djWidth);
+    this.djUnit = new RowMatrix(normalizeRowsL2(this.djVectors, djWidth), djWidth);
+    const simWidth = artifact.shape('sim.song')[1];
+    this.songSimUnit = new RowMatrix(normalizeRowsL2(artifact.tensor('sim.song'), simWidth), simWidth);
+    const artistWidth = artifact.shape('rec.artist')[1];
+    this.artistUnit = new RowMatrix(normalizeRowsL2(artifact.tensor('rec.artist'), artistWidth), artistWidth);
   }
 
   /** Fills out[s] with the DJ's score for every song (dot product of the averaged vectors). */
   scoreDj(dj: number, out: Float32Array): Float32Array {
-    return dotAll(this.songVectors, this.djWidth, this.djVectors.subarray(dj * this.djWidth, (dj + 1) * this.djWidth), out);
+    return this.songVectors.dot(this.djVectors.subarray(dj * this.djWidth, (dj + 1) * this.djWidth), out);
   }
 
   /** The same scores for an arbitrary DJ-space vector (cold-start users). */
   scoreVector(vector: ArrayLike<number>, out: Float32Array): Float32Array {
-    return dotAll(this.songVectors, this.djWidth, vector, out);
+    return this.songVectors.dot(vector, out);
+  }
+
+  /** out[s] = cos(seed, s) over the song-similarity vectors for every song. */
+  songCosines(seed: number, out: Float32Array): Float32Array {
+    const w = this.songSimUnit.width;
+    return this.songSimUnit.dot(this.songSimUnit.data.subarray(seed * w, (seed + 1) * w), out);
   }
 
   similarSongs(song: number, k: number): Scored[] {
-    return similarTo(this.songSimUnit, this.songSimWidth, song, k);
+    return similarTo(this.songSimUnit, song, k);
   }
 
   similarArtists(artist: number, k: number): Scored[] {
-    return similarTo(this.artistUnit, this.artistWidth, artist, k);
+    return similarTo(this.artistUnit, artist, k);
   }
 
   similarDjs(dj: number, k: number): Scored[] {
-    return similarTo(this.djUnit, this.djWidth, dj, k);
+    return similarTo(this.djUnit, dj, k);
   }
 }

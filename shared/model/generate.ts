@@ -249,13 +249,30 @@ export interface GenerationInputs {
 class Availability {
   readonly song: Uint8Array;
   readonly count: Record<'l3' | 'l2' | 'l1', Int32Array>;
-  total = 0;
+  total: number;
   private readonly model: TracklistModel;
 
-  constructor(model: TracklistModel, blocked: Uint8Array) {
+  /** A copy of the state with only `blocked` unavailable (counted once per model and blocked set). */
+  static initial(model: TracklistModel, blocked: Uint8Array): Availability {
+    let perModel = initialAvailability.get(model);
+    if (!perModel) initialAvailability.set(model, (perModel = new WeakMap()));
+    let base = perModel.get(blocked);
+    if (!base) perModel.set(blocked, (base = new Availability(model, blocked)));
+    return new Availability(model, base);
+  }
+
+  private constructor(model: TracklistModel, from: Uint8Array | Availability) {
     this.model = model;
+    if (from instanceof Availability) {
+      this.song = from.song.slice();
+      this.count = { l3: from.count.l3.slice(), l2: from.count.l2.slice(), l1: from.count.l1.slice() };
+      this.total = from.total;
+      return;
+    }
+    const blocked = from;
     const { song: l1Of, l1: l2Of, l2: l3Of } = model.parent;
     this.song = new Uint8Array(model.songs);
+    this.total = 0;
     const c1 = new Int32Array(model.sizes.l1);
     for (let s = 0; s < model.songs; s++) {
       if (blocked[s]) continue;
@@ -285,6 +302,9 @@ class Availability {
     return level === 'song' ? this.song[option] === 1 : this.count[level][option] > 0;
   }
 }
+
+/** Availability before a request, per model and blocked set (the serving model's is fixed). */
+const initialAvailability = new WeakMap<TracklistModel, WeakMap<Uint8Array, Availability>>();
 
 const LEVEL_INDEX: Record<Level, number> = { l3: 0, l2: 1, l1: 2, song: 3 };
 
@@ -426,7 +446,7 @@ export function sampleTracklist(
   const { model, songScores: S, userScores: U } = inputs;
   const rng = new Random(o.rngSeed);
   const w = U ? o.userWeighting : 0;
-  const avail = new Availability(model, inputs.blocked);
+  const avail = Availability.initial(model, inputs.blocked);
   avail.use(o.seedSong);
   if (avail.total < o.length)
     throw new InputError(

@@ -19,7 +19,7 @@ import {
   versionTracklist,
 } from './modelVersion.ts';
 import { CatalogueSearch, type SearchHit } from './search.ts';
-import { dotAll, normalizeRowsL2, type Scored, topK } from './similarity.ts';
+import { type Scored, topK } from './similarity.ts';
 import { type SequenceContext, TracklistModel } from './tracklistInference.ts';
 import { normalizeName, parseTrack } from '../corpus/trackString.ts';
 import type { Csr } from '../graph/csr.ts';
@@ -99,8 +99,6 @@ export class ServingModel {
   private search_: CatalogueSearch | null = null;
   private readonly tracklist: TracklistModel | null;
   private readonly blocked: Uint8Array;
-  private readonly songSimUnit: Float32Array;
-  private readonly songSimWidth: number;
   /** encNorm.dj: unit DJ encodings, the DJ vectors of a DJ-conditioned tracklist model. */
   private readonly djUnit: Float32Array | null;
   /** rec.dj: the DJs' recommendation vectors (a taste-conditioned tracklist model's taste vectors). */
@@ -137,7 +135,7 @@ export class ServingModel {
     this.acappella = version.tensor<Uint8Array>('cat.songAcappella');
     const embeddings = versionEmbeddings(version);
     this.index = new EmbeddingIndex(embeddings);
-    this.coldStart = ColdStartModel.fromModelVersion(version);
+    this.coldStart = ColdStartModel.fromModelVersion(version, {}, this.index.songVectors);
     const tl = versionTracklist(version);
     this.tracklist = tl ? new TracklistModel(tl) : null;
     if (this.tracklist && this.tracklist.songs !== this.counts.songs)
@@ -159,8 +157,6 @@ export class ServingModel {
     if (this.index.songs !== this.counts.songs)
       throw new ArtifactError('model version: embeddings and vocabulary disagree on the song count');
 
-    this.songSimWidth = embeddings.shape('sim.song')[1];
-    this.songSimUnit = normalizeRowsL2(embeddings.tensor('sim.song'), this.songSimWidth);
     // The tracklist training records the replacement it used; otherwise the song closest to the mean song vector.
     const recorded = meta.config.tracklist?.replacementSong;
     this.replacementSong =
@@ -291,7 +287,8 @@ export class ServingModel {
     return sampleTracklist(
       {
         model: this.tracklist,
-        songScores: minMaxScale(this.seedSimilarity(r.seedSong)),
+        // Min-max scaling makes cos and the 1 + cos of similarSongs the same scores.
+        songScores: minMaxScale(this.index.songCosines(r.seedSong, new Float32Array(this.counts.songs))),
         userScores: taste ? minMaxScale(taste.scores, taste.scores) : null,
         blocked: this.blocked,
         context: taste?.context ?? {},
@@ -375,19 +372,6 @@ export class ServingModel {
       dj = norm > 0 ? e.map((x) => x / norm) : null;
     }
     return { scores, context: { dj, taste: this.tracklist.tasteWidth > 0 ? user.vector : null } };
-  }
-
-  /** 1 + cos(seed, song) over the song-similarity vectors, as similarSongs scores. */
-  private seedSimilarity(seed: number): Float32Array {
-    const d = this.songSimWidth;
-    const out = dotAll(
-      this.songSimUnit,
-      d,
-      this.songSimUnit.subarray(seed * d, (seed + 1) * d),
-      new Float32Array(this.counts.songs),
-    );
-    for (let s = 0; s < out.length; s++) out[s] += 1;
-    return out;
   }
 
   private withIds(items: Scored[], ids: string[]): ItemScore[] {

@@ -4,6 +4,7 @@
  * evaluation and serving.
  */
 import { TopK } from '../util/topK.ts';
+import type { RowMatrix } from './rowMatrix.ts';
 
 export interface Scored {
   index: number;
@@ -64,10 +65,11 @@ export function topK(scores: ArrayLike<number>, k: number, exclude?: (index: num
 }
 
 /**
- * Items most similar to item `index` of the same matrix, scored 1 + cos in [0, 2] as SPEC §3
- * scores similarities; the item itself is excluded.
+ * Items most similar to item `index` of the same matrix of unit rows, scored 1 + cos in [0, 2] as
+ * SPEC §3 scores similarities; the item itself is excluded.
  */
-export function similarTo(unitRows: Float32Array, width: number, index: number, k: number): Scored[] {
-  const scores = dotAll(unitRows, width, unitRows.subarray(index * width, (index + 1) * width), new Float32Array(unitRows.length / width));
+export function similarTo(unitRows: RowMatrix, index: number, k: number): Scored[] {
+  const w = unitRows.width;
+  const scores = unitRows.dot(unitRows.data.subarray(index * w, (index + 1) * w));
   return topK(scores, k, (i) => i === index).map((s) => ({ index: s.index, score: 1 + s.score }));
 }

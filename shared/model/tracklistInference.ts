@@ -1,4 +1,5 @@
 import { type Artifact, ArtifactError, type DType } from './artifact.ts';
+import { RowMatrix } from './rowMatrix.ts';
 import { optionPopularity, TransitionPrior } from './transitionPrior.ts';
 
 /**
@@ -93,9 +94,9 @@ export interface Groups {
 }
 
 interface Head {
-  w1: Float32Array;
+  w1: RowMatrix;
   b1: Float32Array;
-  w2: Float32Array;
+  w2: RowMatrix;
   b2: Float32Array;
   /** a and d: hidden and output widths. */
   width: number;
@@ -116,49 +117,6 @@ const PROJECTION_CACHE = 4096;
 
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
-}
-
-/**
- * z += x · W[rowOffset .. rowOffset + x.length) for row-major W of width `cols`: eight rows per
- * pass over z (four times fewer loads and stores of z than one row at a time).
- */
-export function accumulateRows(
-  z: Float64Array,
-  x: ArrayLike<number>,
-  w: Float32Array,
-  rowOffset: number,
-  cols: number,
-): void {
-  const rows = x.length;
-  let i = 0;
-  for (; i + 7 < rows; i += 8) {
-    const v0 = x[i],
-      v1 = x[i + 1],
-      v2 = x[i + 2],
-      v3 = x[i + 3];
-    const v4 = x[i + 4],
-      v5 = x[i + 5],
-      v6 = x[i + 6],
-      v7 = x[i + 7];
-    const o = (rowOffset + i) * cols;
-    for (let j = 0; j < cols; j++) {
-      const p = o + j;
-      z[j] +=
-        v0 * w[p] +
-        v1 * w[p + cols] +
-        v2 * w[p + 2 * cols] +
-        v3 * w[p + 3 * cols] +
-        v4 * w[p + 4 * cols] +
-        v5 * w[p + 5 * cols] +
-        v6 * w[p + 6 * cols] +
-        v7 * w[p + 7 * cols];
-    }
-  }
-  for (; i < rows; i++) {
-    const v = x[i];
-    const o = (rowOffset + i) * cols;
-    for (let j = 0; j < cols; j++) z[j] += v * w[o + j];
-  }
 }
 
 /** Members of each group from a member → group map, ascending within a group. */
@@ -187,11 +145,11 @@ export class TracklistModel {
   /** The songs under each cluster of each level. */
   readonly songsIn: { l3: Groups; l2: Groups; l1: Groups };
   private readonly input: Float32Array;
-  private readonly kernel: Float32Array;
-  private readonly recurrent: Float32Array;
+  private readonly kernel: RowMatrix;
+  private readonly recurrent: RowMatrix;
   private readonly bias: Float32Array;
   /** [djWidth, 4H] DJ-vector kernel, or null for a model without DJ input. */
-  private readonly djKernel: Float32Array | null;
+  private readonly djKernel: RowMatrix | null;
   readonly djWidth: number;
   /** [n, tasteWidth] taste.song and α (song.taste), or null / 0 for a model without a taste term. */
   private readonly tasteSongs: Float32Array | null;
@@ -235,10 +193,10 @@ export class TracklistModel {
       throw new ArtifactError(`tracklist model: padIndex ${meta.padIndex}, expected ${this.songs}`);
     const H = (this.hidden = a.shape('lstm.recurrent')[0]);
     this.input = tensor('input.song', 'float32', [n, inDim]);
-    this.kernel = tensor('lstm.kernel', 'float32', [inDim, 4 * H]);
-    this.recurrent = tensor('lstm.recurrent', 'float32', [H, 4 * H]);
+    this.kernel = new RowMatrix(tensor('lstm.kernel', 'float32', [inDim, 4 * H]), 4 * H);
+    this.recurrent = new RowMatrix(tensor('lstm.recurrent', 'float32', [H, 4 * H]), 4 * H);
     this.bias = tensor('lstm.bias', 'float32', [4 * H]);
-    this.djKernel = a.has('lstm.dj') ? tensor('lstm.dj', 'float32', [-1, 4 * H]) : null;
+    this.djKernel = a.has('lstm.dj') ? new RowMatrix(tensor('lstm.dj', 'float32', [-1, 4 * H]), 4 * H) : null;
     this.djWidth = this.djKernel ? a.shape('lstm.dj')[0] : 0;
 
     const k1 = a.shape('cluster.l1')[0];
@@ -261,9 +219,9 @@ export class TracklistModel {
       const width = a.shape(`${name}.w1`)[1];
       const out = a.shape(`${level === 'song' ? 'song.out' : `cluster.${level}`}`)[1];
       return {
-        w1: tensor(`${name}.w1`, 'float32', [H + parents, width]),
+        w1: new RowMatrix(tensor(`${name}.w1`, 'float32', [H + parents, width]), width),
         b1: tensor(`${name}.b1`, 'float32', [width]),
-        w2: tensor(`${name}.w2`, 'float32', [width, out]),
+        w2: new RowMatrix(tensor(`${name}.w2`, 'float32', [width, out]), out),
         b2: tensor(`${name}.b2`, 'float32', [out]),
         width,
         out,
@@ -341,7 +299,7 @@ export class TracklistModel {
     if (dj && this.djKernel) {
       if (dj.length !== this.djWidth)
         throw new RangeError(`DJ vector has ${dj.length} values, the model takes ${this.djWidth}`);
-      accumulateRows(bias, dj, this.djKernel, 0, 4 * this.hidden);
+      this.djKernel.accumulate(bias, dj);
     }
     const h = new Float64Array(this.hidden);
     return { h, c: new Float64Array(this.hidden), bias, taste: this.tasteTerm(context.taste), previous: -1 };
@@ -363,7 +321,7 @@ export class TracklistModel {
     const z = Float64Array.from(state.bias);
     const projected = this.inputProjection(song);
     for (let j = 0; j < G; j++) z[j] += projected[j];
-    accumulateRows(z, state.h, this.recurrent, 0, G);
+    this.recurrent.accumulate(z, state.h);
     const h = new Float64Array(H);
     const c = new Float64Array(H);
     // Keras gate order: input, forget, cell candidate, output.
@@ -386,7 +344,7 @@ export class TracklistModel {
     let p = this.projections.get(song);
     if (!p) {
       p = new Float64Array(4 * this.hidden);
-      accumulateRows(p, this.input.subarray(song * this.inDim, (song + 1) * this.inDim), this.kernel, 0, 4 * this.hidden);
+      this.kernel.accumulate(p, this.input.subarray(song * this.inDim, (song + 1) * this.inDim));
       if (this.projections.size >= PROJECTION_CACHE) this.projections.clear();
       this.projections.set(song, p);
     }
@@ -408,17 +366,17 @@ export class TracklistModel {
     const a = hd.width;
     const H = this.hidden;
     const t = Float64Array.from(hd.b1);
-    accumulateRows(t, h, hd.w1, 0, a);
+    hd.w1.accumulate(t, h);
     if (hd.parents > 0) {
       if (!(Number.isInteger(parent) && parent >= 0 && parent < hd.parents))
         throw new RangeError(`${level}: teacher ${parent} outside [0, ${hd.parents})`);
       const o = (H + parent) * a;
-      for (let j = 0; j < a; j++) t[j] += hd.w1[o + j];
+      for (let j = 0; j < a; j++) t[j] += hd.w1.data[o + j];
     }
     for (let j = 0; j < a; j++) t[j] = Math.tanh(t[j]);
     const d = hd.out;
     const u = Float64Array.from(hd.b2);
-    accumulateRows(u, t, hd.w2, 0, d);
+    hd.w2.accumulate(u, t);
     for (let k = 0; k < d; k++) u[k] = selu(u[k]);
     return u;
   }

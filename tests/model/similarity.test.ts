@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RowMatrix } from '../../shared/model/rowMatrix.ts';
 import { normalizeRowsL2, similarTo, topK } from '../../shared/model/similarity.ts';
 import { Random } from '../../shared/util/random.ts';
 
@@ -16,8 +17,8 @@ describe('similarity search', () => {
   });
 
   it('finds the nearest rows by cosine, scored 1 + cos, excluding the query', () => {
-    const x = normalizeRowsL2(Float32Array.from([1, 0, 0.9, 0.1, 0, 1, -1, 0]), 2);
-    const sims = similarTo(x, 2, 0, 3);
+    const x = new RowMatrix(normalizeRowsL2(Float32Array.from([1, 0, 0.9, 0.1, 0, 1, -1, 0]), 2), 2);
+    const sims = similarTo(x, 0, 3);
     expect(sims.map((s) => s.index)).toEqual([1, 2, 3]);
     expect(sims[0].score).toBeCloseTo(1 + 0.9 / Math.hypot(0.9, 0.1), 5);
     expect(sims[2].score).toBeCloseTo(0, 5);
