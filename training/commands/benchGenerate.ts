@@ -1,4 +1,5 @@
 import type { Like } from '../../shared/model/coldStart.ts';
+import { kernelMode, setKernelMode } from '../../shared/model/rowMatrix.ts';
 import { Random } from '../../shared/util/random.ts';
 import { intOption, type Command } from '../command.ts';
 import { loadServingModel } from './generate.ts';
@@ -7,7 +8,9 @@ import { loadServingModel } from './generate.ts';
  * `tlgen bench generate`: serving latency on one model version, in process. Times the load,
  * 15-song generation (DJ taste, no taste, 50 likes), cold-start recommendations from 50 likes,
  * and reports RSS and the artifact size beside the targets (seed-size model: generate p50 ≤ 5 ms,
- * p99 ≤ 20 ms; cold start ≤ 50 ms; load ≤ 1 s; RSS ≤ 300 MB).
+ * p99 ≤ 20 ms; cold start ≤ 50 ms; load ≤ 1 s; RSS ≤ 300 MB). Then, in the same run, the DJ-taste
+ * generation again on a second copy of the model with the scalar TypeScript kernels: the baseline
+ * the SIMD kernels (shared/model/rowMatrix.ts) are measured against.
  */
 
 const TARGETS = { p50Ms: 5, p99Ms: 20, coldStartP50Ms: 50, loadMs: 1000, rssMb: 300 };
@@ -78,6 +81,15 @@ export const benchGenerateCommand: Command = {
     }
     const mem = process.memoryUsage();
     const rssMb = Math.round(mem.rss / 2 ** 20);
+    const kernels = kernelMode();
+    let scalar: ReturnType<typeof timed> | null = null;
+    if (model.hasTracklistModel && kernels === 'wasm') {
+      setKernelMode('ts');
+      const baseline = loadServingModel(values, ctx).model;
+      setKernelMode(null);
+      for (let i = 0; i < 20; i++) baseline.generate({ seedSong: seeds[i], dj: tasteDjs[i], rngSeed: i });
+      scalar = timed(runs, (i) => baseline.generate({ seedSong: seeds[i], dj: tasteDjs[i], rngSeed: i }));
+    }
     const result = {
       versionId: model.versionId,
       model: dir,
@@ -96,11 +108,17 @@ export const benchGenerateCommand: Command = {
       artifactBytes: model.artifactBytes,
       artifactMb: Math.round((model.artifactBytes / 2 ** 20) * 10) / 10,
       generate,
+      kernels,
+      scalarKernels: scalar ? { dj: scalar, p50Speedup: Math.round((scalar.p50Ms / headline.p50Ms) * 100) / 100 } : null,
       targets: TARGETS,
     };
     ctx.say(
-      `load ${result.loadMs} ms; generate 15 (DJ taste) p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms (CPU ${result.cpuMeanMs} ms/call); cold start from 50 likes p50 ${coldStart.p50Ms} ms; RSS ${rssMb} MB; artifact ${result.artifactMb} MB`,
+      `load ${result.loadMs} ms; generate 15 (DJ taste, ${kernels} kernels) p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms (CPU ${result.cpuMeanMs} ms/call); cold start from 50 likes p50 ${coldStart.p50Ms} ms; RSS ${rssMb} MB; artifact ${result.artifactMb} MB`,
     );
+    if (scalar)
+      ctx.say(
+        `same run, scalar TypeScript kernels: generate p50 ${scalar.p50Ms} ms p99 ${scalar.p99Ms} ms (CPU ${scalar.cpuMeanMs} ms/call) → SIMD ${result.scalarKernels!.p50Speedup}× at p50`,
+      );
     return result;
   },
 };
