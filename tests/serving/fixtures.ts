@@ -9,6 +9,7 @@ import {
   type TracklistForm,
   type TracklistMeta,
 } from '../../shared/model/tracklistInference.ts';
+import type { TransitionPrior } from '../../shared/model/transitionPrior.ts';
 import { Random } from '../../shared/util/random.ts';
 import { buildTinyModel, type TinyModel } from '../model/mgccfFixture.ts';
 
@@ -29,6 +30,8 @@ export interface RandomTracklistOptions {
   djWidth?: number;
   /** Width of the song level's taste vector (`taste.song`, `song.taste`; 0: no taste term). */
   tasteWidth?: number;
+  /** An n-gram prior to export with per-level weights (l3, l2, l1, song); none by default. */
+  prior?: { prior: TransitionPrior; weights: [number, number, number, number] };
 }
 
 export const SMALL_TRACKLIST: Omit<RandomTracklistOptions, 'songs'> = {
@@ -97,6 +100,11 @@ export function writeRandomTracklist(dir: string, o: RandomTracklistOptions): Tr
   order.forEach((s, r) => (assign[s] = r % dealt));
   w.addTensor('assign.song', assign);
   w.addTensor('features.song', normal(o.songs * 48, 1), [o.songs, 48]);
+  if (o.prior) {
+    w.addCsr('prior.counts', o.prior.prior.counts);
+    w.addTensor('prior.popularity', o.prior.prior.popularity);
+    w.addTensor('prior.weight', Float32Array.from(o.prior.weights), [4]);
+  }
   const meta: TracklistMeta = {
     form: o.form,
     hidden: H,
@@ -108,6 +116,7 @@ export function writeRandomTracklist(dir: string, o: RandomTracklistOptions): Tr
     songWidth: o.songWidth,
     ...(o.djWidth ? { djWidth: o.djWidth } : {}),
     ...(o.tasteWidth ? { tasteWidth: o.tasteWidth } : {}),
+    ...(o.prior ? { priorDiscount: o.prior.prior.discount } : {}),
     config: { random: true, seed: o.seed },
     metrics: null,
   };
