@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../tempDirs.ts';
 
 const bin = resolve(import.meta.dirname, '../../bin/tlgen.js');
 
@@ -13,7 +13,7 @@ function tlgen(...args: string[]) {
 }
 
 describe('tlgen CLI', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tlgen-'));
+  const dir = tempDir('tlgen-');
 
   it('synthesises and prepares a corpus, ending stdout with one JSON object', () => {
     const corpus = join(dir, 'tiny.jsonl');
@@ -24,7 +24,8 @@ describe('tlgen CLI', () => {
     const prep = tlgen('prepare', '--corpus', corpus, '--out', join(dir, 'prep'), '--json');
     expect(prep.code).toBe(0);
     const summary = JSON.parse(prep.last);
-    for (const key of ['tracklists', 'songs', 'artists', 'djs', 'heldOutPairs']) expect(summary[key]).toBeGreaterThan(0);
+    for (const key of ['tracklists', 'songs', 'artists', 'djs', 'heldOutPairs'])
+      expect(summary[key]).toBeGreaterThan(0);
     for (const key of ['songSong', 'artistArtist', 'songArtist', 'songArtistMap', 'click', 'djDj'])
       expect(summary.nnz[key]).toBeGreaterThan(0);
     expect(prep.stderr).toMatch(/prepare: reading .*\/s/); // progress with a rate

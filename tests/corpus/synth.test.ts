@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { synthesize, truthPath, writeSynth } from '../../shared/corpus/synth.ts';
 import { dayNumber, loadTruth, modelOf } from '../../shared/corpus/oracle.ts';
 import { validateTracklist } from '../../shared/corpus/jsonl.ts';
 import { normalizeName, parseTrack } from '../../shared/corpus/trackString.ts';
+import { tempDir } from '../tempDirs.ts';
 
 const tiny = synthesize('tiny', 11);
 const small = synthesize('small', 3);
@@ -183,7 +183,7 @@ describe('synthesize', () => {
 });
 
 describe('writeSynth', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'synth-test-'));
+  const dir = tempDir('synth-test-');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes valid JSONL and a truth sidecar that round-trips', async () => {

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { principalHeaders } from '../../functions/identity.ts';
 import { startLocalStack } from '../../functions/localStack.ts';
 import type { LocalStack } from '../../functions/localStack.ts';
+import { tempDir } from '../tempDirs.ts';
 
 /*
  * End to end through HTTP: the `npm start` stack (functions/localStack.ts) with real Azurite and
@@ -18,7 +17,7 @@ let stack: LocalStack;
 let api: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tracklist-e2e-'));
+  dir = tempDir('tracklist-e2e-');
   stack = await startLocalStack({
     dataDir: dir,
     profile: 'tiny',

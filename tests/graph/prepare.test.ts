@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GAP, OUT_OF_VOCABULARY, prepare } from '../../shared/graph/prepare.ts';
@@ -7,6 +5,7 @@ import { loadPrepared, writePrepared } from '../../shared/graph/preparedStore.ts
 import { get, nnz, rowSums, colSums, transpose, type Csr } from '../../shared/graph/csr.ts';
 import type { Tracklist } from '../../shared/corpus/types.ts';
 import { synthesize } from '../../shared/corpus/synth.ts';
+import { tempDir } from '../tempDirs.ts';
 
 const noSplit = { testTracklistShare: 0, clickHoldoutShare: 0, minSongMass: 0, minClickSongs: 0 };
 
@@ -20,7 +19,12 @@ function isSymmetric(m: Csr): boolean {
 describe('prepare (SPEC §2)', () => {
   it('weights co-occurrence by 1/distance, lets gaps break adjacency and maps songs to artists', async () => {
     const sets: Tracklist[] = [
-      { id: 't1', date: '2020-01-01', djs: ['X'], tracks: ['Ann - One', 'Bob - Two', 'ID - ID', 'Cat - Three (Ann Remix)'] },
+      {
+        id: 't1',
+        date: '2020-01-01',
+        djs: ['X'],
+        tracks: ['Ann - One', 'Bob - Two', 'ID - ID', 'Cat - Three (Ann Remix)'],
+      },
     ];
     const p = await prepare(sets, { ...noSplit, songSongShare: 1, window: 10 });
     const id = (display: string) => p.vocab.songs.indexOf(display);
@@ -35,7 +39,8 @@ describe('prepare (SPEC §2)', () => {
     // the remixer outweighs the original artist on "Cat - Three (Ann Remix)"
     const m = p.songArtistMap;
     const weights = new Map<string, number>();
-    for (let q = m.indptr[three]; q < m.indptr[three + 1]; q++) weights.set(p.vocab.artists[m.indices[q]], m.values[q]);
+    for (let q = m.indptr[three]; q < m.indptr[three + 1]; q++)
+      weights.set(p.vocab.artists[m.indices[q]], m.values[q]);
     expect(weights.get('Ann')!).toBeGreaterThan(weights.get('Cat')!);
     for (const s of rowSums(m)) expect(s).toBeCloseTo(1, 5);
   });
@@ -77,7 +82,7 @@ describe('prepare (SPEC §2)', () => {
     const c = await prepare(tracklists, { seed: 3 });
     expect(Array.from(b.heldOutPairs)).toEqual(Array.from(a.heldOutPairs));
     expect(Array.from(c.sequences.split)).not.toEqual(Array.from(a.sequences.split));
-    const dir = join(mkdtempSync(join(tmpdir(), 'prep-')), 'p');
+    const dir = join(tempDir('prep-'), 'p');
     writePrepared(dir, a);
     const back = loadPrepared(dir);
     expect(back.vocab).toEqual(a.vocab);

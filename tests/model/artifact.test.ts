@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync, truncateSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactWriter, readArtifact, TENSOR_FILE } from '../../shared/model/artifact.ts';
 import { CooBuilder } from '../../shared/graph/csr.ts';
+import { tempDir } from '../tempDirs.ts';
 
 function sample(dir: string): void {
   const coo = new CooBuilder(3, 4);
@@ -20,7 +20,7 @@ function sample(dir: string): void {
 
 describe('artifact format', () => {
   it('round-trips tensors, CSR matrices and documents as aligned views', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'art-')), 'a');
+    const dir = join(tempDir('art-'), 'a');
     sample(dir);
     const a = readArtifact(dir, { kind: 'test' });
     expect(a.meta).toEqual({ note: 'hello' });
@@ -37,7 +37,7 @@ describe('artifact format', () => {
   });
 
   it('rejects a corrupted, a truncated and a missing tensor file, and the wrong kind', () => {
-    const root = mkdtempSync(join(tmpdir(), 'art-'));
+    const root = tempDir('art-');
     const dir = join(root, 'a');
     sample(dir);
     expect(() => readArtifact(dir, { kind: 'model' })).toThrow(/expected a model artifact/);
@@ -57,7 +57,7 @@ describe('artifact format', () => {
   });
 
   it('replaces an existing artifact folder whole', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'art-')), 'a');
+    const dir = join(tempDir('art-'), 'a');
     sample(dir);
     new ArtifactWriter().addTensor('only', Float64Array.from([42])).write(dir, 'test', {});
     const a = readArtifact(dir);

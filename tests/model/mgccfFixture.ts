@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize } from '../../shared/corpus/synth.ts';
 import { prepare, type Prepared } from '../../shared/graph/prepare.ts';
@@ -7,6 +5,7 @@ import { writePrepared } from '../../shared/graph/preparedStore.ts';
 import { type Artifact, readArtifact } from '../../shared/model/artifact.ts';
 import { DEFAULT_MGCCF_CONFIG, type MgccfConfig } from '../../training/mgccf/config.ts';
 import { EMBEDDINGS_KIND, trainMgccf } from '../../training/mgccf/train.ts';
+import { tempDir } from '../tempDirs.ts';
 
 export interface TinyModel {
   dir: string;
@@ -19,7 +18,7 @@ export interface TinyModel {
 export async function buildTinyModel(seed = 11, overrides: Partial<MgccfConfig> = {}): Promise<TinyModel> {
   const { tracklists } = synthesize('tiny', seed);
   const prepared = await prepare(tracklists, { seed: 1 });
-  const dir = mkdtempSync(join(tmpdir(), 'coldstart-'));
+  const dir = tempDir('coldstart-');
   writePrepared(join(dir, 'prepared'), prepared);
   const config: MgccfConfig = {
     ...DEFAULT_MGCCF_CONFIG,
@@ -30,6 +29,15 @@ export async function buildTinyModel(seed = 11, overrides: Partial<MgccfConfig> 
     factorColumns: 0,
     ...overrides,
   };
-  await trainMgccf(prepared, config, { out: join(dir, 'embeddings'), checkpointDir: join(dir, 'checkpoint'), log: () => {} });
-  return { dir, prepared, embeddings: readArtifact(join(dir, 'embeddings'), { kind: EMBEDDINGS_KIND }), config };
+  await trainMgccf(prepared, config, {
+    out: join(dir, 'embeddings'),
+    checkpointDir: join(dir, 'checkpoint'),
+    log: () => {},
+  });
+  return {
+    dir,
+    prepared,
+    embeddings: readArtifact(join(dir, 'embeddings'), { kind: EMBEDDINGS_KIND }),
+    config,
+  };
 }

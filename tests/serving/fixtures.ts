@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactWriter, readArtifact, type Artifact } from '../../shared/model/artifact.ts';
 import { exportModelVersion } from '../../shared/model/modelVersion.ts';
@@ -12,6 +10,7 @@ import {
 import type { TransitionPrior } from '../../shared/model/transitionPrior.ts';
 import { Random } from '../../shared/util/random.ts';
 import { buildTinyModel, type TinyModel } from '../model/mgccfFixture.ts';
+import { tempDir } from '../tempDirs.ts';
 
 export interface RandomTracklistOptions {
   songs: number;
@@ -126,7 +125,7 @@ export function writeRandomTracklist(dir: string, o: RandomTracklistOptions): Tr
 
 /** A random tracklist artifact in a fresh temporary folder, read back. */
 export function randomTracklistArtifact(o: RandomTracklistOptions): Artifact<TracklistMeta> {
-  const dir = join(mkdtempSync(join(tmpdir(), 'tl-')), 'tracklist');
+  const dir = join(tempDir('tl-'), 'tracklist');
   writeRandomTracklist(dir, o);
   return readArtifact<TracklistMeta>(dir, { kind: TRACKLIST_KIND });
 }

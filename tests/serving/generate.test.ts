@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,6 +17,7 @@ import {
   SMALL_TRACKLIST,
   writeRandomTracklist,
 } from './fixtures.ts';
+import { tempDir } from '../tempDirs.ts';
 
 describe('adjusted sampling distribution (SPEC §5.2 step 4)', () => {
   it('follows the formula step by step', () => {
@@ -245,7 +245,7 @@ describe('generation', () => {
   });
 
   it('generates with the full form too', () => {
-    const root = mkdtempSync(join(tmpdir(), 'full-'));
+    const root = tempDir('full-');
     for (const part of ['prepared', 'embeddings'])
       cpSync(join(f.modelDir, part), join(root, part), { recursive: true });
     writeRandomTracklist(join(root, 'tracklist'), {

@@ -1,15 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactError, readArtifact, TENSOR_FILE } from '../../shared/model/artifact.ts';
@@ -31,6 +21,7 @@ import {
   SMALL_TRACKLIST,
   writeRandomTracklist,
 } from './fixtures.ts';
+import { tempDir } from '../tempDirs.ts';
 
 function inputError(f: () => unknown): InputError {
   try {
@@ -112,7 +103,7 @@ describe('model version and serving engine', () => {
   });
 
   it('names a default version by UTC time and corpus digest, and rejects unsafe ids', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'ver-')), 'v');
+    const out = join(tempDir('ver-'), 'v');
     const r = exportModelVersion(f.modelDir, out);
     const meta = readModelVersion(out).meta;
     expect(r.versionId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
@@ -125,7 +116,7 @@ describe('model version and serving engine', () => {
   });
 
   it('fails to load on a checksum mismatch, a truncated or missing file, or the wrong kind', () => {
-    const root = mkdtempSync(join(tmpdir(), 'ver-bad-'));
+    const root = tempDir('ver-bad-');
     const copy = (name: string) => {
       const dir = join(root, name);
       cpSync(f.versionDir, dir, { recursive: true });
@@ -163,7 +154,7 @@ describe('model version and serving engine', () => {
   });
 
   it('serves recommendations and search without a tracklist model, but not generation', () => {
-    const root = mkdtempSync(join(tmpdir(), 'no-tl-'));
+    const root = tempDir('no-tl-');
     for (const part of ['prepared', 'embeddings'])
       cpSync(join(f.modelDir, part), join(root, part), { recursive: true });
     exportModelVersion(root, join(root, 'out'));
@@ -177,7 +168,7 @@ describe('model version and serving engine', () => {
   });
 
   it('exports a model folder once for the serving commands and redoes it when a part changes', () => {
-    const root = mkdtempSync(join(tmpdir(), 'ensure-'));
+    const root = tempDir('ensure-');
     for (const part of ['prepared', 'embeddings', 'tracklist'])
       cpSync(join(f.modelDir, part), join(root, part), { recursive: true });
     const first = ensureModelVersion(root);

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,6 +16,7 @@ import {
 } from '../../shared/model/tracklistInference.ts';
 import { randomTracklistArtifact, SMALL_TRACKLIST } from './fixtures.ts';
 import { setKernelMode } from '../../shared/model/rowMatrix.ts';
+import { tempDir } from '../tempDirs.ts';
 
 const SONGS = 40;
 
@@ -285,7 +284,7 @@ describe('tracklist artifact validation', () => {
       if (change) w.addTensor(name, change.data, change.shape);
       else w.addTensor(name, good.tensor(name), good.shape(name));
     }
-    const dir = join(mkdtempSync(join(tmpdir(), 'tl-bad-')), 'tracklist');
+    const dir = join(tempDir('tl-bad-'), 'tracklist');
     w.write(dir, TRACKLIST_KIND, { ...good.meta, ...meta } as unknown as Record<string, unknown>);
     return () => new TracklistModel(readArtifact<TracklistMeta>(dir, { kind: TRACKLIST_KIND }));
   }

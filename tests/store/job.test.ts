@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessToken, TokenCredential } from '@azure/identity';
@@ -11,6 +10,7 @@ import { startRetraining } from '../../shared/store/retrain.ts';
 import type { Command } from '../../training/command.ts';
 import { runJob, type JobCommand } from '../../training/job.ts';
 import { writeVersion } from './fixtures.ts';
+import { tempDir } from '../tempDirs.ts';
 
 /*
  * The job's wiring (corpus download → train → eval → export → publish) with STUB commands: the
@@ -24,7 +24,7 @@ let runs = 0;
 
 beforeAll(async () => {
   azurite = await startAzurite();
-  work = mkdtempSync(join(tmpdir(), 'tracklist-job-test-'));
+  work = tempDir('tracklist-job-test-');
 });
 
 afterAll(async () => {

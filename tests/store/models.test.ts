@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobServiceClient } from '@azure/storage-blob';
@@ -9,6 +8,7 @@ import { startAzurite, type LocalBlobService } from '../../shared/store/localSer
 import { ModelProvider, ModelUnavailableError } from '../../shared/store/modelProvider.ts';
 import { BlobModelRegistry, RegistryError, type LatestPointer } from '../../shared/store/modelRegistry.ts';
 import { fakeLoad, writeVersion, type FakeModel } from './fixtures.ts';
+import { tempDir } from '../tempDirs.ts';
 
 let azurite: LocalBlobService;
 let service: BlobServiceClient;
@@ -18,7 +18,7 @@ let containers = 0;
 beforeAll(async () => {
   azurite = await startAzurite();
   service = blobServiceClient({ storageAccountUrl: azurite.url, azureClientId: undefined });
-  work = mkdtempSync(join(tmpdir(), 'tracklist-models-test-'));
+  work = tempDir('tracklist-models-test-');
   // Three versions, written once.
   writeVersion(join(work, 'A'), 'A', 1);
   writeVersion(join(work, 'B'), 'B', 2);
