@@ -13,6 +13,7 @@ import { spmm } from '../sparse.ts';
 import type { Tf } from '../tf.ts';
 import { buildTree, songLabels, type ClusterTree } from './hierarchy.ts';
 import { Progress } from '../../shared/util/progress.ts';
+import { memoryNote } from './memory.ts';
 
 /**
  * Stage one of the tracklist model: song features from GCNs over the song graph (on the song
@@ -158,9 +159,9 @@ export async function trainClustering(
     cost!.dispose();
     if (!Number.isFinite(value)) throw new Error(`clustering loss became ${value} at epoch ${epoch}`);
     losses.push(value);
-    progress.tick(1, `loss ${value.toFixed(4)}`);
+    progress.tick(1, `loss ${value.toFixed(4)}; ${memoryNote(tf)}`);
   }
-  progress.finish(`loss ${losses[losses.length - 1]?.toFixed(4)}`);
+  progress.finish(`loss ${losses[losses.length - 1]?.toFixed(4)}; ${memoryNote(tf)}`);
   optimizer.dispose();
   (firstPooled as Tensor2D | null)?.dispose();
 

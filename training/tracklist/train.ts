@@ -10,6 +10,7 @@ import { trainingTracklists } from '../nextsong/predictor.ts';
 import { trainClustering, DEFAULT_CLUSTERING, type ClusteringConfig, type ClusteringResult } from './clustering.ts';
 import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TracklistModel, type SetVectors, type TracklistModelConfig } from './model.ts';
 import { buildWindows, djMean, replacementChooser, splitTracklists, type Windows } from './windows.ts';
+import { memoryNote } from './memory.ts';
 
 export const TRACKLIST_KIND = 'tracklist-ai/tracklist';
 
@@ -160,7 +161,7 @@ export async function trainTracklist(
       if (ids.length === 0) break;
       const batch = makeBatch(train, ids, sets, true);
       const t0 = performance.now();
-      const value = step(tf, model, optimizer, batch, rng, config.model.clipNorm);
+      const value = trainStep(tf, model, optimizer, batch, rng, config.model.clipNorm);
       stepTime += performance.now() - t0;
       steps++;
       if (steps === TIMING_STEPS && config.seconds > 0) {
@@ -176,13 +177,13 @@ export async function trainTracklist(
         const rate = (b + 1) / ((performance.now() - epochStart) / 1000);
         const remaining = Math.min(stepsPerEpoch - b - 1, config.maxSteps - steps);
         log(
-          `tracklist epoch ${epoch + 1} step ${b + 1}/${stepsPerEpoch} (total ${steps}) loss ${((sum / count) / Math.LN2).toFixed(3)} bits ${rate.toFixed(2)} steps/s ETA(epoch) ${(remaining / rate).toFixed(0)}s`,
+          `tracklist epoch ${epoch + 1} step ${b + 1}/${stepsPerEpoch} (total ${steps}) loss ${((sum / count) / Math.LN2).toFixed(3)} bits ${rate.toFixed(2)} steps/s ETA(epoch) ${(remaining / rate).toFixed(0)}s; ${memoryNote(tf)}`,
         );
       }
     }
     const bits = validationLoss(model, validation.count > 0 ? validation : train, B, sets) / Math.LN2;
     validationBits.push(bits);
-    log(`tracklist epoch ${epoch + 1}: train ${((sum / Math.max(count, 1)) / Math.LN2).toFixed(3)} bits, validation ${bits.toFixed(3)} bits per song`);
+    log(`tracklist epoch ${epoch + 1}: train ${((sum / Math.max(count, 1)) / Math.LN2).toFixed(3)} bits, validation ${bits.toFixed(3)} bits per song; ${memoryNote(tf)}`);
     if (bits < best.bits) best = { bits, epoch, values: snapshot(model.vars) };
     else if (epoch - best.epoch >= config.patience) break;
   }
@@ -215,8 +216,11 @@ export async function trainTracklist(
   };
 }
 
-/** One Adam step with the gradient clipped to a global norm (tfjs optimizers do not clip). */
-function step(
+/**
+ * One Adam step with the gradient clipped to a global norm (tfjs optimizers do not clip). Leaves
+ * no tensors behind beyond the optimizer's slots (created on the first step): tests/tracklist.
+ */
+export function trainStep(
   tf: Tf,
   model: TracklistModel,
   optimizer: Optimizer,
@@ -259,7 +263,11 @@ function snapshot(vars: Record<string, Variable>): Map<string, Float32Array> {
 }
 
 function restore(tf: Tf, vars: Record<string, Variable>, values: Map<string, Float32Array>): void {
-  for (const [name, v] of Object.entries(vars)) v.assign(tf.tensor(values.get(name)!, v.shape));
+  for (const [name, v] of Object.entries(vars)) {
+    const t = tf.tensor(values.get(name)!, v.shape);
+    v.assign(t);
+    t.dispose(); // the variable holds its own reference to the buffer
+  }
 }
 
 /** Writes the artifact the plain-TypeScript inference reads (tensor names: see shared/model/tracklistInference.ts). */
