@@ -213,7 +213,7 @@ export class ColdStartModel {
   }
 
   /** out[s] = user vector · rec.song[s], the DJ→song score. */
-  scoreVector(vector: ArrayLike<number>, out = new Float32Array(this.songs)): Float32Array {
+  scoreVector(vector: ArrayLike<number>, out: Float32Array = new Float32Array(this.songs)): Float32Array {
     return this.recSong.dot(vector, out);
   }
 

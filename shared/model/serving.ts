@@ -103,6 +103,7 @@ export class ServingModel {
   private readonly djUnit: Float32Array | null;
   /** rec.dj: the DJs' recommendation vectors (a taste-conditioned tracklist model's taste vectors). */
   private readonly djRec: Float32Array;
+  private scoreScratch: { seed: Float32Array; taste: Float32Array } | null = null;
 
   constructor(version: Artifact<ModelVersionMeta>, artifactBytes = 0) {
     const meta = version.meta;
@@ -283,12 +284,19 @@ export class ServingModel {
         'model',
       );
     const r = resolveGenerateOptions(o, this.counts);
-    const taste = r.dj !== null ? this.djTaste(r.dj) : r.likes !== null ? this.likeTaste(r.likes) : null;
+    // Generation is synchronous and keeps no reference to its score vectors once it returns, so
+    // one pair per model serves every request: fewer 120 KB buffers for the GC at seed size.
+    const scratch = (this.scoreScratch ??= {
+      seed: new Float32Array(this.counts.songs),
+      taste: new Float32Array(this.counts.songs),
+    });
+    const taste =
+      r.dj !== null ? this.djTaste(r.dj, scratch.taste) : r.likes !== null ? this.likeTaste(r.likes, scratch.taste) : null;
     return sampleTracklist(
       {
         model: this.tracklist,
         // Min-max scaling makes cos and the 1 + cos of similarSongs the same scores.
-        songScores: minMaxScale(this.index.songCosines(r.seedSong, new Float32Array(this.counts.songs))),
+        songScores: minMaxScale(this.index.songCosines(r.seedSong, scratch.seed), scratch.seed),
         userScores: taste ? minMaxScale(taste.scores, taste.scores) : null,
         blocked: this.blocked,
         context: taste?.context ?? {},
@@ -335,20 +343,20 @@ export class ServingModel {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  /** DJ → song scores (dot product), a fresh vector. */
-  private djScores(dj: number): Float32Array {
-    return this.index.scoreDj(dj, new Float32Array(this.counts.songs));
+  /** DJ → song scores (dot product), into `out` or a fresh vector. */
+  private djScores(dj: number, out: Float32Array = new Float32Array(this.counts.songs)): Float32Array {
+    return this.index.scoreDj(dj, out);
   }
 
   /**
    * A DJ's taste: song scores, and the set context a conditioned tracklist model takes, as in
    * training: the DJ's unit encoding (encNorm.dj row) and recommendation vector (rec.dj row).
    */
-  private djTaste(dj: number): { scores: Float32Array; context: SequenceContext } {
+  private djTaste(dj: number, out: Float32Array): { scores: Float32Array; context: SequenceContext } {
     const dw = this.tracklist?.djWidth ?? 0;
     const tw = this.tracklist?.tasteWidth ?? 0;
     return {
-      scores: this.djScores(dj),
+      scores: this.djScores(dj, out),
       context: {
         dj: dw > 0 ? this.djUnit!.subarray(dj * dw, (dj + 1) * dw) : null,
         taste: tw > 0 ? this.djRec.subarray(dj * tw, (dj + 1) * tw) : null,
@@ -361,9 +369,9 @@ export class ServingModel {
    * encoding ē_u at unit length (what encNorm.dj holds for DJs) and user vector (the rec.dj
    * analogue); none on the popularity fallback, like a set without known DJs.
    */
-  private likeTaste(likes: Like[]): { scores: Float32Array; context: SequenceContext } {
+  private likeTaste(likes: Like[], out: Float32Array): { scores: Float32Array; context: SequenceContext } {
     const user = this.coldStart.userVector(likes);
-    const scores = this.coldStart.scoreVector(user.vector);
+    const scores = this.coldStart.scoreVector(user.vector, out);
     if (user.fallback || !this.tracklist) return { scores, context: {} };
     let dj: Float64Array | null = null;
     if (this.tracklist.djWidth > 0) {

@@ -112,9 +112,6 @@ function selu(x: number): number {
   return SELU_SCALE * (x > 0 ? x : SELU_ALPHA * (Math.exp(x) - 1));
 }
 
-/** Songs whose input projection stays memoised (4H doubles each: ~20 MB at H = 160). */
-const PROJECTION_CACHE = 4096;
-
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
@@ -317,10 +314,8 @@ export class TracklistModel {
     if (!(Number.isInteger(song) && song >= 0 && song <= this.songs))
       throw new RangeError(`song index ${song} out of range`);
     const H = this.hidden;
-    const G = 4 * H;
     const z = Float64Array.from(state.bias);
-    const projected = this.inputProjection(song);
-    for (let j = 0; j < G; j++) z[j] += projected[j];
+    this.kernel.accumulate(z, this.input.subarray(song * this.inDim, (song + 1) * this.inDim));
     this.recurrent.accumulate(z, state.h);
     const h = new Float64Array(H);
     const c = new Float64Array(H);
@@ -335,23 +330,6 @@ export class TracklistModel {
     }
     return { h, c, bias: state.bias, taste: state.taste, previous: song === this.songs ? -1 : song };
   }
-
-  /**
-   * x_song · lstm.kernel, memoised: a third of a step's work, and generation feeds the same
-   * popular songs again and again. Bounded (cleared when full) so memory stays flat.
-   */
-  private inputProjection(song: number): Float64Array {
-    let p = this.projections.get(song);
-    if (!p) {
-      p = new Float64Array(4 * this.hidden);
-      this.kernel.accumulate(p, this.input.subarray(song * this.inDim, (song + 1) * this.inDim));
-      if (this.projections.size >= PROJECTION_CACHE) this.projections.clear();
-      this.projections.set(song, p);
-    }
-    return p;
-  }
-
-  private readonly projections = new Map<number, Float64Array>();
 
   /** The state after feeding [pad, ...songs] in a set with the given context. */
   run(songs: readonly number[], context: SequenceContext = {}): LstmState {
