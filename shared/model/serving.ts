@@ -291,7 +291,11 @@ export class ServingModel {
       taste: new Float32Array(this.counts.songs),
     });
     const taste =
-      r.dj !== null ? this.djTaste(r.dj, scratch.taste) : r.likes !== null ? this.likeTaste(r.likes, scratch.taste) : null;
+      r.dj !== null
+        ? this.djTaste(r.dj, scratch.taste)
+        : r.likes !== null
+          ? this.likeTaste(r.likes, scratch.taste)
+          : null;
     return sampleTracklist(
       {
         model: this.tracklist,
