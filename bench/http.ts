@@ -13,7 +13,11 @@ import { serveInWorker, startWorkerPool } from '../functions/workerPool.ts';
  * driven by autocannon from this process. Prints requests/s, latency p50/p99, errors and the
  * servers' RSS when loaded, after a warm-up and at the end (memory should stay flat under load).
  *
- *   npm run bench:http [-- --model VERSIONDIR|MODELDIR] [--duration 60] [--connections 8] [--length 15] [--workers N]
+ *   npm run bench:http [-- --model VERSIONDIR|MODELDIR] [--duration 60] [--connections 8] [--length 15] [--workers N] [--rate R]
+ *
+ * Without --rate the connections send back to back (the throughput the host sustains; latency
+ * then includes queueing at saturation); --rate R paces them at R requests/s in total, the
+ * latency a client sees at that load. Server RSS is sampled every 10 s to show whether it is flat.
  *
  * Default model: the demo model of `npm start` (.data/demo/version, else .data/demo/model exported on first use).
  */
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     serve: { type: 'string' },
     workers: { type: 'string', default: String(availableParallelism()) },
+    rate: { type: 'string' },
   },
 });
 
@@ -101,6 +106,8 @@ async function main(): Promise<void> {
   const length = Number(values.length);
   const warmup = Number(values.warmup);
   const workers = Number(values.workers);
+  const rate = values.rate === undefined ? null : Number(values.rate);
+  if (rate !== null && !(rate > 0 && rate <= 100_000)) throw new Error('--rate must be requests/s in (0, 100000]');
   if (!(duration > 0 && duration <= 3600)) throw new Error('--duration must be seconds in (0, 3600]');
   if (!(Number.isInteger(workers) && workers >= 1 && workers <= 16)) throw new Error('--workers must be 1 to 16');
   const dir = await modelDir();
@@ -127,6 +134,7 @@ async function main(): Promise<void> {
         url: `${ready.url}/tracklists`,
         connections,
         duration: seconds,
+        ...(rate !== null ? { overallRate: rate } : {}),
         requests: [
           {
             method: 'POST',
@@ -147,13 +155,16 @@ async function main(): Promise<void> {
     if (warmup > 0) await run(warmup);
     const rssStart = await rss();
     process.stderr.write(
-      `bench:http: ${duration} s of POST /api/tracklists (length ${length}) over ${connections} connections\n`,
+      `bench:http: ${duration} s of POST /api/tracklists (length ${length}) over ${connections} connections${rate !== null ? ` at ${rate} requests/s` : ''}\n`,
     );
+    const samples: number[] = [];
+    const sampler = setInterval(() => void rss().then((m) => samples.push(Math.round(m.total))), 10_000);
     const r = await run(duration);
+    clearInterval(sampler);
     const rssEnd = await rss();
     const errors = r.errors + r.timeouts + r.non2xx;
     console.log(
-      `\nbench:http  POST /api/tracklists  model ${ready.versionId}  length ${length}  ${connections} connections  ${workers} worker(s)  ${duration} s`,
+      `\nbench:http  POST /api/tracklists  model ${ready.versionId}  length ${length}  ${connections} connections  ${workers} worker(s)  ${rate !== null ? `paced at ${rate}/s` : 'unpaced'}  ${duration} s`,
     );
     console.log(`requests/s ${r.requests.average.toFixed(1)}  (total ${r.requests.total}, 2xx ${r['2xx']})`);
     console.log(
@@ -162,6 +173,7 @@ async function main(): Promise<void> {
     console.log(`errors     ${errors} (connection ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx})`);
     const mb = (r: { total: number; max: number }) => `${r.total.toFixed(0)} MB (largest worker ${r.max.toFixed(0)})`;
     const growth = rssEnd.total - rssStart.total;
+    console.log(`server RSS every 10 s (MB, all workers): ${samples.join(', ')}`);
     console.log(
       `server RSS loaded ${mb(rssLoaded)}, after warm-up ${mb(rssStart)}, end ${mb(rssEnd)} (${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB under load)`,
     );
@@ -171,12 +183,13 @@ async function main(): Promise<void> {
         length,
         connections,
         workers,
+        rate,
         seconds: duration,
         requestsPerSecond: r.requests.average,
         p50Ms: r.latency.p50,
         p99Ms: r.latency.p99,
         errors,
-        rssMb: { loaded: rssLoaded, start: rssStart, end: rssEnd },
+        rssMb: { loaded: rssLoaded, start: rssStart, end: rssEnd, every10s: samples },
       }),
     );
     if (errors > 0) process.exitCode = 1;
