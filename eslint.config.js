@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'infra/**/*.json'] },
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.perf/**', 'coverage/**', 'infra/**/*.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,13 +8,14 @@ import { exportModelVersion } from '../shared/model/modelVersion.ts';
 import { Random } from '../shared/util/random.ts';
 import { writeRandomTracklist } from '../tests/serving/fixtures.ts';
 import { DEFAULT_CLUSTERING, clusterCounts } from '../training/tracklist/clustering.ts';
-import { buildPrior } from '../training/tracklist/train.ts';
+import { trainingTracklists } from '../training/nextsong/predictor.ts';
+import { buildPrior, buildSessionPrior } from '../training/tracklist/train.ts';
 import { runTlgen } from './run.ts';
 
 /**
  * A model version of the `seed` profile's size for the serving benchmarks (`tlgen bench generate`,
  * `npm run bench:http`) without the hour of training: the real prepared `seed` corpus (vocabulary,
- * catalogue graphs, and the n-gram prior from its tracklists) with random weights of the trained
+ * catalogue graphs, the n-gram prior and the session-kNN term from its training tracklists) with random weights of the trained
  * shapes (TL-MGCCF dim 32; tracklist LSTM 160, heads 64, the cluster counts training picks for
  * this many songs). Serving cost depends on the shapes, not on the values.
  *
@@ -66,7 +67,7 @@ w.write(join(model, 'embeddings'), EMBEDDINGS_KIND, {
 });
 
 const [k1, k2, k3] = clusterCounts(songs, DEFAULT_CLUSTERING.maxFinest).clusters;
-const all = Int32Array.from({ length: data.sequences.split.length }, (_, i) => i);
+const train = trainingTracklists(data.sequences);
 writeRandomTracklist(join(model, 'tracklist'), {
   songs,
   levels: [k1, k2, k3],
@@ -79,7 +80,11 @@ writeRandomTracklist(join(model, 'tracklist'), {
   tasteWidth: 2 * dim,
   form: 'factorised',
   seed: 5,
-  prior: { prior: buildPrior(data, all), weights: [0.3, 0.3, 0.3, 0.5] },
+  prior: { prior: buildPrior(data, train), weights: [0.4, 0.5, 0.4, 0.4] },
+  session: {
+    prior: buildSessionPrior(data, train, 1, (line) => console.log(line)).prior,
+    weights: [0.6, 0.7, 0.6, 0.6],
+  },
 });
 const version = join(out, 'version');
 rmSync(version, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { type Artifact, ArtifactError, type DType } from './artifact.ts';
 import { RowMatrix } from './rowMatrix.ts';
+import { SessionKnn, SessionPrior, type SessionEvidence, type SessionKnnOptions } from './sessionPrior.ts';
 import { optionPopularity, TransitionPrior } from './transitionPrior.ts';
 
 /**
@@ -49,6 +50,12 @@ export interface TracklistMeta {
   replacementSong?: number;
   /** Discount of the n-gram prior (with tensors prior.counts, prior.popularity, prior.weight). */
   priorDiscount?: number;
+  /**
+   * The session-kNN term (with tensors session.items, session.itemPos, session.itemOffsets,
+   * session.recency, session.popularity, session.weight): V-SkNN settings and the popularity
+   * mixing weight β.
+   */
+  session?: { beta: number; options: SessionKnnOptions };
   config?: Record<string, unknown>;
   metrics?: unknown;
 }
@@ -71,6 +78,12 @@ export interface LstmState {
   taste: Float64Array | null;
   /** The last song fed (−1 after the start token): what the n-gram prior conditions on. */
   previous: number;
+  /**
+   * The set's whole prefix so far (what the session term reads): every song fed after the start
+   * token. A caller that feeds the LSTM only the recent tracks replaces it with the whole prefix
+   * (ids < 0 are gaps / unknown tracks: positions without a song).
+   */
+  session: ArrayLike<number>;
 }
 
 /** What the output layers read from a state: h, the taste term and the previous song. */
@@ -78,6 +91,8 @@ export interface StateView {
   h: ArrayLike<number>;
   taste: Float64Array | null;
   previous?: number;
+  /** The whole set prefix for the session term (absent: empty). */
+  session?: ArrayLike<number>;
 }
 
 /** A state, or just an output h (read without a taste term). */
@@ -158,6 +173,22 @@ export class TracklistModel {
     labels: Record<Level, Int32Array | null>;
     popularity: Record<Level, ArrayLike<number>>;
   } | null;
+  /** The session-kNN connection (shared/model/sessionPrior.ts), or null for a model without one. */
+  private readonly session: {
+    prior: SessionPrior;
+    weight: Record<Level, number>;
+    labels: Record<Level, Int32Array | null>;
+    popularity: Record<Level, ArrayLike<number>>;
+  } | null;
+  /** Per prefix (by identity): its kNN evidence, the log normaliser and the evidence summed per option per level. */
+  private readonly sessionTerms = new WeakMap<object, { evidence: SessionEvidence; logZ: number }>();
+  /**
+   * Per level, the session evidence summed per option for one evidence at a time, in a dense
+   * scratch filled and cleared sparsely: no option-sized allocation per prefix (the song level
+   * has an entry per song).
+   */
+  private readonly sessionMassScratch: Partial<Record<Level, { mass: Float64Array; evidence: SessionEvidence | null }>> = {};
+  private static readonly noSession = new Int32Array(0);
   readonly tasteWidth: number;
   private readonly heads: Record<Level, Head>;
   /** Row-major output tables: cluster features per level, song.out for songs. */
@@ -263,6 +294,41 @@ export class TracklistModel {
         },
       };
     } else this.prior = null;
+    if (a.has('session.weight')) {
+      if (!meta.session) throw new ArtifactError('tracklist model: session tensors without meta.session');
+      const weights = tensor<Float32Array>('session.weight', 'float32', [LEVELS.length]);
+      const offsets = tensor<Int32Array>('session.itemOffsets', 'int32', [-1]);
+      const sessions = offsets.length - 1;
+      const items = tensor<Int32Array>('session.items', 'int32', [offsets[sessions]]);
+      const table = {
+        items,
+        itemPos: tensor<Int32Array>('session.itemPos', 'int32', [items.length]),
+        itemOffsets: offsets,
+        recency: tensor<Int32Array>('session.recency', 'int32', [sessions]),
+      };
+      let knn: SessionKnn;
+      try {
+        knn = new SessionKnn(table, s, meta.session.options);
+      } catch (e) {
+        throw new ArtifactError(`tracklist model: session tensors: ${(e as Error).message}`);
+      }
+      const popularity = tensor<Float32Array>('session.popularity', 'float32', [s]);
+      const prior = new SessionPrior(knn, popularity, meta.session.beta);
+      const l1 = this.parent.song;
+      const l2 = Int32Array.from(l1, (c) => this.parent.l1[c]);
+      const l3 = Int32Array.from(l2, (c) => this.parent.l2[c]);
+      this.session = {
+        prior,
+        weight: Object.fromEntries(LEVELS.map((level, i) => [level, weights[i]])) as Record<Level, number>,
+        labels: { l3, l2, l1, song: null },
+        popularity: {
+          l3: optionPopularity(popularity, l3, k3),
+          l2: optionPopularity(popularity, l2, k2),
+          l1: optionPopularity(popularity, l1, k1),
+          song: popularity,
+        },
+      };
+    } else this.session = null;
     const l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]);
     this.songsIn = {
       l3: groupsOf(
@@ -299,7 +365,14 @@ export class TracklistModel {
       this.djKernel.accumulate(bias, dj);
     }
     const h = new Float64Array(this.hidden);
-    return { h, c: new Float64Array(this.hidden), bias, taste: this.tasteTerm(context.taste), previous: -1 };
+    return {
+      h,
+      c: new Float64Array(this.hidden),
+      bias,
+      taste: this.tasteTerm(context.taste),
+      previous: -1,
+      session: TracklistModel.noSession,
+    };
   }
 
   private tasteTerm(taste: ArrayLike<number> | null | undefined): Float64Array | null {
@@ -328,8 +401,17 @@ export class TracklistModel {
       c[j] = fg * state.c[j] + ig * g;
       h[j] = og * Math.tanh(c[j]);
     }
-    return { h, c, bias: state.bias, taste: state.taste, previous: song === this.songs ? -1 : song };
+    const start = song === this.songs;
+    let session = state.session;
+    if (!start) {
+      const grown = new Int32Array(session.length + 1);
+      grown.set(session);
+      grown[session.length] = song;
+      session = grown;
+    }
+    return { h, c, bias: state.bias, taste: state.taste, previous: start ? -1 : song, session };
   }
+
 
   /** The state after feeding [pad, ...songs] in a set with the given context. */
   run(songs: readonly number[], context: SequenceContext = {}): LstmState {
@@ -426,7 +508,50 @@ export class TracklistModel {
       const beta = p.weight[level];
       for (let i = 0; i < count; i++) logits[i] += beta * prior[i];
     }
+    if (this.session && count > 0) {
+      const q = this.session;
+      const terms = this.sessionTermsFor(state.session ?? TracklistModel.noSession);
+      const mass = this.sessionMass(level, terms.evidence);
+      const pop = q.popularity[level];
+      const gamma = q.weight[level];
+      const beta = q.prior.beta;
+      for (let i = 0; i < count; i++) {
+        const o = set ? set[i] : i;
+        logits[i] += gamma * (Math.log(mass[o] + beta * pop[o]) - terms.logZ);
+      }
+    }
     return { set, logits };
+  }
+
+  /** The session term's evidence for a whole prefix, memoised per prefix array (a state's stays fixed). */
+  private sessionTermsFor(prefix: ArrayLike<number>) {
+    const key = prefix as unknown as object;
+    let terms = this.sessionTerms.get(key);
+    if (!terms) {
+      const evidence = this.session!.prior.evidence(prefix);
+      terms = { evidence, logZ: this.session!.prior.logNormaliser(evidence) };
+      this.sessionTerms.set(key, terms);
+    }
+    return terms;
+  }
+
+  private sessionMass(level: Level, evidence: SessionEvidence): Float64Array {
+    const labels = this.session!.labels[level];
+    const slot = (this.sessionMassScratch[level] ??= { mass: new Float64Array(this.sizes[level]), evidence: null });
+    if (slot.evidence !== evidence) {
+      if (slot.evidence) for (const s of slot.evidence.songs) slot.mass[labels ? labels[s] : s] = 0;
+      for (let i = 0; i < evidence.songs.length; i++) {
+        const s = evidence.songs[i];
+        slot.mass[labels ? labels[s] : s] += evidence.scores[i];
+      }
+      slot.evidence = evidence;
+    }
+    return slot.mass;
+  }
+
+  /** True when the model has the session-kNN term (its states' `session` prefix matters). */
+  get hasSessionTerm(): boolean {
+    return this.session !== null;
   }
 
   private readonly all: Partial<Record<Level, Int32Array>> = {};

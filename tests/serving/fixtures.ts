@@ -7,6 +7,7 @@ import {
   type TracklistForm,
   type TracklistMeta,
 } from '../../shared/model/tracklistInference.ts';
+import type { SessionPrior } from '../../shared/model/sessionPrior.ts';
 import type { TransitionPrior } from '../../shared/model/transitionPrior.ts';
 import { Random } from '../../shared/util/random.ts';
 import { buildTinyModel, type TinyModel } from '../model/mgccfFixture.ts';
@@ -31,6 +32,8 @@ export interface RandomTracklistOptions {
   tasteWidth?: number;
   /** An n-gram prior to export with per-level weights (l3, l2, l1, song); none by default. */
   prior?: { prior: TransitionPrior; weights: [number, number, number, number] };
+  /** A session-kNN term to export with per-level weights; none by default. */
+  session?: { prior: SessionPrior; weights: [number, number, number, number] };
 }
 
 export const SMALL_TRACKLIST: Omit<RandomTracklistOptions, 'songs'> = {
@@ -104,6 +107,15 @@ export function writeRandomTracklist(dir: string, o: RandomTracklistOptions): Tr
     w.addTensor('prior.popularity', o.prior.prior.popularity);
     w.addTensor('prior.weight', Float32Array.from(o.prior.weights), [4]);
   }
+  if (o.session) {
+    const table = o.session.prior.knn.table;
+    w.addTensor('session.items', table.items);
+    w.addTensor('session.itemPos', table.itemPos);
+    w.addTensor('session.itemOffsets', table.itemOffsets);
+    w.addTensor('session.recency', table.recency);
+    w.addTensor('session.popularity', o.session.prior.popularity);
+    w.addTensor('session.weight', Float32Array.from(o.session.weights), [4]);
+  }
   const meta: TracklistMeta = {
     form: o.form,
     hidden: H,
@@ -116,6 +128,11 @@ export function writeRandomTracklist(dir: string, o: RandomTracklistOptions): Tr
     ...(o.djWidth ? { djWidth: o.djWidth } : {}),
     ...(o.tasteWidth ? { tasteWidth: o.tasteWidth } : {}),
     ...(o.prior ? { priorDiscount: o.prior.prior.discount } : {}),
+    ...(o.session
+      ? {
+          session: { beta: o.session.prior.beta, options: o.session.prior.knn.options },
+        }
+      : {}),
     config: { random: true, seed: o.seed },
     metrics: null,
   };

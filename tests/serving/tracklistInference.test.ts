@@ -15,6 +15,7 @@ import {
   tracklistStepProbabilities,
 } from '../../shared/model/tracklistInference.ts';
 import { randomTracklistArtifact, SMALL_TRACKLIST } from './fixtures.ts';
+import { DEFAULT_SESSION_KNN_OPTIONS, SessionKnn, sessionTable } from '../../shared/model/sessionPrior.ts';
 import { setKernelMode } from '../../shared/model/rowMatrix.ts';
 import { tempDir } from '../tempDirs.ts';
 
@@ -313,5 +314,91 @@ describe('tracklist artifact validation', () => {
     expect(rewritten({}, { form: 'mixed' as TracklistForm })).toThrow(ArtifactError);
     expect(rewritten({}, { padIndex: 0 })).toThrow(/padIndex/);
     expect(rewritten({})).not.toThrow();
+  });
+});
+
+describe('tracklist inference: the session-kNN term', () => {
+  const SETS = [
+    [0, 1, 2, 3],
+    [1, 5, 7],
+    [4, 5, 6, 8, 9],
+    [2, 3, 10, 11],
+  ];
+  const popularity = Float32Array.from({ length: SONGS }, (_, s) => (s < 12 ? 2 : 1) / (12 * 2 + SONGS - 12));
+  const gamma = [0.4, 0.6, 0.8, 1.2];
+  const beta = 0.5;
+
+  /** The fixture artifact with (or without) session.* tensors. */
+  function withSession(on: boolean): TracklistModel {
+    const good = randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS });
+    const w = new ArtifactWriter();
+    for (const name of Object.keys(good.manifest.tensors)) w.addTensor(name, good.tensor(name), good.shape(name));
+    let meta: Record<string, unknown> = { ...good.meta };
+    if (on) {
+      const offsets = new Int32Array(SETS.length + 1);
+      SETS.forEach((s, t) => (offsets[t + 1] = offsets[t] + s.length));
+      const table = sessionTable({ songs: Int32Array.from(SETS.flat()), offsets, days: new Int32Array(SETS.length) }, SONGS, [0, 1, 2, 3]);
+      w.addTensor('session.items', table.items);
+      w.addTensor('session.itemPos', table.itemPos);
+      w.addTensor('session.itemOffsets', table.itemOffsets);
+      w.addTensor('session.recency', table.recency);
+      w.addTensor('session.popularity', popularity);
+      w.addTensor('session.weight', Float32Array.from(gamma), [4]);
+      meta = { ...meta, session: { beta, options: DEFAULT_SESSION_KNN_OPTIONS } };
+    }
+    const dir = join(tempDir('tl-session-'), 'tracklist');
+    w.write(dir, TRACKLIST_KIND, meta);
+    return new TracklistModel(readArtifact<TracklistMeta>(dir, { kind: TRACKLIST_KIND }));
+  }
+
+  it('states carry the whole set prefix; the start token adds nothing', () => {
+    const model = withSession(true);
+    expect(model.hasSessionTerm).toBe(true);
+    expect(Array.from(model.startState().session)).toEqual([]);
+    const state = model.run([4, 9, 1]);
+    expect(Array.from(state.session)).toEqual([4, 9, 1]);
+    expect(Array.from(model.step(state, 7).session)).toEqual([4, 9, 1, 7]);
+    expect(Array.from(state.session)).toEqual([4, 9, 1]); // states are never mutated
+  });
+
+  it('adds γ_l · log P_session(option | whole prefix) to every level, clusters summing their songs', () => {
+    const model = withSession(true);
+    const plain = withSession(false);
+    const sets = { songs: Int32Array.from(SETS.flat()), offsets: Int32Array.from([0, 4, 7, 12, 16]), days: new Int32Array(4) };
+    const knn = new SessionKnn(sessionTable(sets, SONGS, [0, 1, 2, 3]), SONGS);
+    // The LSTM reads [1]; the session term the whole prefix [0, gap, 1].
+    const session = [0, -1, 1];
+    const state = { ...model.run([1]), session };
+    const votes = new Float64Array(SONGS);
+    knn.score(session, votes);
+    const z = votes.reduce((a, b) => a + b, 0) + beta * popularity.reduce((a, b) => a + b, 0);
+    expect(votes[2]).toBeGreaterThan(0);
+    const pSong = Array.from(votes, (v, s) => (v + beta * popularity[s]) / z);
+    const teacher = { l3: 0, l2: 0, l1: 0 };
+    const parents = { l3: -1, l2: teacher.l3, l1: teacher.l2, song: teacher.l1 };
+    const levelOf = (s: number, level: 'l3' | 'l2' | 'l1' | 'song') => (level === 'song' ? s : model.path(s)[level]);
+    (['l3', 'l2', 'l1', 'song'] as const).forEach((level, i) => {
+      const base = plain.setLogits(level, plain.run([1]), parents[level]);
+      const got = model.setLogits(level, state, parents[level]);
+      const options = base.set ?? Int32Array.from({ length: model.sizes[level] }, (_, o) => o);
+      options.forEach((o, k) => {
+        let p = 0;
+        for (let s = 0; s < SONGS; s++) if (levelOf(s, level) === o) p += pSong[s];
+        expect(got.logits[k]).toBeCloseTo(base.logits[k] + gamma[i] * Math.log(p), 5);
+      });
+    });
+    // Without its whole prefix the state reads only what the LSTM was fed: different evidence.
+    const short = model.levelProbabilities('song', model.run([1]), teacher.l1);
+    expect(maxDiff(short, model.levelProbabilities('song', state, teacher.l1))).toBeGreaterThan(1e-6);
+  });
+
+  it('rejects session tensors without their settings', () => {
+    const good = randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS });
+    const w = new ArtifactWriter();
+    for (const name of Object.keys(good.manifest.tensors)) w.addTensor(name, good.tensor(name), good.shape(name));
+    w.addTensor('session.weight', Float32Array.from(gamma), [4]);
+    const dir = join(tempDir('tl-session-bad-'), 'tracklist');
+    w.write(dir, TRACKLIST_KIND, { ...good.meta } as unknown as Record<string, unknown>);
+    expect(() => new TracklistModel(readArtifact<TracklistMeta>(dir, { kind: TRACKLIST_KIND }))).toThrow(ArtifactError);
   });
 });

@@ -10,6 +10,7 @@ import {
   TRACKLIST_KIND,
   TracklistModel as InferenceModel,
   tracklistStepProbabilities,
+  type LstmState,
   type TracklistMeta,
 } from '../../shared/model/tracklistInference.ts';
 import { DEFAULT_MGCCF_CONFIG } from '../../training/mgccf/config.ts';
@@ -18,6 +19,16 @@ import type { LevelName, TracklistModel } from '../../training/tracklist/model.t
 import { tracklistConfigFor, trainTracklist, type SetMeans } from '../../training/tracklist/train.ts';
 
 const quiet = () => {};
+
+/** Teacher-forced per-level probabilities from a given state (the session prefix set by the caller). */
+function levels(model: InferenceModel, state: LstmState, t: { l3: number; l2: number; l1: number }) {
+  return {
+    l3: model.levelProbabilities('l3', state),
+    l2: model.levelProbabilities('l2', state, t.l3),
+    l1: model.levelProbabilities('l1', state, t.l2),
+    song: model.levelProbabilities('song', state, t.l1),
+  };
+}
 
 /**
  * The plain-TypeScript inference that serving runs must reproduce the tfjs forward pass of a
@@ -44,10 +55,15 @@ describe('tracklist model: plain-TypeScript inference = tfjs forward', async () 
       const out = join(root, `tracklist-${form}`);
       // Real prefixes: the first held-out sets' known songs; their DJs' vectors.
       const s = prepared.sequences;
-      const cases: { prefix: number[]; tracklist: number }[] = [];
+      // Odd cases: the session term reads the set's whole prefix (gaps kept), the LSTM its last songs.
+      const cases: { prefix: number[]; session: number[]; tracklist: number }[] = [];
       for (let t = 0; t < s.split.length && cases.length < 6; t++) {
-        const known = Array.from(s.songs.subarray(s.offsets[t], s.offsets[t + 1])).filter((x) => x >= 0);
-        if (known.length >= 4) cases.push({ prefix: known.slice(0, 1 + (cases.length * 2) % 9), tracklist: t });
+        const all = Array.from(s.songs.subarray(s.offsets[t], s.offsets[t + 1]));
+        const known = all.filter((x) => x >= 0);
+        if (known.length < 8) continue;
+        const prefix = known.slice(0, 1 + (cases.length * 2) % 9);
+        const session = cases.length % 2 === 1 ? all.slice(0, all.indexOf(prefix[prefix.length - 1]) + 1) : prefix;
+        cases.push({ prefix: cases.length % 2 === 1 ? prefix.slice(-2) : prefix, session, tracklist: t });
       }
       expect(cases.length).toBeGreaterThan(3);
       const expected: {
@@ -68,25 +84,36 @@ describe('tracklist model: plain-TypeScript inference = tfjs forward', async () 
             const next = c.prefix[c.prefix.length - 1];
             const [l3, l2, l1] = model.songPath.map((labels) => labels[next]);
             const teachers = { l3, l2, l1 };
-            expected.push({ dj, taste, teachers, p: model.stepProbabilities(c.prefix, dj, taste, teachers) });
+            expected.push({ dj, taste, teachers, p: model.stepProbabilities(c.prefix, dj, taste, teachers, c.session) });
           }
         },
       });
       const inference = new InferenceModel(readArtifact<TracklistMeta>(out, { kind: TRACKLIST_KIND }));
       expect(inference.form).toBe(form);
+      expect(inference.hasSessionTerm).toBe(true);
       let compared = 0;
+      // How far the TS outputs move when the session term reads an empty prefix: the term must matter.
+      let withoutSession = 0;
       cases.forEach((c, i) => {
         const { dj, taste, teachers, p } = expected[i];
-        const ours = tracklistStepProbabilities(inference, c.prefix, teachers, { dj, taste });
+        const ours =
+          c.session === c.prefix
+            ? tracklistStepProbabilities(inference, c.prefix, teachers, { dj, taste })
+            : levels(inference, { ...inference.run(c.prefix, { dj, taste }), session: c.session }, teachers);
+        const blind = levels(inference, { ...inference.run(c.prefix, { dj, taste }), session: [] }, teachers);
         for (const level of ['l3', 'l2', 'l1', 'song'] as const) {
           expect(ours[level].length).toBe(p[level].length);
           let maxDiff = 0;
-          for (let j = 0; j < p[level].length; j++) maxDiff = Math.max(maxDiff, Math.abs(ours[level][j] - p[level][j]));
+          for (let j = 0; j < p[level].length; j++) {
+            maxDiff = Math.max(maxDiff, Math.abs(ours[level][j] - p[level][j]));
+            withoutSession = Math.max(withoutSession, Math.abs(blind[level][j] - p[level][j]));
+          }
           expect(maxDiff, `${form} case ${i} level ${level}`).toBeLessThan(1e-4);
           compared += p[level].length;
         }
       });
       expect(compared).toBeGreaterThan(100);
+      expect(withoutSession).toBeGreaterThan(1e-3);
     });
   }
 });

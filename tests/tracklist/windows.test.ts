@@ -29,6 +29,8 @@ describe('tracklist windows', () => {
     // Starts 0, 7, 14: the window at 14 reaches the end (11 songs, > 7 known), so no window at 21.
     expect(w.count).toBe(3);
     expect(STRIDE).toBe(7);
+    // Where each window's first target sits in its set (the session term reads the set before it).
+    expect(Array.from(w.start)).toEqual([0, 7, 14]);
     const row = (k: number, a: Int32Array | Float32Array) => Array.from(a.subarray(k * WINDOW, (k + 1) * WINDOW));
     expect(row(0, w.inputs).slice(0, 5)).toEqual([N, 0, 1, 2, 99]);
     expect(row(0, w.targets).slice(0, 5)).toEqual([0, 1, 2, 99, 4]);

@@ -6,7 +6,7 @@ import { prepare, summarize, type PreparedSummary } from '../../shared/graph/pre
 import { loadPrepared, writePrepared } from '../../shared/graph/preparedStore.ts';
 import { InputError } from '../../shared/util/errors.ts';
 import { intOption, requireOption, type Command } from '../command.ts';
-import { mgccfConfigFor, type Budget } from '../mgccf/config.ts';
+import { learningRateForBatch, mgccfConfigFor, type Budget, type MgccfConfig } from '../mgccf/config.ts';
 import { trainMgccf } from '../mgccf/train.ts';
 import { nnz } from '../../shared/graph/csr.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
@@ -52,11 +52,34 @@ export async function prepareForModel(
   return { dir, summary: summarize(prepared), digest, reused: false };
 }
 
+/**
+ * The TL-MGCCF configuration of a `train` run: the budget's, then the explicit flags. An explicit
+ * `--batch` moves the learning rate by the budget's square-root rule unless `--lr` is also given.
+ */
+export function mgccfConfigFromOptions(
+  values: Record<string, string | boolean | undefined>,
+  budget: Budget,
+  clickEntries: number,
+  seed: number,
+): MgccfConfig {
+  const config = mgccfConfigFor(budget, clickEntries, seed);
+  config.steps = intOption(values, 'steps', config.steps, 1);
+  config.dim = intOption(values, 'dim', config.dim, 2, 1024);
+  config.batch = intOption(values, 'batch', config.batch, 1, 100_000);
+  if (values.lr !== undefined) {
+    const lr = Number(values.lr);
+    if (typeof values.lr !== 'string' || values.lr.trim() === '' || !Number.isFinite(lr) || lr <= 0 || lr > 1)
+      throw new InputError(`--lr must be a number in (0, 1], got "${String(values.lr)}"`, 'lr');
+    config.learningRate = lr;
+  } else if (values.batch !== undefined) config.learningRate = learningRateForBatch(config.batch);
+  return config;
+}
+
 export const trainCommand: Command = {
   summary:
     'Prepares the corpus (seeded splits recorded in the model folder) and trains the models: TL-MGCCF embeddings, then the tracklist model.',
   usage:
-    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--softmax factorised|full] [--tracklist-steps N] [--json]',
+    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--lr X] [--softmax factorised|full] [--tracklist-steps N] [--no-session-prior] [--json]',
   options: {
     corpus: { type: 'string' },
     out: { type: 'string' },
@@ -67,8 +90,10 @@ export const trainCommand: Command = {
     'steps-this-run': { type: 'string' },
     dim: { type: 'string' },
     batch: { type: 'string' },
+    lr: { type: 'string' },
     softmax: { type: 'string' },
     'tracklist-steps': { type: 'string' },
+    'no-session-prior': { type: 'boolean' },
   },
   async run(values, ctx) {
     const corpus = requireOption(values, 'corpus');
@@ -85,12 +110,11 @@ export const trainCommand: Command = {
     const prepared = loadPrepared(prep.dir);
     const result: Record<string, unknown> = { out, corpusDigest: prep.digest, prepared: prep.summary };
     if (stage === 'embeddings' || stage === 'all') {
-      const config = mgccfConfigFor(budget, nnz(prepared.click), seed);
-      const budgetSteps = config.steps;
-      config.steps = intOption(values, 'steps', config.steps, 1);
-      config.dim = intOption(values, 'dim', config.dim, 2, 1024);
-      config.batch = intOption(values, 'batch', config.batch, 1, 100_000);
-      ctx.say(`training TL-MGCCF: ${config.steps} steps of ${config.batch} triplets (${budget} budget)`);
+      const budgetSteps = mgccfConfigFor(budget, nnz(prepared.click), seed).steps;
+      const config = mgccfConfigFromOptions(values, budget, nnz(prepared.click), seed);
+      ctx.say(
+        `training TL-MGCCF: ${config.steps} steps of ${config.batch} triplets, learning rate ${config.learningRate.toExponential(2)} ${config.schedule} (${budget} budget)`,
+      );
       const r = await trainMgccf(prepared, config, {
         out: join(out, 'embeddings'),
         checkpointDir: join(out, 'checkpoints', 'mgccf'),
@@ -109,6 +133,7 @@ export const trainCommand: Command = {
       const form = (values.softmax ?? 'factorised') as SoftmaxForm;
       if (form !== 'factorised' && form !== 'full') throw new InputError('--softmax must be factorised or full', 'softmax');
       const config = tracklistConfigFor(budget, seed, form);
+      if (values['no-session-prior'] === true) config.sessionPrior = false;
       if (values['tracklist-steps'] !== undefined) {
         // Explicit steps: reproducible, no wall-clock cap.
         config.maxSteps = intOption(values, 'tracklist-steps', config.maxSteps, 1);

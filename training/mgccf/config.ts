@@ -1,3 +1,11 @@
+/**
+ * 'constant': `learningRate` at every step. 'cosine' / 'linear': a linear warm-up over the first
+ * `warmupShare` of the steps to `learningRate`, then a cosine / linear decay to
+ * `finalLrShare × learningRate` at the last step.
+ */
+export type LrSchedule = 'constant' | 'cosine' | 'linear';
+export const LR_SCHEDULES: readonly LrSchedule[] = ['constant', 'cosine', 'linear'];
+
 /** TL-MGCCF hyper-parameters (SPEC §3; bracketed originals as defaults where they fit CPU training). */
 export interface MgccfConfig {
   dim: number;
@@ -5,7 +13,14 @@ export interface MgccfConfig {
   samples: [number, number];
   dropout: number;
   batch: number;
+  /** Adam's learning rate; with a schedule, its peak. */
   learningRate: number;
+  /** Learning-rate schedule over the `steps` of the run (see learningRateAt). */
+  schedule: LrSchedule;
+  /** Share of the steps spent warming up linearly to the peak (not used by 'constant'). */
+  warmupShare: number;
+  /** The learning rate at the last step as a share of the peak (not used by 'constant'). */
+  finalLrShare: number;
   steps: number;
   /** Weights of the factorisation terms: song–song, artist–artist, song→artist, artist→song. */
   factorWeights: { songSong: number; artistArtist: number; songArtist: number; artistSong: number };
@@ -32,6 +47,9 @@ export const DEFAULT_MGCCF_CONFIG: MgccfConfig = {
   dropout: 0.3,
   batch: 250,
   learningRate: 1e-3,
+  schedule: 'constant',
+  warmupShare: 0.03,
+  finalLrShare: 0.1,
   steps: 3000,
   factorWeights: { songSong: 10, artistArtist: 6, songArtist: 20, artistSong: 8 },
   zeroWeight: 0.05,
@@ -44,10 +62,34 @@ export const DEFAULT_MGCCF_CONFIG: MgccfConfig = {
   checkpointEvery: 200,
 };
 
+/**
+ * The learning rate of step `step` (0-based) of a run of `config.steps` steps: a function of the
+ * step number only, so a resumed run continues on the same schedule.
+ */
+export function learningRateAt(config: MgccfConfig, step: number): number {
+  const peak = config.learningRate;
+  if (config.schedule === 'constant') return peak;
+  const last = Math.max(0, config.steps - 1);
+  const s = Math.min(Math.max(0, step), last);
+  const warmup = Math.min(last, Math.round(config.warmupShare * config.steps));
+  if (s < warmup) return (peak * (s + 1)) / (warmup + 1);
+  const t = last > warmup ? (s - warmup) / (last - warmup) : 1;
+  const decay = config.schedule === 'cosine' ? 0.5 * (1 + Math.cos(Math.PI * t)) : 1 - t;
+  return peak * (config.finalLrShare + (1 - config.finalLrShare) * decay);
+}
+
 export type Budget = 'fast' | 'full';
 
 /** The batch the default learning rate was measured at. */
 const BASE_BATCH = 250;
+
+/**
+ * Adam's learning rate for a batch by the square-root rule (1e-3 at 250 triplets, 2e-3 at
+ * 1,000): a larger batch averages away gradient noise, so the same number of steps can move further.
+ */
+export function learningRateForBatch(batch: number): number {
+  return DEFAULT_MGCCF_CONFIG.learningRate * Math.sqrt(batch / BASE_BATCH);
+}
 
 /**
  * Budgets scale batch and steps to the data. Measured on `small` (400 steps): dim 32 reached
@@ -80,7 +122,7 @@ export function mgccfConfigFor(budget: Budget, clickEntries: number, seed: numbe
     ...DEFAULT_MGCCF_CONFIG,
     batch,
     steps,
-    learningRate: DEFAULT_MGCCF_CONFIG.learningRate * Math.sqrt(batch / BASE_BATCH),
+    learningRate: learningRateForBatch(batch),
     averagingPasses: budget === 'fast' ? 8 : 32,
     seed,
   };

@@ -10,7 +10,7 @@ import { EMBEDDINGS_KIND } from '../../shared/model/embeddings.ts';
 import { normalizeRowsL2 } from '../../shared/model/similarity.ts';
 import { Random } from '../../shared/util/random.ts';
 import { Progress } from '../../shared/util/progress.ts';
-import type { MgccfConfig } from './config.ts';
+import { learningRateAt, type MgccfConfig } from './config.ts';
 import { spmmValues } from '../sparse.ts';
 import { batchLoss, initParams, MgccfData, MgccfForward, type Params, sampleTriplets } from './model.ts';
 
@@ -20,6 +20,8 @@ const CHECKPOINT_KIND = 'tracklist-ai/mgccf-checkpoint';
 export interface TrainLog {
   step: number;
   seconds: number;
+  /** The learning rate of this step. */
+  learningRate: number;
   total: number;
   bpr: number;
   songSong: number;
@@ -50,6 +52,17 @@ export interface TrainOptions {
   skipExport?: boolean;
 }
 
+/**
+ * Sets the learning rate of a tfjs SGD-family optimizer (Adam reads its `learningRate` field at
+ * every applyGradients; the typings mark it protected). Throws when the field is missing, so a
+ * tfjs change that would silently freeze the schedule fails loudly instead.
+ */
+export function setLearningRate(optimizer: Optimizer, learningRate: number): void {
+  const o = optimizer as unknown as { learningRate?: unknown };
+  if (typeof o.learningRate !== 'number') throw new Error(`${optimizer.getClassName()} has no numeric learningRate field`);
+  o.learningRate = learningRate;
+}
+
 /** Per-step randomness derived from (seed, step), so a resumed run continues identically. */
 function stepRandom(seed: number, step: number): Random {
   return new Random((Math.imul(seed, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0);
@@ -74,6 +87,8 @@ export async function trainMgccf(prepared: Prepared, config: MgccfConfig, option
   for (let step = startStep; step < endStep; step++) {
     const rng = stepRandom(config.seed, step);
     const triplets = sampleTriplets(data.click, config.batch, rng);
+    const learningRate = learningRateAt(config, step);
+    setLearningRate(optimizer, learningRate);
     let parts: Record<keyof typeof avg, Tensor> | null = null;
     tf.tidy(() => {
       optimizer.minimize(
@@ -100,6 +115,7 @@ export async function trainMgccf(prepared: Prepared, config: MgccfConfig, option
       const entry: TrainLog = {
         step: done,
         seconds,
+        learningRate,
         total: avg.total / avg.n,
         bpr: avg.bpr / avg.n,
         songSong: avg.songSong / avg.n,
@@ -111,7 +127,7 @@ export async function trainMgccf(prepared: Prepared, config: MgccfConfig, option
       history.push(entry);
       options.log(
         `mgccf step ${done}/${config.steps} ${((100 * done) / config.steps).toFixed(0)}% ${rate.toFixed(2)} steps/s ETA ${((endStep - done) / rate).toFixed(0)}s ` +
-          `loss ${entry.total.toFixed(4)} bpr ${entry.bpr.toFixed(4)} ss ${entry.songSong.toExponential(2)} aa ${entry.artistArtist.toExponential(2)} ` +
+          `lr ${learningRate.toExponential(2)} loss ${entry.total.toFixed(4)} bpr ${entry.bpr.toFixed(4)} ss ${entry.songSong.toExponential(2)} aa ${entry.artistArtist.toExponential(2)} ` +
           `sa ${entry.songArtist.toExponential(2)} as ${entry.artistSong.toExponential(2)} l2 ${entry.l2.toExponential(2)}`,
       );
       for (const k of Object.keys(avg)) avg[k as keyof typeof avg] = 0;

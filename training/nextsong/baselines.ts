@@ -143,21 +143,38 @@ function tune(
     if (nllBits < best.sr) [best.sr, params.sr] = [nllBits, { steps, beta }];
   }
 
-  best.vsknn = Infinity;
-  const { k, sampleSize } = params.vsknn;
+  const vsknn = tuneVsknn(data, fitSet, pairs, pop, params.vsknn);
+  best.vsknn = vsknn.nllBits;
+  params.vsknn = vsknn.params;
+  log(`next-song baselines tuned on ${pairs.length / 2} positions: ${JSON.stringify(params)}`);
+  return best;
+}
+
+/**
+ * V-SkNN's structure (decay, match decay, positional weights; k and sampleSize as given) and
+ * mixing weight β by NLL on the tuning positions, fitted on fitSet: the vsknn baseline's tuning,
+ * also used for the tracklist model's session term.
+ */
+export function tuneVsknn(
+  data: NextSongData,
+  fitSet: ArrayLike<number>,
+  pairs: Int32Array,
+  pop: Float64Array,
+  given: Pick<VsknnOptions, 'k' | 'sampleSize'>,
+): { params: VsknnOptions & { beta: number }; nllBits: number } {
+  const songs = data.vocab.songs.length;
+  const { k, sampleSize } = given;
+  let best: { params: VsknnOptions & { beta: number }; nllBits: number } = {
+    params: { ...DEFAULT_VSKNN_OPTIONS, k, sampleSize, beta: 1 },
+    nllBits: Infinity,
+  };
   for (const decay of ['linear', 'div'] as const)
     for (const matchDecay of [false, true])
       for (const positional of ['none', 'symmetric', 'forward'] as const) {
         const structure: VsknnOptions = { k, sampleSize, decay, matchDecay, positional };
-        const { beta, nllBits } = tuneBeta(
-          data,
-          new VsknnScorer(sequences, songs, fitSet, structure),
-          pop,
-          pairs,
-        );
-        if (nllBits < best.vsknn) [best.vsknn, params.vsknn] = [nllBits, { ...structure, beta }];
+        const { beta, nllBits } = tuneBeta(data, new VsknnScorer(data.sequences, songs, fitSet, structure), pop, pairs);
+        if (nllBits < best.nllBits) best = { params: { ...structure, beta }, nllBits };
       }
-  log(`next-song baselines tuned on ${pairs.length / 2} positions: ${JSON.stringify(params)}`);
   return best;
 }
 

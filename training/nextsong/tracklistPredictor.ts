@@ -4,9 +4,11 @@ import { excludePlayedAndNormalize, type NextSongPredictor } from './predictor.t
 
 /**
  * The tracklist model as a next-song predictor, through the same plain-TypeScript inference that
- * serving runs. The set's DJs condition it through their DJ and taste vectors; the prefix is read as in training: its last WINDOW − 1 tracks after the start
- * token (training windows are 15 long), unidentified tracks replaced by the set's replacement
- * song. The factorised form gives P(song) as the exact product down the tree; the full form is
+ * serving runs. The set's DJs condition it through their DJ and taste vectors; the LSTM reads the
+ * prefix as in training: its last WINDOW − 1 tracks after the start token (training windows are
+ * 15 long), unidentified tracks replaced by the set's replacement song. A model with the
+ * session-kNN term reads the whole prefix there (gaps and unknown tracks kept as positions).
+ * The factorised form gives P(song) as the exact product down the tree; the full form is
  * marginalised over every path (Σ over level-1 clusters of P(c1) · P(song | c1)).
  */
 export class TracklistPredictor implements NextSongPredictor {
@@ -30,7 +32,8 @@ export class TracklistPredictor implements NextSongPredictor {
   predict(prefix: Int32Array, djs: Int32Array, out: Float64Array): void {
     const replacement = this.replacementFor(djs);
     const recent = Array.from(prefix.subarray(Math.max(0, prefix.length - (WINDOW - 1))), (s) => (s >= 0 ? s : replacement));
-    const state = this.model.run(recent, this.contextFor(djs));
+    // The LSTM reads the recent window; the session term reads the whole prefix (gaps kept).
+    const state: LstmState = { ...this.model.run(recent, this.contextFor(djs)), session: prefix };
     const p = this.model.form === 'factorised' ? this.model.songDistribution(state) : this.marginal(state);
     // A floor keeps NLL finite where float underflow left a song at exactly zero.
     for (let s = 0; s < out.length; s++) out[s] = p[s] + 1e-12;

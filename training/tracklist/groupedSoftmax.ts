@@ -31,16 +31,19 @@ export function groupedCrossEntropy(
   groups: Groups,
   groupOf: Int32Array,
   targets: Int32Array,
-  extra: ExtraLogits | null = null,
+  extraTerms: ExtraLogits | readonly ExtraLogits[] | null = null,
 ): Tensor1D {
+  const extras: readonly ExtraLogits[] = extraTerms === null ? [] : Array.isArray(extraTerms) ? extraTerms : [extraTerms as ExtraLogits];
   const width = u.shape[1];
   const rows = u.shape[0];
   const { indptr, indices } = groups.members;
   const extraOffsets = new Int32Array(rows + 1);
   for (let r = 0; r < rows; r++) extraOffsets[r + 1] = extraOffsets[r] + indptr[groupOf[r] + 1] - indptr[groupOf[r]];
-  if (extra && extra.values.length !== extraOffsets[rows])
-    throw new Error(`grouped softmax: ${extra.values.length} extra logits for ${extraOffsets[rows]} candidates`);
-  const run = (uv: Float32Array, tv: Float32Array, bv: Float32Array | null, beta: number) => {
+  for (const extra of extras)
+    if (extra.values.length !== extraOffsets[rows])
+      throw new Error(`grouped softmax: ${extra.values.length} extra logits for ${extraOffsets[rows]} candidates`);
+  const extraValues = extras.map((x) => x.values);
+  const run = (uv: Float32Array, tv: Float32Array, bv: Float32Array | null, betas: number[]) => {
     const nll = new Float32Array(rows);
     // Probabilities per (row, candidate), kept for the backward pass.
     const probOffsets = new Int32Array(rows + 1);
@@ -59,7 +62,8 @@ export function groupedCrossEntropy(
       for (let p = indptr[g], q = base, e = extraOffsets[r]; p < indptr[g + 1]; p++, q++, e++) {
         const j = indices[p];
         const to = j * width;
-        let z = (bv ? bv[j] : 0) + (extra ? beta * extra.values[e] : 0);
+        let z = bv ? bv[j] : 0;
+        for (let x = 0; x < extraValues.length; x++) z += betas[x] * extraValues[x][e];
         for (let c = 0; c < width; c++) z += uv[uo + c] * tv[to + c];
         probs[q] = z;
         if (z > max) max = z;
@@ -78,12 +82,12 @@ export function groupedCrossEntropy(
     // customGrad appends its save function to the arguments.
     const [ut, tt] = args as [Tensor2D, Tensor2D];
     const bt = bias ? (args[2] as Tensor1D) : undefined;
-    const et = extra ? (args[bias ? 3 : 2] as Tensor1D) : undefined;
+    const first = bias ? 3 : 2;
     const uv = ut.dataSync() as Float32Array;
     const tv = tt.dataSync() as Float32Array;
     const bv = bt ? (bt.dataSync() as Float32Array) : null;
-    const beta = et ? et.dataSync()[0] : 0;
-    const { nll, probs, probOffsets } = run(uv, tv, bv, beta);
+    const betas = extras.map((_, x) => (args[first + x] as Tensor1D).dataSync()[0]);
+    const { nll, probs, probOffsets } = run(uv, tv, bv, betas);
     return {
       value: tf.tensor1d(nll),
       gradFunc: (dy) => {
@@ -91,7 +95,7 @@ export function groupedCrossEntropy(
         const du = new Float32Array(uv.length);
         const dt = new Float32Array(tv.length);
         const db = bv ? new Float32Array(bv.length) : null;
-        let dBeta = 0;
+        const dBeta = new Float64Array(extras.length);
         for (let r = 0; r < rows; r++) {
           if (targets[r] < 0 || g[r] === 0) continue;
           const group = groupOf[r];
@@ -101,7 +105,7 @@ export function groupedCrossEntropy(
             // d nll / d z_j = p_j − [j = target]
             const coef = g[r] * (probs[q] - (j === targets[r] ? 1 : 0));
             if (coef === 0) continue;
-            if (extra) dBeta += coef * extra.values[e];
+            for (let x = 0; x < extraValues.length; x++) dBeta[x] += coef * extraValues[x][e];
             const to = j * width;
             for (let c = 0; c < width; c++) {
               du[uo + c] += coef * tv[to + c];
@@ -112,14 +116,14 @@ export function groupedCrossEntropy(
         }
         const grads = [tf.tensor2d(du, ut.shape), tf.tensor2d(dt, tt.shape)];
         if (db) grads.push(tf.tensor1d(db) as unknown as Tensor2D);
-        if (extra) grads.push(tf.tensor1d([dBeta]) as unknown as Tensor2D);
+        for (let x = 0; x < extras.length; x++) grads.push(tf.tensor1d([dBeta[x]]) as unknown as Tensor2D);
         return grads;
       },
     };
   });
   const inputs: Tensor[] = [u, table];
   if (bias) inputs.push(bias);
-  if (extra) inputs.push(extra.weight);
+  for (const extra of extras) inputs.push(extra.weight);
   return f(...inputs) as Tensor1D;
 }
 

@@ -7,6 +7,7 @@ import { selectRows, spmm } from '../sparse.ts';
 import type { Tf } from '../tf.ts';
 import { groupedCrossEntropy, singleGroup, type ExtraLogits, type Groups } from './groupedSoftmax.ts';
 import { optionPopularity, type TransitionPrior } from '../../shared/model/transitionPrior.ts';
+import type { SessionPrior } from '../../shared/model/sessionPrior.ts';
 import { membership, type ClusterTree } from './hierarchy.ts';
 import { WINDOW } from './windows.ts';
 
@@ -88,6 +89,20 @@ export interface TracklistInputs {
   tasteWidth: number;
   /** The direct n-gram connection (shared/model/transitionPrior.ts), or null for none. */
   prior: TransitionPrior | null;
+  /**
+   * The second direct connection, γ_l · log P_session(option | whole set prefix) from session kNN
+   * (shared/model/sessionPrior.ts), or null / absent for none. A row's prefix is its set's tracks
+   * before the target (sequences), and its own set never votes (sessionOf).
+   */
+  session?: SessionInputs | null;
+}
+
+export interface SessionInputs {
+  prior: SessionPrior;
+  /** The prepared sequences the windows were cut from (ids < 0 are gaps / unknown tracks). */
+  sequences: { songs: Int32Array; offsets: Int32Array };
+  /** Session index of each tracklist in the prior's table, −1 when it is not a neighbour candidate. */
+  sessionOf: Int32Array;
 }
 
 export interface Batch {
@@ -103,6 +118,10 @@ export interface Batch {
   /** Training windows: each row's own transition is left out of the n-gram prior. */
   leaveOneOut: boolean;
   size: number;
+  /** Tracklist of each window (B). */
+  tracklist: Int32Array;
+  /** Set position of each window's first target (B), or null when unknown (no session term then). */
+  start: Int32Array | null;
 }
 
 export class TracklistModel {
@@ -120,6 +139,8 @@ export class TracklistModel {
   readonly songPath: Int32Array[];
   /** The n-gram prior's popularity summed per option at each level. */
   private readonly optionPopularity: Record<LevelName, Float64Array>;
+  /** The session term's popularity summed per option at each level. */
+  private readonly sessionPopularity: Record<LevelName, Float64Array>;
 
   constructor(tf: Tf, inputs: TracklistInputs, config: TracklistModelConfig) {
     this.tf = tf;
@@ -187,6 +208,7 @@ export class TracklistModel {
     this.vars['song.bias'] = variable(tf, inputs.songBias, [n]);
     this.vars['song.taste'] = variable(tf, new Float32Array(1), [1]);
     if (inputs.prior) for (const level of LEVEL_NAMES) this.vars[`prior.${level}`] = variable(tf, Float32Array.of(0.5), [1]);
+    if (inputs.session) for (const level of LEVEL_NAMES) this.vars[`session.${level}`] = variable(tf, Float32Array.of(0.5), [1]);
     this.tasteTable = tf.tensor2d(inputs.tasteSongs, [n, inputs.tasteWidth]);
 
     const l1 = tree.songCluster;
@@ -199,6 +221,13 @@ export class TracklistModel {
       l2: optionPopularity(popularity, l2, k2),
       l1: optionPopularity(popularity, l1, k1),
       song: Float64Array.from(popularity),
+    };
+    const sessionPopularity = inputs.session?.prior.popularity ?? new Float32Array(n);
+    this.sessionPopularity = {
+      l3: optionPopularity(sessionPopularity, l3, k3),
+      l2: optionPopularity(sessionPopularity, l2, k2),
+      l1: optionPopularity(sessionPopularity, l1, k1),
+      song: Float64Array.from(sessionPopularity),
     };
     const factorised = config.form === 'factorised';
     this.groups = {
@@ -278,7 +307,14 @@ export class TracklistModel {
       batch.leaveOneOut && r >= B && batch.weights[r - B] === 1 && batch.weights[r] === 1 ? batch.targets[r] : -1,
     );
     const groupOf = { l3: zeros, l2: factorised ? c3 : zeros, l1: factorised ? c2 : zeros, song: factorised ? c1 : zeros };
-    const extra = (level: LevelName) => this.priorLogits(level, this.groups[level], prev, exclude, groupOf[level]);
+    const session = this.sessionLogits(batch, rows, groupOf);
+    const extra = (level: LevelName) => {
+      const terms: ExtraLogits[] = [];
+      const prior = this.priorLogits(level, this.groups[level], prev, exclude, groupOf[level]);
+      if (prior) terms.push(prior);
+      if (session) terms.push(session[level]);
+      return terms;
+    };
     const nll = {
       l3: groupedCrossEntropy(tf, this.headOutput('l3', h, null), this.vars['cluster.l3'] as Tensor2D, null, this.groups.l3, zeros, c3, extra('l3')),
       l2: this.crossEntropy('l2', this.headOutput('l2', h, c3), this.vars['cluster.l2'] as Tensor2D, null, groupOf.l2, c2, extra('l2')),
@@ -314,7 +350,7 @@ export class TracklistModel {
     bias: Tensor1D | null,
     groupOf: Int32Array,
     targets: Int32Array,
-    extra: ExtraLogits | null,
+    extra: ExtraLogits[],
   ): Tensor1D {
     if (this.config.form === 'full') return denseCrossEntropy(this.tf, u, table, bias, targets, extra);
     return groupedCrossEntropy(this.tf, u, table, bias, this.groups[level], groupOf, targets, extra);
@@ -345,6 +381,51 @@ export class TracklistModel {
     return { weight: this.vars[`prior.${level}`] as Tensor1D, values };
   }
 
+  /**
+   * γ_level · log P_session(option | whole set prefix) for every row's candidates at every level
+   * (grouped layout), or null without a session term. One kNN query per row (sparse evidence),
+   * then each level's candidates read it summed per option.
+   */
+  private sessionLogits(
+    batch: Batch,
+    rows: readonly number[],
+    groupOf: Record<LevelName, Int32Array>,
+  ): Record<LevelName, ExtraLogits> | null {
+    const session = this.inputs.session;
+    if (!session) return null;
+    if (!batch.start) throw new Error('tracklist model: the session term needs each window\'s start in its set');
+    const { prior, sequences, sessionOf } = session;
+    const B = batch.size;
+    const values = {} as Record<LevelName, Float32Array>;
+    const offsets = {} as Record<LevelName, number>;
+    const labels = {} as Record<LevelName, Int32Array | null>;
+    for (const level of LEVEL_NAMES) {
+      const { indptr } = this.groups[level].members;
+      let size = 0;
+      for (const g of groupOf[level]) size += indptr[g + 1] - indptr[g];
+      values[level] = new Float32Array(size);
+      offsets[level] = 0;
+      labels[level] = level === 'song' ? null : this.songPath[level === 'l3' ? 0 : level === 'l2' ? 1 : 2];
+    }
+    rows.forEach((r, i) => {
+      const b = r % B;
+      const t = batch.tracklist[b];
+      const begin = sequences.offsets[t];
+      const prefix = sequences.songs.subarray(begin, begin + batch.start![b] + Math.floor(r / B));
+      const evidence = prior.evidence(prefix, sessionOf[t] ?? -1);
+      for (const level of LEVEL_NAMES) {
+        const { indptr, indices } = this.groups[level].members;
+        const g = groupOf[level][i];
+        const candidates = indices.subarray(indptr[g], indptr[g + 1]);
+        prior.logProbs(evidence, candidates, labels[level], this.sessionPopularity[level], values[level], offsets[level]);
+        offsets[level] += candidates.length;
+      }
+    });
+    return Object.fromEntries(
+      LEVEL_NAMES.map((level) => [level, { weight: this.vars[`session.${level}`] as Tensor1D, values: values[level] }]),
+    ) as Record<LevelName, ExtraLogits>;
+  }
+
   /** Weighted mean of the summed level losses (nats per target). */
   loss(batch: Batch, training: boolean, rng: Random): Scalar {
     const tf = this.tf;
@@ -359,13 +440,15 @@ export class TracklistModel {
   /**
    * Per-level probabilities for the song after [start, ...prefix] (prefix < WINDOW songs) given
    * the set's DJ vector and a teacher per level, over each level's normalisation set: the tfjs
-   * side of the equivalence test with the plain-TypeScript inference.
+   * side of the equivalence test with the plain-TypeScript inference. `session` is the whole set
+   * prefix the session term reads (default: the prefix itself).
    */
   stepProbabilities(
     prefix: readonly number[],
     dj: Float32Array,
     taste: Float32Array,
     teachers: { l3: number; l2: number; l1: number },
+    session: readonly number[] = prefix,
   ): Record<LevelName, Float64Array> {
     const tf = this.tf;
     if (prefix.length >= WINDOW) throw new Error(`stepProbabilities: prefix longer than ${WINDOW - 1}`);
@@ -380,7 +463,11 @@ export class TracklistModel {
       taste,
       leaveOneOut: false,
       size: 1,
+      tracklist: Int32Array.of(0),
+      start: Int32Array.of(0),
     };
+    // The session term's evidence for the whole prefix (no set left out).
+    const evidence = this.inputs.session ? this.inputs.session.prior.evidence(session, -1) : null;
     const rows = tf.tidy(() => {
       const h = spmm(tf, selectRows([prefix.length], WINDOW), this.hiddenStates(batch, false, new Random(1)));
       const parents: Record<LevelName, number | null> = { l3: null, l2: teachers.l3, l1: teachers.l2, song: teachers.l1 };
@@ -396,6 +483,12 @@ export class TracklistModel {
         const previous = Int32Array.of(prefix.length > 0 ? prefix[prefix.length - 1] : -1);
         const prior = this.priorLogits(level, all, previous, Int32Array.of(-1), Int32Array.of(0));
         if (prior) logits = tf.add(logits, tf.mul(tf.tensor2d(prior.values, logits.shape), prior.weight)) as Tensor2D;
+        if (evidence) {
+          const values = new Float32Array(table.shape[0]);
+          const labels = level === 'song' ? null : this.songPath[level === 'l3' ? 0 : level === 'l2' ? 1 : 2];
+          this.inputs.session!.prior.logProbs(evidence, all.members.indices, labels, this.sessionPopularity[level], values, 0);
+          logits = tf.add(logits, tf.mul(tf.tensor2d(values, logits.shape), this.vars[`session.${level}`])) as Tensor2D;
+        }
         return logits.dataSync() as Float32Array;
       });
     });
@@ -431,12 +524,12 @@ function denseCrossEntropy(
   table: Tensor2D,
   bias: Tensor1D | null,
   targets: Int32Array,
-  extra: ExtraLogits | null,
+  extras: readonly ExtraLogits[],
 ): Tensor1D {
   let logits = matMul(tf, u, tf.transpose(table));
   if (bias) logits = tf.add(logits, bias) as Tensor2D;
   // Every row's candidates are all items here, so the extra features are a dense rows × items block.
-  if (extra) logits = tf.add(logits, tf.mul(tf.tensor2d(extra.values, logits.shape), extra.weight)) as Tensor2D;
+  for (const extra of extras) logits = tf.add(logits, tf.mul(tf.tensor2d(extra.values, logits.shape), extra.weight)) as Tensor2D;
   const logp = tf.logSoftmax(logits);
   const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), table.shape[0]);
   return tf.neg(tf.sum(tf.mul(logp, onehot), 1)) as Tensor1D;
@@ -475,7 +568,7 @@ function rowsOf(v: SetVectors, tracklists: ArrayLike<number>): Float32Array {
 
 /** Rows of a windows set as a batch in time-major order, with each window's set DJ and taste vectors. */
 export function makeBatch(
-  windows: { inputs: Int32Array; targets: Int32Array; weights: Float32Array; tracklist: Int32Array },
+  windows: { inputs: Int32Array; targets: Int32Array; weights: Float32Array; tracklist: Int32Array; start?: Int32Array },
   ids: ArrayLike<number>,
   sets: { dj: SetVectors; taste: SetVectors },
   leaveOneOut = false,
@@ -494,6 +587,7 @@ export function makeBatch(
       targets[t * B + b] = windows.targets[src];
       weights[t * B + b] = windows.weights[src];
     }
-  return { inputs, targets, weights, dj, taste, leaveOneOut, size: B };
+  const start = windows.start ? Int32Array.from(ids, (id) => windows.start![id]) : null;
+  return { inputs, targets, weights, dj, taste, leaveOneOut, size: B, tracklist: Int32Array.from(owners), start };
 }
 

@@ -4,11 +4,14 @@ import { ArtifactWriter, type Artifact } from '../../shared/model/artifact.ts';
 import { Random } from '../../shared/util/random.ts';
 import { loadTf, type Tf } from '../tf.ts';
 import { TransitionPrior } from '../../shared/model/transitionPrior.ts';
+import { SessionKnn, SessionPrior, sessionTable, type SessionKnnOptions } from '../../shared/model/sessionPrior.ts';
+import { tuneVsknn } from '../nextsong/baselines.ts';
+import { collectPositions } from '../nextsong/evaluate.ts';
 import { transitionCounts } from '../nextsong/markov.ts';
-import { songCounts } from '../nextsong/popularity.ts';
+import { smoothedPopularity, songCounts } from '../nextsong/popularity.ts';
 import { trainingTracklists } from '../nextsong/predictor.ts';
 import { trainClustering, DEFAULT_CLUSTERING, type ClusteringConfig, type ClusteringResult } from './clustering.ts';
-import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TracklistModel, type SetVectors, type TracklistModelConfig } from './model.ts';
+import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TracklistModel, type SessionInputs, type SetVectors, type TracklistModelConfig } from './model.ts';
 import { buildWindows, djMean, replacementChooser, splitTracklists, type Windows } from './windows.ts';
 import { memoryNote } from './memory.ts';
 
@@ -38,6 +41,8 @@ export interface TracklistTrainConfig {
   validationShare: number;
   /** The direct n-gram connection (shared/model/transitionPrior.ts). */
   transitionPrior: boolean;
+  /** The session-kNN direct connection (shared/model/sessionPrior.ts). */
+  sessionPrior: boolean;
 }
 
 /**
@@ -54,6 +59,7 @@ export function tracklistConfigFor(budget: TracklistBudget, seed: number, form: 
     patience: 3,
     validationShare: 0.05,
     transitionPrior: true,
+    sessionPrior: true,
   };
 }
 
@@ -124,6 +130,7 @@ export async function trainTracklist(
   for (let s = 0; s < n; s++)
     for (let c = 0; c < Math.min(embWidth, config.model.inputEmbedding); c++)
       songEmbedding[s * config.model.inputEmbedding + c] = enc[s * embWidth + c];
+  const sessionInputs = config.sessionPrior ? buildSessionPrior(prepared, split.train, config.model.seed, log) : null;
   const model = new TracklistModel(
     tf,
     {
@@ -138,6 +145,7 @@ export async function trainTracklist(
       tasteSongs: embeddings.tensor('rec.song') as Float32Array,
       tasteWidth: sets.taste.width,
       prior: config.transitionPrior ? buildPrior(prepared, split.train) : null,
+      session: sessionInputs,
     },
     config.model,
   );
@@ -330,6 +338,16 @@ function exportTracklist(
     w.addTensor('prior.popularity', prior.popularity);
     w.addTensor('prior.weight', Float32Array.from(LEVEL_NAMES, (level) => value(`prior.${level}`)[0]), [LEVEL_NAMES.length]);
   }
+  const session = model.inputs.session?.prior;
+  if (session) {
+    const t = session.knn.table;
+    w.addTensor('session.items', t.items);
+    w.addTensor('session.itemPos', t.itemPos);
+    w.addTensor('session.itemOffsets', t.itemOffsets);
+    w.addTensor('session.recency', t.recency);
+    w.addTensor('session.popularity', session.popularity);
+    w.addTensor('session.weight', Float32Array.from(LEVEL_NAMES, (level) => value(`session.${level}`)[0]), [LEVEL_NAMES.length]);
+  }
   w.addTensor('tree.l1', clustering.tree.parents[0]);
   w.addTensor('tree.l2', clustering.tree.parents[1]);
   w.addTensor('assign.song', clustering.tree.songCluster);
@@ -347,6 +365,7 @@ function exportTracklist(
     djVector: 'mean of encNorm.dj rows of the set\'s DJs (embeddings artifact), zeros when none',
     tasteWidth: model.inputs.tasteWidth,
     ...(prior ? { priorDiscount: prior.discount, priorLevels: LEVEL_NAMES } : {}),
+    ...(session ? { session: { beta: session.beta, options: session.knn.options, levels: LEVEL_NAMES } } : {}),
     tasteVector: 'mean of rec.dj rows of the set\'s DJs; the song logit adds song.taste · (q · rec.song[s])',
     replacementSong,
     clustering: { requested: clustering.requested, report: clustering.report },
@@ -382,4 +401,42 @@ export function buildPrior(prepared: Prepared, tracklists: ArrayLike<number>): T
   for (const c of plays) total += c;
   const popularity = Float32Array.from(plays, (c) => (c + 1) / (total + n));
   return new TransitionPrior(counts, popularity, PRIOR_DISCOUNT);
+}
+
+/** Sessions sampled for tuning the session term: share of the training sets and positions. */
+const SESSION_TUNE_SHARE = 0.1;
+const SESSION_TUNE_POSITIONS = 2000;
+
+/**
+ * The session term from the language model's own training tracklists: V-SkNN structure and the
+ * popularity mixing weight β tuned as the vsknn baseline tunes them (NLL on a held-back tenth of
+ * the sets, closed form in β), against add-one popularity (the n-gram prior's), then refitted
+ * on all of them. Each set's own session index is kept so its rows leave it out.
+ */
+export function buildSessionPrior(
+  prepared: Prepared,
+  tracklists: ArrayLike<number>,
+  seed: number,
+  log: (line: string) => void,
+): SessionInputs {
+  const n = prepared.vocab.songs.length;
+  const s = prepared.sequences;
+  const popularity = smoothedPopularity(songCounts(s, n, tracklists), 1);
+  let options: Partial<SessionKnnOptions> = {};
+  let beta = 1;
+  const shuffled = new Random(seed * 31 + 7).shuffle(Array.from(tracklists));
+  const nTune = Math.round(shuffled.length * SESSION_TUNE_SHARE);
+  const tuneSet = shuffled.slice(0, nTune).sort((a, b) => a - b);
+  const fitSet = shuffled.slice(nTune).sort((a, b) => a - b);
+  const { pairs } = collectPositions(s, n, tuneSet, SESSION_TUNE_POSITIONS, seed);
+  if (pairs.length > 0 && fitSet.length > 0) {
+    const fitPopularity = smoothedPopularity(songCounts(s, n, fitSet), 1);
+    const tuned = tuneVsknn(prepared, fitSet, pairs, fitPopularity, { k: 100, sampleSize: 500 });
+    ({ beta, ...options } = tuned.params);
+    log(`session term: V-SkNN ${JSON.stringify(tuned.params)} (${tuned.nllBits.toFixed(3)} bits on ${pairs.length / 2} held-back positions)`);
+  } else log('session term: too few training sets to tune; default V-SkNN settings, beta 1');
+  const knn = new SessionKnn(sessionTable(s, n, tracklists), n, options);
+  const sessionOf = new Int32Array(s.offsets.length - 1).fill(-1);
+  for (let k = 0; k < tracklists.length; k++) sessionOf[tracklists[k]] = k;
+  return { prior: new SessionPrior(knn, Float32Array.from(popularity), beta), sequences: s, sessionOf };
 }

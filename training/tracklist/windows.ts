@@ -25,6 +25,8 @@ export interface Windows {
   weights: Float32Array;
   /** Tracklist of each window. */
   tracklist: Int32Array;
+  /** Position in its tracklist of each window's first target (the whole-set prefix before it feeds the session term). */
+  start: Int32Array;
 }
 
 export interface WindowOptions {
@@ -39,6 +41,7 @@ export function buildWindows(sequences: Sequences, songs: number, options: Windo
   const targets: number[] = [];
   const weights: number[] = [];
   const owner: number[] = [];
+  const starts: number[] = [];
   for (let k = 0; k < options.tracklists.length; k++) {
     const t = options.tracklists[k];
     const seq = sequences.songs.subarray(sequences.offsets[t], sequences.offsets[t + 1]);
@@ -67,6 +70,7 @@ export function buildWindows(sequences: Sequences, songs: number, options: Windo
           }
         }
         owner.push(t);
+        starts.push(start);
       }
       if (start + WINDOW >= seq.length) break;
     }
@@ -77,6 +81,7 @@ export function buildWindows(sequences: Sequences, songs: number, options: Windo
     targets: Int32Array.from(targets),
     weights: Float32Array.from(weights),
     tracklist: Int32Array.from(owner),
+    start: Int32Array.from(starts),
   };
 }
 
