@@ -1,3 +1,5 @@
+import { TopK } from '../util/topK.ts';
+
 /**
  * Session kNN over whole set prefixes, shared by the V-SkNN next-song baseline
  * (training/nextsong/vsknn.ts), the tracklist model's second direct connection (training) and
@@ -115,6 +117,11 @@ export class SessionKnn {
   private readonly lastPos: Int32Array;
   private readonly acc: Float64Array;
   private readonly voted: Uint8Array;
+  /** Session by recency rank (the inverse of table.recency). */
+  private readonly byRecency: Int32Array;
+  /** Bounded selections of the sampled and the nearest sessions, keyed by recency rank. */
+  private readonly recent: TopK;
+  private readonly nearest: TopK;
 
   constructor(table: SessionTable, songs: number, options: Partial<SessionKnnOptions> = {}) {
     this.options = { ...DEFAULT_SESSION_KNN_OPTIONS, ...options };
@@ -136,6 +143,10 @@ export class SessionKnn {
       for (let q = table.itemOffsets[n]; q < table.itemOffsets[n + 1]; q++)
         this.postings[cursor[table.items[q]]++] = n;
     this.sim = new Float64Array(nSessions);
+    this.byRecency = new Int32Array(nSessions);
+    for (let n = 0; n < nSessions; n++) this.byRecency[table.recency[n]] = n;
+    this.recent = new TopK(this.options.sampleSize);
+    this.nearest = new TopK(k);
     this.lastPos = new Int32Array(songs).fill(-1);
     this.acc = new Float64Array(songs);
     this.voted = new Uint8Array(songs);
@@ -174,18 +185,24 @@ export class SessionKnn {
         sim[n] += w;
       }
     }
-    let candidates = touched;
+    // Heap selections instead of sorts, in the same order: the sampleSize most recent, then the
+    // k most similar (ties to the more recent; recency ranks are unique, so the order is exact).
+    let candidates: ArrayLike<number> = touched;
     if (candidates.length > sampleSize) {
-      candidates = touched.slice().sort((a, b) => recency[a] - recency[b]);
-      candidates.length = sampleSize;
+      const recent = this.recent;
+      recent.reset();
+      for (const n of touched) recent.push(recency[n], -recency[n]);
+      candidates = Array.from(recent.sorted(), (r) => this.byRecency[r]);
     }
     if (candidates.length > k) {
-      candidates = candidates === touched ? touched.slice() : candidates;
-      candidates.sort((a, b) => sim[b] - sim[a] || recency[a] - recency[b]);
-      candidates.length = k;
+      const nearest = this.nearest;
+      nearest.reset();
+      for (let i = 0; i < candidates.length; i++) nearest.push(recency[candidates[i]], sim[candidates[i]]);
+      candidates = Array.from(nearest.sorted(), (r) => this.byRecency[r]);
     }
     const out: number[] = [];
-    for (const n of candidates) {
+    for (let c = 0; c < candidates.length; c++) {
+      const n = candidates[c];
       // The neighbour's song played most recently in the prefix anchors the vote.
       let best = -1;
       let m = 0;

@@ -177,17 +177,21 @@ export class TracklistModel {
   private readonly session: {
     prior: SessionPrior;
     weight: Record<Level, number>;
-    labels: Record<Level, Int32Array | null>;
     popularity: Record<Level, ArrayLike<number>>;
   } | null;
-  /** Per prefix (by identity): its kNN evidence, the log normaliser and the evidence summed per option per level. */
+  /** Per prefix (by identity): its kNN evidence and the log normaliser. */
   private readonly sessionTerms = new WeakMap<object, { evidence: SessionEvidence; logZ: number }>();
   /**
-   * Per level, the session evidence summed per option for one evidence at a time, in a dense
-   * scratch filled and cleared sparsely: no option-sized allocation per prefix (the song level
-   * has an entry per song).
+   * The session evidence summed per option at every level for one evidence at a time, filled in
+   * one pass over its voted songs; an option's sum is valid where its stamp is the evidence's
+   * (no clearing, no option-sized allocation per prefix: the song level has an entry per song).
    */
-  private readonly sessionMassScratch: Partial<Record<Level, { mass: Float64Array; evidence: SessionEvidence | null }>> = {};
+  private sessionMassScratch: {
+    mass: Record<Level, Float64Array>;
+    stamp: Record<Level, Int32Array>;
+    evidence: SessionEvidence | null;
+    id: number;
+  } | null = null;
   private static readonly noSession = new Int32Array(0);
   readonly tasteWidth: number;
   private readonly heads: Record<Level, Head>;
@@ -320,7 +324,6 @@ export class TracklistModel {
       this.session = {
         prior,
         weight: Object.fromEntries(LEVELS.map((level, i) => [level, weights[i]])) as Record<Level, number>,
-        labels: { l3, l2, l1, song: null },
         popularity: {
           l3: optionPopularity(popularity, l3, k3),
           l2: optionPopularity(popularity, l2, k2),
@@ -511,13 +514,16 @@ export class TracklistModel {
     if (this.session && count > 0) {
       const q = this.session;
       const terms = this.sessionTermsFor(state.session ?? TracklistModel.noSession);
-      const mass = this.sessionMass(level, terms.evidence);
+      const scratch = this.sessionMass(terms.evidence);
+      const mass = scratch.mass[level];
+      const stamp = scratch.stamp[level];
+      const id = scratch.id;
       const pop = q.popularity[level];
       const gamma = q.weight[level];
       const beta = q.prior.beta;
       for (let i = 0; i < count; i++) {
         const o = set ? set[i] : i;
-        logits[i] += gamma * (Math.log(mass[o] + beta * pop[o]) - terms.logZ);
+        logits[i] += gamma * (Math.log((stamp[o] === id ? mass[o] : 0) + beta * pop[o]) - terms.logZ);
       }
     }
     return { set, logits };
@@ -535,18 +541,43 @@ export class TracklistModel {
     return terms;
   }
 
-  private sessionMass(level: Level, evidence: SessionEvidence): Float64Array {
-    const labels = this.session!.labels[level];
-    const slot = (this.sessionMassScratch[level] ??= { mass: new Float64Array(this.sizes[level]), evidence: null });
-    if (slot.evidence !== evidence) {
-      if (slot.evidence) for (const s of slot.evidence.songs) slot.mass[labels ? labels[s] : s] = 0;
+  private sessionMass(evidence: SessionEvidence): NonNullable<TracklistModel['sessionMassScratch']> {
+    const sizes = this.sizes;
+    const scratch = (this.sessionMassScratch ??= {
+      mass: { l3: new Float64Array(sizes.l3), l2: new Float64Array(sizes.l2), l1: new Float64Array(sizes.l1), song: new Float64Array(sizes.song) },
+      stamp: { l3: new Int32Array(sizes.l3), l2: new Int32Array(sizes.l2), l1: new Int32Array(sizes.l1), song: new Int32Array(sizes.song) },
+      evidence: null,
+      id: 0,
+    });
+    if (scratch.evidence !== evidence) {
+      const { mass, stamp } = scratch;
+      if (scratch.id === 0x7fffffff) {
+        // Stamps are int32: start over before the counter leaves their range.
+        for (const level of LEVELS) stamp[level].fill(0);
+        scratch.id = 0;
+      }
+      const id = ++scratch.id;
+      const { l1: l2Of, l2: l3Of } = this.parent;
+      const l1Of = this.parent.song;
+      const add = (m: Float64Array, st: Int32Array, o: number, v: number) => {
+        if (st[o] !== id) {
+          st[o] = id;
+          m[o] = v;
+        } else m[o] += v;
+      };
       for (let i = 0; i < evidence.songs.length; i++) {
         const s = evidence.songs[i];
-        slot.mass[labels ? labels[s] : s] += evidence.scores[i];
+        const v = evidence.scores[i];
+        const c1 = l1Of[s];
+        const c2 = l2Of[c1];
+        add(mass.song, stamp.song, s, v);
+        add(mass.l1, stamp.l1, c1, v);
+        add(mass.l2, stamp.l2, c2, v);
+        add(mass.l3, stamp.l3, l3Of[c2], v);
       }
-      slot.evidence = evidence;
+      scratch.evidence = evidence;
     }
-    return slot.mass;
+    return scratch;
   }
 
   /** True when the model has the session-kNN term (its states' `session` prefix matters). */
