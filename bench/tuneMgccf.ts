@@ -27,13 +27,7 @@ import {
   fitBaselines,
   formatRecommendationTable,
 } from '../training/eval/recommendation.ts';
-import {
-  DEFAULT_MGCCF_CONFIG,
-  learningRateForBatch,
-  LR_SCHEDULES,
-  type LrSchedule,
-  type MgccfConfig,
-} from '../training/mgccf/config.ts';
+import { mgccfConfigFor, LR_SCHEDULES, type LrSchedule, type MgccfConfig } from '../training/mgccf/config.ts';
 import { EMBEDDINGS_KIND, trainMgccf } from '../training/mgccf/train.ts';
 
 /**
@@ -44,12 +38,14 @@ import { EMBEDDINGS_KIND, trainMgccf } from '../training/mgccf/train.ts';
  * (popularity, item-kNN, BPR-MF) fitted on the same inner training clicks, with the evaluation
  * code `tlgen eval` uses.
  *
- *   --prepared DIR    a prepared folder (`tlgen train` writes DIR/prepared)
- *   --steps N         1500        --batch N   1000     --dim N  32
- *   --lr X            peak learning rate (default: the square-root rule for the batch)
- *   --schedule S      constant | cosine | linear (default constant)
- *   --warmup X        warm-up share of the steps (0.03)   --final X  last-step share of the peak (0.1)
- *   --passes N        averaged export passes (32, as `--budget full`)
+ * Defaults are what `tlgen train --budget full` would train on this folder (the budget sized by
+ * its whole training click count); flags override them:
+ *   --prepared DIR    a prepared folder (`tlgen train` writes MODEL/prepared)
+ *   --budget B        fast | full (full)   --steps N   --batch N   --dim N
+ *   --lr X            the (peak) learning rate; default: the budget's, moved by the square-root
+ *                     rule when --batch differs from the budget's batch
+ *   --schedule S      constant | cosine | linear   --warmup X  warm-up share of the steps
+ *   --final X         last-step share of the peak  --passes N  averaged export passes
  *   --seed N          training seed (1)   --split-seed N  inner split seed (1)   --share X  (0.2)
  *   --work DIR        keep checkpoints and the trained embeddings there (resumable; a finished
  *                     run with the same config is re-scored, not retrained); default a temp dir
@@ -59,14 +55,15 @@ import { EMBEDDINGS_KIND, trainMgccf } from '../training/mgccf/train.ts';
 const { values } = parseArgs({
   options: {
     prepared: { type: 'string' },
-    steps: { type: 'string', default: '1500' },
-    batch: { type: 'string', default: '1000' },
-    dim: { type: 'string', default: String(DEFAULT_MGCCF_CONFIG.dim) },
+    budget: { type: 'string', default: 'full' },
+    steps: { type: 'string' },
+    batch: { type: 'string' },
+    dim: { type: 'string' },
     lr: { type: 'string' },
-    schedule: { type: 'string', default: 'constant' },
-    warmup: { type: 'string', default: String(DEFAULT_MGCCF_CONFIG.warmupShare) },
-    final: { type: 'string', default: String(DEFAULT_MGCCF_CONFIG.finalLrShare) },
-    passes: { type: 'string', default: '32' },
+    schedule: { type: 'string' },
+    warmup: { type: 'string' },
+    final: { type: 'string' },
+    passes: { type: 'string' },
     seed: { type: 'string', default: '1' },
     'split-seed': { type: 'string', default: '1' },
     share: { type: 'string', default: '0.2' },
@@ -74,7 +71,8 @@ const { values } = parseArgs({
   },
 });
 
-function num(name: keyof typeof values, min: number, max: number, integer = false): number {
+function num(name: keyof typeof values, fallback: number, min: number, max: number, integer = false): number {
+  if (values[name] === undefined) return fallback;
   const v = Number(values[name]);
   if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)))
     throw new Error(
@@ -85,23 +83,26 @@ function num(name: keyof typeof values, min: number, max: number, integer = fals
 
 if (!values.prepared || !existsSync(join(values.prepared, 'manifest.json')))
   throw new Error('--prepared DIR is required: a prepared folder (tlgen train writes MODEL/prepared)');
-if (!LR_SCHEDULES.includes(values.schedule as LrSchedule))
-  throw new Error(`--schedule must be one of ${LR_SCHEDULES.join(', ')}`);
-const batch = num('batch', 1, 100_000, true);
+if (values.budget !== 'fast' && values.budget !== 'full') throw new Error('--budget must be fast or full');
+
+const full = loadPrepared(values.prepared);
+const budget = mgccfConfigFor(values.budget, nnz(full.click), num('seed', 1, 0, 2 ** 31 - 1, true));
+const batch = num('batch', budget.batch, 1, 100_000, true);
 const config: MgccfConfig = {
-  ...DEFAULT_MGCCF_CONFIG,
-  steps: num('steps', 1, 1e7, true),
+  ...budget,
+  steps: num('steps', budget.steps, 1, 1e7, true),
   batch,
-  dim: num('dim', 2, 1024, true),
-  learningRate: values.lr === undefined ? learningRateForBatch(batch) : num('lr', 1e-7, 1),
-  schedule: values.schedule as LrSchedule,
-  warmupShare: num('warmup', 0, 1),
-  finalLrShare: num('final', 0, 1),
-  averagingPasses: num('passes', 1, 1000, true),
-  seed: num('seed', 0, 2 ** 31 - 1, true),
+  dim: num('dim', budget.dim, 2, 1024, true),
+  learningRate: num('lr', budget.learningRate * Math.sqrt(batch / budget.batch), 1e-7, 1),
+  schedule: (values.schedule ?? budget.schedule) as LrSchedule,
+  warmupShare: num('warmup', budget.warmupShare, 0, 1),
+  finalLrShare: num('final', budget.finalLrShare, 0, 1),
+  averagingPasses: num('passes', budget.averagingPasses, 1, 1000, true),
 };
-const splitSeed = num('split-seed', 0, 2 ** 31 - 1, true);
-const share = num('share', 0.01, 0.99);
+if (!LR_SCHEDULES.includes(config.schedule))
+  throw new Error(`--schedule must be one of ${LR_SCHEDULES.join(', ')}`);
+const splitSeed = num('split-seed', 1, 0, 2 ** 31 - 1, true);
+const share = num('share', 0.2, 0.01, 0.99);
 
 /** The prepared data with `share` of each DJ's training clicks moved to validation (clickTest). */
 function innerSplit(p: Prepared): Prepared {
@@ -153,7 +154,6 @@ function clickDerived(click: Csr, songArtistMap: Csr, djNeighbours: number) {
 }
 
 const started = performance.now();
-const full = loadPrepared(values.prepared);
 const inner = innerSplit(full);
 console.log(
   `tune:mgccf on ${values.prepared}: inner split (seed ${splitSeed}, ${(100 * share).toFixed(0)} % of each DJ's training clicks): ` +

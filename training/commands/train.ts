@@ -6,7 +6,7 @@ import { prepare, summarize, type PreparedSummary } from '../../shared/graph/pre
 import { loadPrepared, writePrepared } from '../../shared/graph/preparedStore.ts';
 import { InputError } from '../../shared/util/errors.ts';
 import { intOption, requireOption, type Command } from '../command.ts';
-import { learningRateForBatch, mgccfConfigFor, type Budget, type MgccfConfig } from '../mgccf/config.ts';
+import { mgccfConfigFor, type Budget, type MgccfConfig } from '../mgccf/config.ts';
 import { trainMgccf } from '../mgccf/train.ts';
 import { nnz } from '../../shared/graph/csr.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
@@ -54,7 +54,8 @@ export async function prepareForModel(
 
 /**
  * The TL-MGCCF configuration of a `train` run: the budget's, then the explicit flags. An explicit
- * `--batch` moves the learning rate by the budget's square-root rule unless `--lr` is also given.
+ * `--batch` moves the learning rate (the schedule's peak) by the budget's square-root rule unless
+ * `--lr` is also given.
  */
 export function mgccfConfigFromOptions(
   values: Record<string, string | boolean | undefined>,
@@ -62,7 +63,8 @@ export function mgccfConfigFromOptions(
   clickEntries: number,
   seed: number,
 ): MgccfConfig {
-  const config = mgccfConfigFor(budget, clickEntries, seed);
+  const budgetConfig = mgccfConfigFor(budget, clickEntries, seed);
+  const config = { ...budgetConfig };
   config.steps = intOption(values, 'steps', config.steps, 1);
   config.dim = intOption(values, 'dim', config.dim, 2, 1024);
   config.batch = intOption(values, 'batch', config.batch, 1, 100_000);
@@ -71,7 +73,8 @@ export function mgccfConfigFromOptions(
     if (typeof values.lr !== 'string' || values.lr.trim() === '' || !Number.isFinite(lr) || lr <= 0 || lr > 1)
       throw new InputError(`--lr must be a number in (0, 1], got "${String(values.lr)}"`, 'lr');
     config.learningRate = lr;
-  } else if (values.batch !== undefined) config.learningRate = learningRateForBatch(config.batch);
+  } else if (values.batch !== undefined)
+    config.learningRate = budgetConfig.learningRate * Math.sqrt(config.batch / budgetConfig.batch);
   return config;
 }
 
