@@ -2,22 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  CooBuilder,
-  type Csr,
-  filterEntries,
-  gcnNormalize,
-  mapValues,
-  multiply,
-  nnz,
-  normalizeCols,
-  normalizeRows,
-  rowSums,
-  symmetrizeMax,
-  topKPerRow,
-  transpose,
-} from '../shared/graph/csr.ts';
-import type { Prepared } from '../shared/graph/prepare.ts';
+import { CooBuilder, nnz } from '../shared/graph/csr.ts';
+import { clickGraphs, type Prepared } from '../shared/graph/prepare.ts';
 import { loadPrepared } from '../shared/graph/preparedStore.ts';
 import { readArtifact } from '../shared/model/artifact.ts';
 import { EmbeddingIndex } from '../shared/model/embeddings.ts';
@@ -127,30 +113,7 @@ function innerSplit(p: Prepared): Prepared {
     .shuffle(Array.from({ length: pairs.length / 2 }, (_, k) => k))
     .slice(0, p.options.heldOutPairs);
   const heldOutPairs = Int32Array.from(order.flatMap((k) => [pairs[2 * k], pairs[2 * k + 1]]));
-  return { ...p, ...clickDerived(click, p.songArtistMap, p.options.djNeighbours), clickTest, heldOutPairs };
-}
-
-/** Everything prepare derives from the click matrix (its step 10), rebuilt for the inner clicks. */
-function clickDerived(click: Csr, songArtistMap: Csr, djNeighbours: number) {
-  const djArtist = multiply(click, songArtistMap);
-  const norms = rowSums(mapValues(click, (v) => v * v)).map(Math.sqrt);
-  const unit = mapValues(click, (v, d) => (norms[d] > 0 ? v / norms[d] : 0));
-  const cosine = multiply(unit, transpose(unit));
-  const djDj = symmetrizeMax(
-    topKPerRow(
-      filterEntries(cosine, (i, q) => cosine.indices[q] !== i),
-      djNeighbours,
-    ),
-  );
-  return {
-    click,
-    clickByDj: normalizeRows(click),
-    clickBySong: normalizeCols(click),
-    djArtistByDj: normalizeRows(djArtist),
-    djArtistByArtist: normalizeCols(djArtist),
-    djDj,
-    djDjNorm: gcnNormalize(djDj),
-  };
+  return { ...p, ...clickGraphs(click, p.songArtistMap, p.options.djNeighbours), clickTest, heldOutPairs };
 }
 
 const started = performance.now();

@@ -352,13 +352,8 @@ export async function prepare(
     heldOutPairs[2 * k + 1] = testPairs[2 * pairOrder[k] + 1];
   }
 
-  // 10. Both scalings, DJ–artist via M, and the DJ–DJ cosine graph (sparse X Xᵀ).
-  const clickByDj = normalizeRows(click);
-  const clickBySong = normalizeCols(click);
-  const djArtist = multiply(click, songArtistMap);
-  const norms = rowSums(mapValues(click, (v) => v * v)).map(Math.sqrt);
-  const unit = mapValues(click, (v, d) => (norms[d] > 0 ? v / norms[d] : 0));
-  const djDj = symmetrizeMax(topKPerRow(withoutDiagonal(multiply(unit, transpose(unit))), options.djNeighbours));
+  // 10. Both scalings, DJ–artist via M, and the DJ–DJ cosine graph.
+  const fromClicks = clickGraphs(click, songArtistMap, options.djNeighbours);
 
   // 11. Tracklists as index sequences.
   const sequences = toSequences(sets, split, songOf, djOf, rawDjNames);
@@ -380,15 +375,9 @@ export async function prepare(
     artistArtistNorm: gcnNormalize(artistArtist),
     songArtist,
     songArtistMap,
-    click,
-    clickByDj,
-    clickBySong,
-    djArtistByDj: normalizeRows(djArtist),
-    djArtistByArtist: normalizeCols(djArtist),
+    ...fromClicks,
     clickTest,
     heldOutPairs,
-    djDj,
-    djDjNorm: gcnNormalize(djDj),
     songPlays,
     songMass,
     songAcappella,
@@ -419,6 +408,31 @@ function forEachPair(
       }
     }
   }
+}
+
+/**
+ * Everything preparation derives from the DJ × song click matrix (step 10): both scalings, the
+ * DJ–artist matrix via M in both scalings, and the DJ–DJ cosine graph (sparse X Xᵀ, top k per
+ * row, symmetrised) with its GCN normalisation.
+ */
+export function clickGraphs(
+  click: Csr,
+  songArtistMap: Csr,
+  djNeighbours: number,
+): Pick<Prepared, 'click' | 'clickByDj' | 'clickBySong' | 'djArtistByDj' | 'djArtistByArtist' | 'djDj' | 'djDjNorm'> {
+  const djArtist = multiply(click, songArtistMap);
+  const norms = rowSums(mapValues(click, (v) => v * v)).map(Math.sqrt);
+  const unit = mapValues(click, (v, d) => (norms[d] > 0 ? v / norms[d] : 0));
+  const djDj = symmetrizeMax(topKPerRow(withoutDiagonal(multiply(unit, transpose(unit))), djNeighbours));
+  return {
+    click,
+    clickByDj: normalizeRows(click),
+    clickBySong: normalizeCols(click),
+    djArtistByDj: normalizeRows(djArtist),
+    djArtistByArtist: normalizeCols(djArtist),
+    djDj,
+    djDjNorm: gcnNormalize(djDj),
+  };
 }
 
 function withoutDiagonal(m: Csr): Csr {
