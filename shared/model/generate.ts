@@ -197,6 +197,10 @@ export class ClusterScores {
   get(level: 'l3' | 'l2' | 'l1', cluster: number): number {
     const memo = this.memo[level];
     if (memo[cluster] === memo[cluster]) return memo[cluster];
+    if (level === 'l3') {
+      this.fillLevel3();
+      return memo[cluster];
+    }
     const { start, items } = this.model.songsIn[level];
     const { scores, available, top, k } = this;
     // Descending insertion into the top k; once full, most songs fail the first comparison.
@@ -216,6 +220,40 @@ export class ClusterScores {
     let sum = 0;
     for (let i = 0; i < size; i++) sum += top[i];
     return (memo[cluster] = size > 0 ? sum / size : 0);
+  }
+
+  /**
+   * Every level-3 cluster at once (a request needs them all): one pass over the songs in index
+   * order with a top-k list per cluster, instead of a pass per cluster through the song groups.
+   */
+  private fillLevel3(): void {
+    const { scores, available, k } = this;
+    const clusterOf = this.model.l3OfSong;
+    const clusters = this.model.sizes.l3;
+    const top = new Float64Array(clusters * k);
+    const size = new Int32Array(clusters);
+    // The smallest kept score per full cluster, so most songs fail one comparison.
+    const floor = new Float64Array(clusters).fill(-Infinity);
+    for (let s = 0; s < scores.length; s++) {
+      if (available[s] === 0) continue;
+      const v = scores[s];
+      const c = clusterOf[s];
+      if (v <= floor[c]) continue;
+      const o = c * k;
+      let j = size[c] < k ? size[c]++ : k - 1;
+      while (j > 0 && top[o + j - 1] < v) {
+        top[o + j] = top[o + j - 1];
+        j--;
+      }
+      top[o + j] = v;
+      if (size[c] === k) floor[c] = top[o + k - 1];
+    }
+    const memo = this.memo.l3;
+    for (let c = 0; c < clusters; c++) {
+      let sum = 0;
+      for (let i = 0; i < size[c]; i++) sum += top[c * k + i];
+      memo[c] = size[c] > 0 ? sum / size[c] : 0;
+    }
   }
 }
 

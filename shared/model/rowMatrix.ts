@@ -127,11 +127,21 @@ export class RowMatrix {
 
   /** out[r] = row r · query for every row. */
   dot(query: ArrayLike<number>, out: Float32Array = new Float32Array(this.rows)): Float32Array {
+    return this.dotRange(query, 0, this.rows, out);
+  }
+
+  /** out[i] = row (first + i) · query for i < count. */
+  dotRange(query: ArrayLike<number>, first: number, count: number, out: Float32Array): Float32Array {
     if (query.length !== this.width) throw new RangeError(`RowMatrix.dot: query of ${query.length}, rows of ${this.width}`);
-    if (!this.kernels) return dotAll(this.data, this.width, query, out);
+    if (first < 0 || count < 0 || first + count > this.rows || out.length < count)
+      throw new RangeError(`RowMatrix.dotRange: rows [${first}, ${first + count}) of ${this.rows}`);
+    if (!this.kernels) {
+      const rows = this.data.subarray(first * this.width, (first + count) * this.width);
+      return dotAll(rows, this.width, query, out);
+    }
     this.input.set(query);
-    this.kernels.dotRows(0, this.rows, this.width, this.inputAt, this.outputAt);
-    out.set(this.output.subarray(0, this.rows));
+    this.kernels.dotRows(first * this.width * 4, count, this.width, this.inputAt, this.outputAt);
+    out.set(this.output.subarray(0, count));
     return out;
   }
 

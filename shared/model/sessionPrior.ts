@@ -109,14 +109,23 @@ export class SessionKnn {
   readonly options: SessionKnnOptions;
   readonly table: SessionTable;
   readonly songs: number;
-  /** Sessions containing each song (CSR by song). */
+  /** Sessions containing each song (CSR by song), and the song's position in each. */
   private readonly postings: Int32Array;
+  private readonly postingPos: Int32Array;
   private readonly postingOffsets: Int32Array;
+  /** Per touched session: prefix position of its most recent shared song, and that song's position in it. */
+  private readonly anchorPrefixPos: Int32Array;
+  private readonly anchorPos: Int32Array;
   // Scratch, reset after every query.
   private readonly sim: Float64Array;
   private readonly lastPos: Int32Array;
   private readonly acc: Float64Array;
   private readonly voted: Uint8Array;
+  private readonly votedSongs: Int32Array;
+  private readonly touched: Int32Array;
+  /** The selected neighbours (sampleSize ≥ k of them at most). */
+  private readonly sampled: Int32Array;
+  private prefixSongs = new Int32Array(32);
   /** Session by recency rank (the inverse of table.recency). */
   private readonly byRecency: Int32Array;
   /** Bounded selections of the sampled and the nearest sessions, keyed by recency rank. */
@@ -138,10 +147,16 @@ export class SessionKnn {
     for (let s = 0; s < songs; s++) perSong[s + 1] += perSong[s];
     this.postingOffsets = perSong;
     this.postings = new Int32Array(table.items.length);
+    this.postingPos = new Int32Array(table.items.length);
     const cursor = perSong.slice(0, songs);
     for (let n = 0; n < nSessions; n++)
-      for (let q = table.itemOffsets[n]; q < table.itemOffsets[n + 1]; q++)
-        this.postings[cursor[table.items[q]]++] = n;
+      for (let q = table.itemOffsets[n]; q < table.itemOffsets[n + 1]; q++) {
+        const p = cursor[table.items[q]]++;
+        this.postings[p] = n;
+        this.postingPos[p] = table.itemPos[q];
+      }
+    this.anchorPrefixPos = new Int32Array(nSessions);
+    this.anchorPos = new Int32Array(nSessions);
     this.sim = new Float64Array(nSessions);
     this.byRecency = new Int32Array(nSessions);
     for (let n = 0; n < nSessions; n++) this.byRecency[table.recency[n]] = n;
@@ -150,6 +165,9 @@ export class SessionKnn {
     this.lastPos = new Int32Array(songs).fill(-1);
     this.acc = new Float64Array(songs);
     this.voted = new Uint8Array(songs);
+    this.votedSongs = new Int32Array(songs);
+    this.touched = new Int32Array(nSessions);
+    this.sampled = new Int32Array(Math.min(nSessions, Math.max(sampleSize, k)));
   }
 
   get sessions(): number {
@@ -163,57 +181,66 @@ export class SessionKnn {
    */
   evidence(prefix: ArrayLike<number>, excludeSession = -1): SessionEvidence {
     const { k, sampleSize, decay, matchDecay, positional } = this.options;
-    const { sim, lastPos, acc, voted, postings, postingOffsets } = this;
+    const { sim, lastPos, acc, voted, postings, postingPos, postingOffsets, touched, votedSongs } = this;
+    const { anchorPrefixPos, anchorPos } = this;
     const { recency, items, itemPos, itemOffsets } = this.table;
     const L = prefix.length;
-    const prefixSongs: number[] = [];
+    if (this.prefixSongs.length < L) this.prefixSongs = new Int32Array(L);
+    const prefixSongs = this.prefixSongs;
+    let nPrefix = 0;
     for (let i = 0; i < L; i++) {
       const s = prefix[i];
       if (s < 0) continue;
-      if (lastPos[s] < 0) prefixSongs.push(s);
+      if (lastPos[s] < 0) prefixSongs[nPrefix++] = s;
       lastPos[s] = i;
     }
-    if (prefixSongs.length === 0) return EMPTY;
-    const touched: number[] = [];
-    for (const s of prefixSongs) {
+    if (nPrefix === 0) return EMPTY;
+    let nTouched = 0;
+    for (let j = 0; j < nPrefix; j++) {
+      const s = prefixSongs[j];
       const i = lastPos[s];
       const w = decay === 'linear' ? (i + 1) / L : 1 / (L - i);
       for (let p = postingOffsets[s]; p < postingOffsets[s + 1]; p++) {
         const n = postings[p];
         if (n === excludeSession) continue;
-        if (sim[n] === 0) touched.push(n);
+        // The neighbour's song played most recently in the prefix anchors its vote.
+        if (sim[n] === 0) {
+          touched[nTouched++] = n;
+          anchorPrefixPos[n] = -1;
+        }
+        if (i > anchorPrefixPos[n]) {
+          anchorPrefixPos[n] = i;
+          anchorPos[n] = postingPos[p];
+        }
         sim[n] += w;
       }
     }
-    // Heap selections instead of sorts, in the same order: the sampleSize most recent, then the
-    // k most similar (ties to the more recent; recency ranks are unique, so the order is exact).
-    let candidates: ArrayLike<number> = touched;
-    if (candidates.length > sampleSize) {
+    // Heap selections (no sorting: the votes do not depend on the neighbours' order): the
+    // sampleSize most recent, then the k most similar, ties to the more recent (recency ranks
+    // are unique, so the selected set is exact).
+    let candidates: Int32Array = touched;
+    let nCandidates = nTouched;
+    if (nCandidates > sampleSize) {
       const recent = this.recent;
       recent.reset();
-      for (const n of touched) recent.push(recency[n], -recency[n]);
-      candidates = Array.from(recent.sorted(), (r) => this.byRecency[r]);
+      for (let c = 0; c < nCandidates; c++) recent.push(recency[touched[c]], -recency[touched[c]]);
+      candidates = this.sampled;
+      nCandidates = 0;
+      for (const r of recent.kept()) candidates[nCandidates++] = this.byRecency[r];
     }
-    if (candidates.length > k) {
+    if (nCandidates > k) {
       const nearest = this.nearest;
       nearest.reset();
-      for (let i = 0; i < candidates.length; i++) nearest.push(recency[candidates[i]], sim[candidates[i]]);
-      candidates = Array.from(nearest.sorted(), (r) => this.byRecency[r]);
+      for (let c = 0; c < nCandidates; c++) nearest.push(recency[candidates[c]], sim[candidates[c]]);
+      candidates = this.sampled;
+      nCandidates = 0;
+      for (const r of nearest.kept()) candidates[nCandidates++] = this.byRecency[r];
     }
-    const out: number[] = [];
-    for (let c = 0; c < candidates.length; c++) {
+    let nVoted = 0;
+    for (let c = 0; c < nCandidates; c++) {
       const n = candidates[c];
-      // The neighbour's song played most recently in the prefix anchors the vote.
-      let best = -1;
-      let m = 0;
-      for (let q = itemOffsets[n]; q < itemOffsets[n + 1]; q++) {
-        const lp = lastPos[items[q]];
-        if (lp > best) {
-          best = lp;
-          m = itemPos[q];
-        }
-      }
-      const vote = matchDecay ? sim[n] / (L - best) : sim[n];
+      const m = anchorPos[n];
+      const vote = matchDecay ? sim[n] / (L - anchorPrefixPos[n]) : sim[n];
       for (let q = itemOffsets[n]; q < itemOffsets[n + 1]; q++) {
         const s = items[q];
         if (lastPos[s] >= 0) continue; // played: excluded from the prediction anyway
@@ -222,17 +249,17 @@ export class SessionKnn {
           positional === 'none' ? 1 : positional === 'symmetric' ? 1 / Math.abs(d) : d > 0 ? 1 / d : 0;
         if (!voted[s]) {
           voted[s] = 1;
-          out.push(s);
+          votedSongs[nVoted++] = s;
         }
         acc[s] += vote * w;
       }
     }
-    for (const n of touched) sim[n] = 0;
-    for (const s of prefixSongs) lastPos[s] = -1;
-    const songs = Int32Array.from(out);
-    const scores = new Float64Array(songs.length);
+    for (let c = 0; c < nTouched; c++) sim[touched[c]] = 0;
+    for (let j = 0; j < nPrefix; j++) lastPos[prefixSongs[j]] = -1;
+    const songs = votedSongs.slice(0, nVoted);
+    const scores = new Float64Array(nVoted);
     let total = 0;
-    for (let i = 0; i < songs.length; i++) {
+    for (let i = 0; i < nVoted; i++) {
       const s = songs[i];
       scores[i] = acc[s];
       total += acc[s];

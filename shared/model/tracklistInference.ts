@@ -27,6 +27,9 @@ export type TracklistForm = 'factorised' | 'full';
 export type Level = 'l3' | 'l2' | 'l1' | 'song';
 export const LEVELS: readonly Level[] = ['l3', 'l2', 'l1', 'song'];
 
+/** The level whose clusters group a level's options (its teacher's level). */
+const PARENT_LEVEL = { l2: 'l3', l1: 'l2', song: 'l1' } as const;
+
 /** `manifest.meta` of a tracklist artifact (contract D). */
 export interface TracklistMeta {
   form: TracklistForm;
@@ -156,6 +159,8 @@ export class TracklistModel {
   readonly children: { l3: Groups; l2: Groups; l1: Groups };
   /** The songs under each cluster of each level. */
   readonly songsIn: { l3: Groups; l2: Groups; l1: Groups };
+  /** Each song's level-3 cluster (one pass over songs scores every level-3 cluster). */
+  readonly l3OfSong: Int32Array;
   private readonly input: Float32Array;
   private readonly kernel: RowMatrix;
   private readonly recurrent: RowMatrix;
@@ -179,8 +184,12 @@ export class TracklistModel {
     weight: Record<Level, number>;
     popularity: Record<Level, ArrayLike<number>>;
   } | null;
-  /** Per prefix (by identity): its kNN evidence and the log normaliser. */
-  private readonly sessionTerms = new WeakMap<object, { evidence: SessionEvidence; logZ: number }>();
+  /**
+   * The session terms of the last prefix asked for (callers ask for one state's levels in a row).
+   * Not a WeakMap: its entries would survive young-generation GCs into the old generation and
+   * force a full GC every few hundred requests.
+   */
+  private lastSessionTerms: { prefix: object; evidence: SessionEvidence; logZ: number } | null = null;
   /**
    * The session evidence summed per option at every level for one evidence at a time, filled in
    * one pass over its voted songs; an option's sum is valid where its stamp is the evidence's
@@ -195,9 +204,12 @@ export class TracklistModel {
   private static readonly noSession = new Int32Array(0);
   readonly tasteWidth: number;
   private readonly heads: Record<Level, Head>;
-  /** Row-major output tables: cluster features per level, song.out for songs. */
-  private readonly tables: Record<Level, Float32Array>;
-  private readonly songBias: Float32Array;
+  /**
+   * Each level's output rows in normalisation-set order (a teacher's children are contiguous
+   * rows, so a set's logits are one SIMD product): cluster features per level; at the song level
+   * [song.out ; taste.song ; bias ; 0…], read with the query [u ; α·q ; 1 ; 0…].
+   */
+  private readonly outputs: Record<Level, { rows: RowMatrix; query: Float32Array; logits: Float32Array }>;
   private afterPad: LstmState | null = null;
 
   /** Reads and validates the tensors of contract D; shape or range errors are ArtifactErrors. */
@@ -236,13 +248,13 @@ export class TracklistModel {
     const k3 = a.shape('cluster.l3')[0];
     this.sizes = { l3: k3, l2: k2, l1: k1, song: this.songs };
     const s = this.songs;
-    this.tables = {
+    const tables: Record<Level, Float32Array> = {
       l3: tensor('cluster.l3', 'float32', [k3, -1]),
       l2: tensor('cluster.l2', 'float32', [k2, -1]),
       l1: tensor('cluster.l1', 'float32', [k1, -1]),
       song: tensor('song.out', 'float32', [s, -1]),
     };
-    this.songBias = tensor('song.bias', 'float32', [s]);
+    const songBias = tensor<Float32Array>('song.bias', 'float32', [s]);
     this.tasteSongs = a.has('taste.song') ? tensor('taste.song', 'float32', [s, -1]) : null;
     this.tasteWidth = this.tasteSongs ? a.shape('taste.song')[1] : 0;
     this.tasteScale = this.tasteSongs ? tensor('song.taste', 'float32', [1])[0] : 0;
@@ -279,6 +291,27 @@ export class TracklistModel {
       l2: groupsOf(this.parent.l1, k2),
       l1: groupsOf(this.parent.song, k1),
     };
+    this.outputs = {} as typeof this.outputs;
+    for (const level of LEVELS) {
+      const table = tables[level];
+      const rows = this.sizes[level];
+      const d = table.length / rows;
+      const song = level === 'song';
+      const tw = song ? this.tasteWidth : 0;
+      const width = song ? Math.ceil((d + tw + 1) / 4) * 4 : d;
+      const order = level === 'l3' || this.form === 'full' ? null : this.children[PARENT_LEVEL[level]].items;
+      const data = new Float32Array(rows * width);
+      for (let r = 0; r < rows; r++) {
+        const o = order ? order[r] : r;
+        data.set(table.subarray(o * d, (o + 1) * d), r * width);
+        if (!song) continue;
+        if (this.tasteSongs) data.set(this.tasteSongs.subarray(o * tw, (o + 1) * tw), r * width + d);
+        data[r * width + d + tw] = songBias[o];
+      }
+      const query = new Float32Array(width);
+      if (song) query[d + tw] = 1;
+      this.outputs[level] = { rows: new RowMatrix(data, width), query, logits: new Float32Array(rows) };
+    }
     if (a.has('prior.weight')) {
       const weights = tensor<Float32Array>('prior.weight', 'float32', [LEVELS.length]);
       const prior = new TransitionPrior(a.csr('prior.counts'), tensor('prior.popularity', 'float32', [s]), meta.priorDiscount ?? 0.8);
@@ -333,11 +366,9 @@ export class TracklistModel {
       };
     } else this.session = null;
     const l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]);
+    this.l3OfSong = Int32Array.from(l2OfSong, (c) => this.parent.l2[c]);
     this.songsIn = {
-      l3: groupsOf(
-        Int32Array.from(l2OfSong, (c) => this.parent.l2[c]),
-        k3,
-      ),
+      l3: groupsOf(this.l3OfSong, k3),
       l2: groupsOf(l2OfSong, k2),
       l1: this.children.l1,
     };
@@ -445,33 +476,13 @@ export class TracklistModel {
   }
 
   /**
-   * Logit of one option (cluster or song) at a level from the head output u; songs add their
-   * bias and the set's taste term (`taste` = α · q from the state).
-   */
-  logit(level: Level, u: Float64Array, option: number, taste: Float64Array | null = null): number {
-    const table = this.tables[level];
-    const d = u.length;
-    const o = option * d;
-    let s = 0;
-    for (let k = 0; k < d; k++) s += u[k] * table[o + k];
-    if (level !== 'song') return s;
-    s += this.songBias[option];
-    if (taste && this.tasteSongs) {
-      const w = this.tasteWidth;
-      const t = option * w;
-      for (let k = 0; k < w; k++) s += taste[k] * this.tasteSongs[t + k];
-    }
-    return s;
-  }
-
-  /**
    * The options the model normalises over at a level given the teacher one level up: all
    * clusters/songs in the full form (and always at l3), the teacher's children when factorised.
    * Returns null for "all".
    */
   normalisationSet(level: Level, teacher: number): Int32Array | null {
     if (level === 'l3' || this.form === 'full') return null;
-    const g = this.children[level === 'l2' ? 'l3' : level === 'l1' ? 'l2' : 'l1'];
+    const g = this.children[PARENT_LEVEL[level]];
     return g.items.subarray(g.start[teacher], g.start[teacher + 1]);
   }
 
@@ -501,8 +512,17 @@ export class TracklistModel {
     const u = this.headOutput(level, state.h, teacher);
     const set = this.normalisationSet(level, teacher);
     const count = set ? set.length : this.sizes[level];
+    const out = this.outputs[level];
+    out.query.set(u);
+    if (level === 'song' && this.tasteSongs) {
+      if (state.taste) out.query.set(state.taste, u.length);
+      else out.query.fill(0, u.length, u.length + this.tasteWidth);
+    }
+    // The set's rows are contiguous: the teacher's group in the parent level's children.
+    const first = set && level !== 'l3' ? this.children[PARENT_LEVEL[level]].start[teacher] : 0;
+    out.rows.dotRange(out.query, first, count, out.logits);
     const logits = new Float64Array(count);
-    for (let i = 0; i < count; i++) logits[i] = this.logit(level, u, set ? set[i] : i, state.taste);
+    for (let i = 0; i < count; i++) logits[i] = out.logits[i];
     if (this.prior && count > 0) {
       const p = this.prior;
       const options = set ?? this.allOptions(level);
@@ -529,15 +549,13 @@ export class TracklistModel {
     return { set, logits };
   }
 
-  /** The session term's evidence for a whole prefix, memoised per prefix array (a state's stays fixed). */
-  private sessionTermsFor(prefix: ArrayLike<number>) {
-    const key = prefix as unknown as object;
-    let terms = this.sessionTerms.get(key);
-    if (!terms) {
-      const evidence = this.session!.prior.evidence(prefix);
-      terms = { evidence, logZ: this.session!.prior.logNormaliser(evidence) };
-      this.sessionTerms.set(key, terms);
-    }
+  /** The session term's evidence for a whole prefix and its log normaliser (a state's prefix array never changes). */
+  private sessionTermsFor(prefix: ArrayLike<number>): { evidence: SessionEvidence; logZ: number } {
+    const last = this.lastSessionTerms;
+    if (last && last.prefix === prefix) return last;
+    const evidence = this.session!.prior.evidence(prefix);
+    const terms = { prefix, evidence, logZ: this.session!.prior.logNormaliser(evidence) };
+    this.lastSessionTerms = terms;
     return terms;
   }
 

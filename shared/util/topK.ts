@@ -60,6 +60,11 @@ export class TopK {
     idx[p] = index;
   }
 
+  /** Kept indices in heap order (no sort): a view, valid until the next push or reset. */
+  kept(): Int32Array {
+    return this.idx.subarray(0, this.n);
+  }
+
   /** Kept indices, best first. */
   sorted(): Int32Array {
     const order = Array.from({ length: this.n }, (_, t) => t);

@@ -75,3 +75,78 @@ describe('session kNN (shared by the vsknn baseline and the tracklist model)', (
       );
   });
 });
+
+/** The V-SkNN votes written plainly (sorts, maps), to check the scratch-and-heap version against. */
+function referenceVotes(
+  sets: number[][],
+  recency: Int32Array,
+  prefix: number[],
+  o: { k: number; sampleSize: number; decay: 'linear' | 'div'; matchDecay: boolean; positional: 'none' | 'symmetric' | 'forward' },
+  excludeSession: number,
+): Map<number, number> {
+  const L = prefix.length;
+  const last = new Map<number, number>();
+  prefix.forEach((s, i) => s >= 0 && last.set(s, i));
+  const firstPos = sets.map((set) => {
+    const m = new Map<number, number>();
+    set.forEach((s, i) => s >= 0 && !m.has(s) && m.set(s, i));
+    return m;
+  });
+  const sim = new Map<number, number>();
+  firstPos.forEach((songs, n) => {
+    if (n === excludeSession) return;
+    let v = 0;
+    for (const [s, i] of last) if (songs.has(s)) v += o.decay === 'linear' ? (i + 1) / L : 1 / (L - i);
+    if (v > 0) sim.set(n, v);
+  });
+  const sampled = [...sim.keys()].sort((a, b) => recency[a] - recency[b]).slice(0, o.sampleSize);
+  const nearest = sampled.sort((a, b) => sim.get(b)! - sim.get(a)! || recency[a] - recency[b]).slice(0, o.k);
+  const votes = new Map<number, number>();
+  for (const n of nearest) {
+    let best = -1;
+    let m = 0;
+    for (const [s, j] of firstPos[n]) if ((last.get(s) ?? -1) > best) [best, m] = [last.get(s)!, j];
+    const vote = o.matchDecay ? sim.get(n)! / (L - best) : sim.get(n)!;
+    for (const [s, j] of firstPos[n]) {
+      if (last.has(s)) continue;
+      const d = j - m;
+      const w = o.positional === 'none' ? 1 : o.positional === 'symmetric' ? 1 / Math.abs(d) : d > 0 ? 1 / d : 0;
+      votes.set(s, (votes.get(s) ?? 0) + vote * w);
+    }
+  }
+  return votes;
+}
+
+describe('session kNN selection', () => {
+  it('matches a plain sort-based V-SkNN when the sample and neighbour limits bind', () => {
+    // 120 random sessions over 40 songs on 10 days, so recency, sampling and k all matter.
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const songs = 40;
+    const sets = Array.from({ length: 120 }, () =>
+      Array.from({ length: 4 + Math.floor(rand() * 8) }, () => (rand() < 0.1 ? -1 : Math.floor(rand() * songs))),
+    );
+    const src = source(sets);
+    src.days = Int32Array.from(sets, () => Math.floor(rand() * 10));
+    const table = sessionTable(src, songs, sets.map((_, t) => t));
+    let compared = 0;
+    for (const decay of ['linear', 'div'] as const)
+      for (const positional of ['none', 'symmetric', 'forward'] as const)
+        for (const matchDecay of [false, true]) {
+          const options = { k: 7, sampleSize: 15, decay, positional, matchDecay };
+          const knn = new SessionKnn(table, songs, options);
+          for (let q = 0; q < 12; q++) {
+            const prefix = Array.from({ length: 1 + (q % 6) }, () => (rand() < 0.15 ? -1 : Math.floor(rand() * songs)));
+            const exclude = q % 3 === 0 ? q : -1;
+            const e = knn.evidence(prefix, exclude);
+            const expected = referenceVotes(sets, table.recency, prefix, options, exclude);
+            const got = new Map(Array.from(e.songs, (s, i) => [s, e.scores[i]]));
+            expect([...got.keys()].sort((a, b) => a - b)).toEqual([...expected.keys()].sort((a, b) => a - b));
+            for (const [s, v] of expected) expect(got.get(s)).toBeCloseTo(v, 10);
+            expect(e.total).toBeCloseTo([...expected.values()].reduce((a, b) => a + b, 0), 10);
+            compared += expected.size;
+          }
+        }
+    expect(compared).toBeGreaterThan(500);
+  });
+});

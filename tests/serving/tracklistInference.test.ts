@@ -165,8 +165,9 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('tracklist inference (contract D) against a straightforward implementation', () => {
-  // Scalar kernels add in float64 like the reference; the SIMD kernels in float32 (as tfjs does).
-  const tolerance = { ts: 1e-9, wasm: 1e-6 };
+  // Scalar kernels add in float64 like the reference (output logits rounded to float32, as tfjs
+  // keeps them); the SIMD kernels add in float32 (as tfjs does).
+  const tolerance = { ts: 1e-7, wasm: 1e-6 };
   for (const [form, kernels] of [
     ['factorised', 'ts'],
     ['full', 'ts'],

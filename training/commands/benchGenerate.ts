@@ -13,6 +13,7 @@ import { loadServingModel } from './generate.ts';
  * the SIMD kernels (shared/model/rowMatrix.ts) are measured against.
  */
 
+const WARM_UP = 100;
 const TARGETS = { p50Ms: 5, p99Ms: 20, coldStartP50Ms: 50, loadMs: 1000, rssMb: 300 };
 
 function percentile(sorted: number[], q: number): number {
@@ -70,7 +71,8 @@ export const benchGenerateCommand: Command = {
     let generate: Record<string, unknown> = { error: 'model has no tracklist model' };
     let headline = { p50Ms: NaN, p99Ms: NaN, cpuMeanMs: NaN };
     if (model.hasTracklistModel) {
-      for (let i = 0; i < 20; i++) model.generate({ seedSong: seeds[i], dj: tasteDjs[i], rngSeed: i }); // warm-up
+      // Warm-up (JIT tiers, lazy caches), as a serving instance is after its first requests.
+      for (let i = 0; i < WARM_UP; i++) model.generate({ seedSong: seeds[i % runs], dj: tasteDjs[i % runs], rngSeed: i });
       const dj = timed(runs, (i) => model.generate({ seedSong: seeds[i], dj: tasteDjs[i], rngSeed: i }));
       const none = timed(runs, (i) => model.generate({ seedSong: seeds[i], rngSeed: i }));
       const likes = timed(Math.min(runs, 100), (i) =>
@@ -87,7 +89,7 @@ export const benchGenerateCommand: Command = {
       setKernelMode('ts');
       const baseline = loadServingModel(values, ctx).model;
       setKernelMode(null);
-      for (let i = 0; i < 20; i++) baseline.generate({ seedSong: seeds[i], dj: tasteDjs[i], rngSeed: i });
+      for (let i = 0; i < WARM_UP; i++) baseline.generate({ seedSong: seeds[i % runs], dj: tasteDjs[i % runs], rngSeed: i });
       scalar = timed(runs, (i) => baseline.generate({ seedSong: seeds[i], dj: tasteDjs[i], rngSeed: i }));
     }
     const result = {
