@@ -1,4 +1,4 @@
-import { TopK } from '../util/topK.ts';
+import { selectBest } from '../util/topK.ts';
 
 /**
  * Session kNN over whole set prefixes, shared by the V-SkNN next-song baseline
@@ -116,21 +116,15 @@ export class SessionKnn {
   /** Per touched session: prefix position of its most recent shared song, and that song's position in it. */
   private readonly anchorPrefixPos: Int32Array;
   private readonly anchorPos: Int32Array;
-  // Scratch, reset after every query.
+  // Scratch: sim is reset after every query; lastPos and acc are read only where mark says so.
   private readonly sim: Float64Array;
   private readonly lastPos: Int32Array;
   private readonly acc: Float64Array;
-  private readonly voted: Uint8Array;
+  private readonly mark: Int32Array;
+  private callId = 0;
   private readonly votedSongs: Int32Array;
   private readonly touched: Int32Array;
-  /** The selected neighbours (sampleSize ≥ k of them at most). */
-  private readonly sampled: Int32Array;
   private prefixSongs = new Int32Array(32);
-  /** Session by recency rank (the inverse of table.recency). */
-  private readonly byRecency: Int32Array;
-  /** Bounded selections of the sampled and the nearest sessions, keyed by recency rank. */
-  private readonly recent: TopK;
-  private readonly nearest: TopK;
 
   constructor(table: SessionTable, songs: number, options: Partial<SessionKnnOptions> = {}) {
     this.options = { ...DEFAULT_SESSION_KNN_OPTIONS, ...options };
@@ -158,16 +152,11 @@ export class SessionKnn {
     this.anchorPrefixPos = new Int32Array(nSessions);
     this.anchorPos = new Int32Array(nSessions);
     this.sim = new Float64Array(nSessions);
-    this.byRecency = new Int32Array(nSessions);
-    for (let n = 0; n < nSessions; n++) this.byRecency[table.recency[n]] = n;
-    this.recent = new TopK(this.options.sampleSize);
-    this.nearest = new TopK(k);
-    this.lastPos = new Int32Array(songs).fill(-1);
+    this.lastPos = new Int32Array(songs);
     this.acc = new Float64Array(songs);
-    this.voted = new Uint8Array(songs);
+    this.mark = new Int32Array(songs);
     this.votedSongs = new Int32Array(songs);
     this.touched = new Int32Array(nSessions);
-    this.sampled = new Int32Array(Math.min(nSessions, Math.max(sampleSize, k)));
   }
 
   get sessions(): number {
@@ -181,17 +170,26 @@ export class SessionKnn {
    */
   evidence(prefix: ArrayLike<number>, excludeSession = -1): SessionEvidence {
     const { k, sampleSize, decay, matchDecay, positional } = this.options;
-    const { sim, lastPos, acc, voted, postings, postingPos, postingOffsets, touched, votedSongs } = this;
+    const { sim, lastPos, acc, mark, postings, postingPos, postingOffsets, touched, votedSongs } = this;
     const { anchorPrefixPos, anchorPos } = this;
     const { recency, items, itemPos, itemOffsets } = this.table;
     const L = prefix.length;
     if (this.prefixSongs.length < L) this.prefixSongs = new Int32Array(L);
     const prefixSongs = this.prefixSongs;
+    // mark[s] = +id: s has a vote in this call; −id: s is in the prefix (played, no vote).
+    if (this.callId === 0x3fffffff) {
+      mark.fill(0);
+      this.callId = 0;
+    }
+    const id = ++this.callId;
     let nPrefix = 0;
     for (let i = 0; i < L; i++) {
       const s = prefix[i];
       if (s < 0) continue;
-      if (lastPos[s] < 0) prefixSongs[nPrefix++] = s;
+      if (mark[s] !== -id) {
+        mark[s] = -id;
+        prefixSongs[nPrefix++] = s;
+      }
       lastPos[s] = i;
     }
     if (nPrefix === 0) return EMPTY;
@@ -215,56 +213,40 @@ export class SessionKnn {
         sim[n] += w;
       }
     }
-    // Heap selections (no sorting: the votes do not depend on the neighbours' order): the
-    // sampleSize most recent, then the k most similar, ties to the more recent (recency ranks
-    // are unique, so the selected set is exact).
-    let candidates: Int32Array = touched;
-    let nCandidates = nTouched;
-    if (nCandidates > sampleSize) {
-      const recent = this.recent;
-      recent.reset();
-      for (let c = 0; c < nCandidates; c++) recent.push(recency[touched[c]], -recency[touched[c]]);
-      candidates = this.sampled;
-      nCandidates = 0;
-      for (const r of recent.kept()) candidates[nCandidates++] = this.byRecency[r];
-    }
-    if (nCandidates > k) {
-      const nearest = this.nearest;
-      nearest.reset();
-      for (let c = 0; c < nCandidates; c++) nearest.push(recency[candidates[c]], sim[candidates[c]]);
-      candidates = this.sampled;
-      nCandidates = 0;
-      for (const r of nearest.kept()) candidates[nCandidates++] = this.byRecency[r];
-    }
+    // Partial selections (the votes do not depend on the neighbours' order): the sampleSize most
+    // recent, then the k most similar, ties to the more recent (recency ranks are unique, so the
+    // selected set is exact).
+    const nSampled = Math.min(nTouched, sampleSize);
+    if (nTouched > sampleSize) selectBest(touched, nTouched, sampleSize, recency, -1, recency);
+    const nCandidates = Math.min(nSampled, k);
+    if (nSampled > k) selectBest(touched, nSampled, k, sim, 1, recency);
     let nVoted = 0;
     for (let c = 0; c < nCandidates; c++) {
-      const n = candidates[c];
+      const n = touched[c];
       const m = anchorPos[n];
       const vote = matchDecay ? sim[n] / (L - anchorPrefixPos[n]) : sim[n];
       for (let q = itemOffsets[n]; q < itemOffsets[n + 1]; q++) {
         const s = items[q];
-        if (lastPos[s] >= 0) continue; // played: excluded from the prediction anyway
+        const state = mark[s];
+        if (state === -id) continue; // played: excluded from the prediction anyway
         const d = itemPos[q] - m;
         const w =
           positional === 'none' ? 1 : positional === 'symmetric' ? 1 / Math.abs(d) : d > 0 ? 1 / d : 0;
-        if (!voted[s]) {
-          voted[s] = 1;
+        if (state !== id) {
+          mark[s] = id;
           votedSongs[nVoted++] = s;
-        }
-        acc[s] += vote * w;
+          acc[s] = vote * w;
+        } else acc[s] += vote * w;
       }
     }
     for (let c = 0; c < nTouched; c++) sim[touched[c]] = 0;
-    for (let j = 0; j < nPrefix; j++) lastPos[prefixSongs[j]] = -1;
     const songs = votedSongs.slice(0, nVoted);
     const scores = new Float64Array(nVoted);
     let total = 0;
     for (let i = 0; i < nVoted; i++) {
-      const s = songs[i];
-      scores[i] = acc[s];
-      total += acc[s];
-      acc[s] = 0;
-      voted[s] = 0;
+      const v = acc[songs[i]];
+      scores[i] = v;
+      total += v;
     }
     return { songs, scores, total };
   }

@@ -159,7 +159,8 @@ export class TracklistModel {
   readonly children: { l3: Groups; l2: Groups; l1: Groups };
   /** The songs under each cluster of each level. */
   readonly songsIn: { l3: Groups; l2: Groups; l1: Groups };
-  /** Each song's level-3 cluster (one pass over songs scores every level-3 cluster). */
+  /** Each song's level-2 and level-3 cluster (one pass over songs scores every level-3 cluster). */
+  readonly l2OfSong: Int32Array;
   readonly l3OfSong: Int32Array;
   private readonly input: Float32Array;
   private readonly kernel: RowMatrix;
@@ -365,7 +366,7 @@ export class TracklistModel {
         },
       };
     } else this.session = null;
-    const l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]);
+    const l2OfSong = (this.l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]));
     this.l3OfSong = Int32Array.from(l2OfSong, (c) => this.parent.l2[c]);
     this.songsIn = {
       l3: groupsOf(this.l3OfSong, k3),
@@ -575,23 +576,32 @@ export class TracklistModel {
         scratch.id = 0;
       }
       const id = ++scratch.id;
-      const { l1: l2Of, l2: l3Of } = this.parent;
-      const l1Of = this.parent.song;
-      const add = (m: Float64Array, st: Int32Array, o: number, v: number) => {
-        if (st[o] !== id) {
-          st[o] = id;
-          m[o] = v;
-        } else m[o] += v;
-      };
+      // Per-song ancestor arrays: independent loads instead of a chain song → l1 → l2 → l3.
+      const { song: l1Of } = this.parent;
+      const { l2OfSong, l3OfSong } = this;
+      const { song: mSong, l1: m1, l2: m2, l3: m3 } = mass;
+      const { song: sSong, l1: s1, l2: s2, l3: s3 } = stamp;
       for (let i = 0; i < evidence.songs.length; i++) {
         const s = evidence.songs[i];
         const v = evidence.scores[i];
         const c1 = l1Of[s];
-        const c2 = l2Of[c1];
-        add(mass.song, stamp.song, s, v);
-        add(mass.l1, stamp.l1, c1, v);
-        add(mass.l2, stamp.l2, c2, v);
-        add(mass.l3, stamp.l3, l3Of[c2], v);
+        const c2 = l2OfSong[s];
+        const c3 = l3OfSong[s];
+        // Evidence songs are distinct: one write each.
+        sSong[s] = id;
+        mSong[s] = v;
+        if (s1[c1] !== id) {
+          s1[c1] = id;
+          m1[c1] = v;
+        } else m1[c1] += v;
+        if (s2[c2] !== id) {
+          s2[c2] = id;
+          m2[c2] = v;
+        } else m2[c2] += v;
+        if (s3[c3] !== id) {
+          s3[c3] = id;
+          m3[c3] = v;
+        } else m3[c3] += v;
       }
       scratch.evidence = evidence;
     }

@@ -79,3 +79,50 @@ function worse(sa: number, ia: number, sb: number, ib: number): boolean {
   return sa < sb || (sa === sb && ia > ib);
 }
 
+
+/**
+ * Reorders ids[0, n) so that ids[0, k) hold the k best (any order), best meaning a higher
+ * sign · key[id], ties to the lower tie[id]: quickselect, O(n) on average, no allocation.
+ * A total order (unique ties) makes the selected set exact.
+ */
+export function selectBest(
+  ids: Int32Array,
+  n: number,
+  k: number,
+  key: ArrayLike<number>,
+  sign: 1 | -1,
+  tie: ArrayLike<number>,
+): void {
+  const better = (a: number, b: number): boolean => {
+    const ka = sign * key[a];
+    const kb = sign * key[b];
+    return ka > kb || (ka === kb && tie[a] < tie[b]);
+  };
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    // Median of three as the pivot, then a Hoare partition: better ones to the left.
+    const mid = (lo + hi) >> 1;
+    if (better(ids[mid], ids[lo])) swap(ids, mid, lo);
+    if (better(ids[hi], ids[lo])) swap(ids, hi, lo);
+    if (better(ids[hi], ids[mid])) swap(ids, hi, mid);
+    const pivot = ids[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (better(ids[i], pivot)) i++;
+      while (better(pivot, ids[j])) j--;
+      if (i <= j) swap(ids, i++, j--);
+    }
+    // ids[lo, j] are no worse than the pivot, ids[i, hi] no better; between them equal ones.
+    if (k - 1 <= j) hi = j;
+    else if (k - 1 >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Int32Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TopK, hitsAtK, ndcgAtK, precisionAtK, rankOf, recallAtK, topK } from '../../training/eval/metrics.ts';
 import { Random } from '../../shared/util/random.ts';
+import { selectBest } from '../../shared/util/topK.ts';
 
 /** Reference ordering: full sort, score desc then index asc, NaN last. */
 function fullSort(scores: ArrayLike<number>, excluded?: Uint8Array): number[] {
@@ -83,5 +84,27 @@ describe('recall, precision, ndcg', () => {
     expect(precisionAtK([5], [5], 4)).toBe(0.25);
     expect(recallAtK([5], [], 4)).toBe(0);
     expect(ndcgAtK([5], [], 4)).toBe(0);
+  });
+});
+
+describe('selectBest (quickselect used by session kNN)', () => {
+  it('puts exactly the k best first, by key then tie, for every k', () => {
+    let seed = 3;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const n of [1, 2, 7, 50, 333]) {
+      // Few distinct keys, so ties decide often.
+      const key = Float64Array.from({ length: n }, () => Math.floor(rand() * 5));
+      const tie = Int32Array.from({ length: n }, (_, i) => i).sort(() => rand() - 0.5);
+      for (const sign of [1, -1] as const) {
+        const order = Array.from({ length: n }, (_, i) => i).sort(
+          (a, b) => sign * (key[b] - key[a]) || tie[a] - tie[b],
+        );
+        for (const k of [1, Math.ceil(n / 3), n]) {
+          const ids = Int32Array.from({ length: n }, (_, i) => i).sort(() => rand() - 0.5);
+          selectBest(ids, n, k, key, sign, tie);
+          expect(Array.from(ids.subarray(0, k)).sort((a, b) => a - b)).toEqual(order.slice(0, k).sort((a, b) => a - b));
+        }
+      }
+    }
   });
 });
