@@ -51,13 +51,13 @@ export interface TracklistTrainConfig {
  */
 export function tracklistConfigFor(budget: TracklistBudget, seed: number, form: TracklistModelConfig['form'] = 'factorised'): TracklistTrainConfig {
   return {
-    // `full` allowances: embeddings ≈ 24 min + clustering 10 + language model 18 (+ setup,
+    // `full` allowances: embeddings ≈ 25-27 min + clustering 9 + language model 16 (+ setup,
     // validation and export) at `seed` on 2 cores.
-    clustering: { ...DEFAULT_CLUSTERING, epochs: budget === 'fast' ? 100 : 120, seconds: budget === 'fast' ? 300 : 600, seed },
+    clustering: { ...DEFAULT_CLUSTERING, epochs: budget === 'fast' ? 100 : 120, seconds: budget === 'fast' ? 300 : 540, seed },
     model: { ...DEFAULT_TRACKLIST_MODEL, form, seed, batch: 0 },
     epochs: budget === 'fast' ? 12 : 30,
     maxSteps: budget === 'fast' ? 1500 : 2000,
-    seconds: budget === 'fast' ? 360 : 1080,
+    seconds: budget === 'fast' ? 360 : 960,
     patience: 3,
     validationShare: 0.05,
     transitionPrior: true,
