@@ -29,11 +29,12 @@ export class EmbeddingIndex {
     this.songs = artifact.shape('rec.song')[0];
     this.djVectors = artifact.tensor('rec.dj');
     this.songVectors = new RowMatrix(artifact.tensor('rec.song'), djWidth);
-    this.djUnit = new RowMatrix(normalizeRowsL2(this.djVectors, djWidth), djWidth);
-    const simWidth = artifact.shape('sim.song')[1];
-    this.songSimUnit = new RowMatrix(normalizeRowsL2(artifact.tensor('sim.song'), simWidth), simWidth);
-    const artistWidth = artifact.shape('rec.artist')[1];
-    this.artistUnit = new RowMatrix(normalizeRowsL2(artifact.tensor('rec.artist'), artistWidth), artistWidth);
+    // Unit rows normalised straight into the kernels' memory.
+    const unit = (x: Float32Array, width: number) =>
+      RowMatrix.build(x.length / width, width, (data) => normalizeRowsL2(x, width, data));
+    this.djUnit = unit(this.djVectors, djWidth);
+    this.songSimUnit = unit(artifact.tensor('sim.song'), artifact.shape('sim.song')[1]);
+    this.artistUnit = unit(artifact.tensor('rec.artist'), artifact.shape('rec.artist')[1]);
   }
 
   /** Fills out[s] with the DJ's score for every song (dot product of the averaged vectors). */

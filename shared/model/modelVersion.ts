@@ -215,8 +215,8 @@ const REQUIRED_TENSORS = [
 ];
 
 /** Reads a model version folder: checksums verified, kind and required parts checked (ArtifactError). */
-export function readModelVersion(dir: string): Artifact<ModelVersionMeta> {
-  const a = readArtifact<ModelVersionMeta>(dir, { kind: MODEL_KIND });
+export function readModelVersion(dir: string, options: { parallelVerify?: boolean } = {}): Artifact<ModelVersionMeta> {
+  const a = readArtifact<ModelVersionMeta>(dir, { kind: MODEL_KIND, ...options });
   const meta = a.meta;
   if (typeof meta?.versionId !== 'string' || !meta.counts)
     throw new ArtifactError(`${dir}: model version manifest has no versionId/counts`);

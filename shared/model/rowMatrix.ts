@@ -97,16 +97,28 @@ export class RowMatrix {
   private readonly inputAt: number;
   private readonly outputAt: number;
 
-  /** Wraps (and, for the SIMD kernels, copies) a row-major [rows, width] matrix. */
-  constructor(data: Float32Array, width: number, mode: KernelMode = kernelMode()) {
-    if (!(Number.isInteger(width) && width > 0 && data.length % width === 0))
-      throw new RangeError(`RowMatrix: ${data.length} values do not make rows of width ${width}`);
-    this.rows = data.length / width;
+  /**
+   * A [rows, width] matrix whose values `fill` writes straight into its storage: no intermediate
+   * array, so a large derived table costs its memory once (fresh memory is slow to touch in a VM).
+   */
+  static build(rows: number, width: number, fill: (data: Float32Array) => void, mode: KernelMode = kernelMode()): RowMatrix {
+    const m = new RowMatrix(rows * width, width, mode);
+    fill(m.data);
+    return m;
+  }
+
+  /** Wraps (and, for the SIMD kernels, copies) a row-major [rows, width] matrix; a length makes a zero one. */
+  constructor(values: Float32Array | number, width: number, mode: KernelMode = kernelMode()) {
+    const length = typeof values === 'number' ? values : values.length;
+    if (!(Number.isInteger(width) && width > 0 && length % width === 0))
+      throw new RangeError(`RowMatrix: ${length} values do not make rows of width ${width}`);
+    const data = typeof values === 'number' ? null : values;
+    this.rows = length / width;
     this.width = width;
     const module = mode === 'wasm' && width % 4 === 0 ? kernelsModule() : null;
     if (!module) {
       this.mode = 'ts';
-      this.data = data;
+      this.data = data ?? new Float32Array(length);
       this.kernels = null;
       this.input = this.output = new Float32Array(0);
       this.inputAt = this.outputAt = 0;
@@ -114,13 +126,13 @@ export class RowMatrix {
     }
     // Layout: the matrix, then one scratch vector long enough for any argument or result.
     const scratch = Math.max(this.rows, width);
-    this.inputAt = data.length * 4;
+    this.inputAt = length * 4;
     this.outputAt = this.inputAt + scratch * 4;
     const memory = new WebAssembly.Memory({ initial: Math.ceil((this.outputAt + scratch * 4) / PAGE) || 1 });
     this.kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     this.mode = 'wasm';
-    this.data = new Float32Array(memory.buffer, 0, data.length);
-    this.data.set(data);
+    this.data = new Float32Array(memory.buffer, 0, length);
+    if (data) this.data.set(data);
     this.input = new Float32Array(memory.buffer, this.inputAt, scratch);
     this.output = new Float32Array(memory.buffer, this.outputAt, scratch);
   }

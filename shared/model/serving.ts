@@ -193,10 +193,22 @@ export class ServingModel {
     return this.search_;
   }
 
-  /** Loads a model version folder; checksums verified (ArtifactError on any mismatch). */
+  /**
+   * Loads a model version folder; checksums verified (ArtifactError on any mismatch), on a
+   * worker thread while this one builds the model, and before the model is returned.
+   */
   static load(dir: string): ServingModel {
-    const version = readModelVersion(dir);
-    return new ServingModel(version, folderBytes(dir));
+    const version = readModelVersion(dir, { parallelVerify: true });
+    let model: ServingModel;
+    try {
+      model = new ServingModel(version, folderBytes(dir));
+    } catch (e) {
+      // Damaged bytes can fail the build first: the checksum error is the one to report.
+      version.finishVerification();
+      throw e;
+    }
+    version.finishVerification();
+    return model;
   }
 
   /** True when the version holds a tracklist model (generation available). */

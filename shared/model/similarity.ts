@@ -12,8 +12,7 @@ export interface Scored {
 }
 
 /** Rows scaled to unit length (zero rows stay zero). */
-export function normalizeRowsL2(x: Float32Array, width: number): Float32Array {
-  const out = new Float32Array(x.length);
+export function normalizeRowsL2(x: Float32Array, width: number, out: Float32Array = new Float32Array(x.length)): Float32Array {
   for (let r = 0; r < x.length / width; r++) {
     const o = r * width;
     let s = 0;

@@ -301,17 +301,19 @@ export class TracklistModel {
       const tw = song ? this.tasteWidth : 0;
       const width = song ? Math.ceil((d + tw + 1) / 4) * 4 : d;
       const order = level === 'l3' || this.form === 'full' ? null : this.children[PARENT_LEVEL[level]].items;
-      const data = new Float32Array(rows * width);
-      for (let r = 0; r < rows; r++) {
-        const o = order ? order[r] : r;
-        data.set(table.subarray(o * d, (o + 1) * d), r * width);
-        if (!song) continue;
-        if (this.tasteSongs) data.set(this.tasteSongs.subarray(o * tw, (o + 1) * tw), r * width + d);
-        data[r * width + d + tw] = songBias[o];
-      }
+      const tasteSongs = this.tasteSongs;
+      const matrix = RowMatrix.build(rows, width, (data) => {
+        for (let r = 0; r < rows; r++) {
+          const o = order ? order[r] : r;
+          data.set(table.subarray(o * d, (o + 1) * d), r * width);
+          if (!song) continue;
+          if (tasteSongs) data.set(tasteSongs.subarray(o * tw, (o + 1) * tw), r * width + d);
+          data[r * width + d + tw] = songBias[o];
+        }
+      });
       const query = new Float32Array(width);
       if (song) query[d + tw] = 1;
-      this.outputs[level] = { rows: new RowMatrix(data, width), query, logits: new Float32Array(rows) };
+      this.outputs[level] = { rows: matrix, query, logits: new Float32Array(rows) };
     }
     if (a.has('prior.weight')) {
       const weights = tensor<Float32Array>('prior.weight', 'float32', [LEVELS.length]);

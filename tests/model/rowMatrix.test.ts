@@ -80,3 +80,21 @@ describe('RowMatrix kernels', () => {
     expect(() => m.accumulate(new Float64Array(4), [1, 2, 3], 2)).toThrow(/shapes/);
   });
 });
+
+describe('RowMatrix.build and dotRange', () => {
+  it('fills in place and ranges over any run of rows, in both kernel modes', () => {
+    const rng = new Random(5);
+    const [rows, width] = [101, 12];
+    const data = randomMatrix(rng, rows, width);
+    const query = Float64Array.from({ length: width }, () => rng.next() - 0.5);
+    for (const mode of ['wasm', 'ts'] as const) {
+      const built = RowMatrix.build(rows, width, (d) => d.set(data), mode);
+      expect(built.mode).toBe(mode);
+      expect(Array.from(built.data)).toEqual(Array.from(data));
+      const all = built.dot(query);
+      const part = built.dotRange(query, 37, 20, new Float32Array(20));
+      expect(Array.from(part)).toEqual(Array.from(all.subarray(37, 57)));
+      expect(() => built.dotRange(query, 90, 20, new Float32Array(20))).toThrow(RangeError);
+    }
+  });
+});
