@@ -388,6 +388,7 @@ export function adjustedProbabilities(
   weighted: ArrayLike<number>,
   temperature: number,
   threshold: number,
+  out?: Float64Array,
 ): Float64Array {
   const n = logits.length;
   let xMax = -Infinity;
@@ -398,7 +399,7 @@ export function adjustedProbabilities(
     fLo = Math.min(fLo, weighted[j]);
     fHi = Math.max(fHi, weighted[j]);
   }
-  const p = new Float64Array(n);
+  const p = out ? out.subarray(0, n) : new Float64Array(n);
   let aMax = -Infinity;
   for (let j = 0; j < n; j++) {
     const x = logits[j] * temperature - xMax + MAX_LOGIT;
@@ -426,6 +427,17 @@ interface LevelContext {
   temperature: readonly number[];
   thresholds: readonly number[];
   rng: Random;
+  /** Per-request scratch for a level's candidates (grown to the largest set seen). */
+  scratch: { candidates: Int32Array; logits: Float64Array; weights: Float64Array; probabilities: Float64Array };
+}
+
+function levelScratch(size: number): LevelContext['scratch'] {
+  return {
+    candidates: new Int32Array(size),
+    logits: new Float64Array(size),
+    weights: new Float64Array(size),
+    probabilities: new Float64Array(size),
+  };
 }
 
 /**
@@ -449,22 +461,24 @@ function sampleLevel(
   for (let i = 0; i < count; i++) zSum += Math.exp(z[i] - zMax);
   const logZ = zMax + Math.log(zSum);
   // … and the candidates among them.
-  const cand: number[] = [];
-  for (let i = 0; i < count; i++) if (avail.has(level, set ? set[i] : i)) cand.push(i);
-  if (cand.length === 0) throw new Error(`generate: no available option at ${level}`);
-  const logits = new Float64Array(cand.length);
-  const weights = new Float64Array(cand.length);
-  for (let j = 0; j < cand.length; j++) {
+  if (ctx.scratch.candidates.length < count) ctx.scratch = levelScratch(count);
+  const { candidates: cand } = ctx.scratch;
+  let n = 0;
+  for (let i = 0; i < count; i++) if (avail.has(level, set ? set[i] : i)) cand[n++] = i;
+  if (n === 0) throw new Error(`generate: no available option at ${level}`);
+  const logits = ctx.scratch.logits.subarray(0, n);
+  const weights = ctx.scratch.weights.subarray(0, n);
+  for (let j = 0; j < n; j++) {
     logits[j] = z[cand[j]];
     weights[j] = ctx.weighted(level, set ? set[cand[j]] : cand[j]);
   }
   const temperature = level === 'song' ? 1 : ctx.temperature[LEVEL_INDEX[level]];
-  const p = adjustedProbabilities(logits, weights, temperature, ctx.thresholds[LEVEL_INDEX[level]]);
+  const p = adjustedProbabilities(logits, weights, temperature, ctx.thresholds[LEVEL_INDEX[level]], ctx.scratch.probabilities);
   let r = ctx.rng.next();
   let pick = -1;
-  for (let j = 0; j < cand.length && pick < 0; j++) if (p[j] > 0 && (r -= p[j]) < 0) pick = j;
+  for (let j = 0; j < n && pick < 0; j++) if (p[j] > 0 && (r -= p[j]) < 0) pick = j;
   // Rounding can leave r a hair above 0 after the last option: take the last one kept.
-  if (pick < 0) for (let j = cand.length - 1; j >= 0 && pick < 0; j--) if (p[j] > 0) pick = j;
+  if (pick < 0) for (let j = n - 1; j >= 0 && pick < 0; j--) if (p[j] > 0) pick = j;
   const option = set ? set[cand[pick]] : cand[pick];
   return { option, logProb: z[cand[pick]] - logZ };
 }
@@ -501,7 +515,7 @@ export function sampleTracklist(
     level === 'song'
       ? weightedOf(U ? U[option] : 0, S[option])
       : weightedOf(clusterU ? clusterU.get(level, option) : 0, clusterS.get(level, option));
-  const ctx: LevelContext = { weighted, temperature: o.temperature, thresholds: o.thresholds, rng };
+  const ctx: LevelContext = { weighted, temperature: o.temperature, thresholds: o.thresholds, rng, scratch: levelScratch(64) };
   const entry = (song: number, logProb: GeneratedSong['logProb']): GeneratedSong => ({
     song,
     userScore: U ? U[song] : 0,

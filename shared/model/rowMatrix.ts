@@ -153,7 +153,8 @@ export class RowMatrix {
     }
     this.input.set(query);
     this.kernels.dotRows(first * this.width * 4, count, this.width, this.inputAt, this.outputAt);
-    out.set(this.output.subarray(0, count));
+    const result = this.output;
+    for (let i = 0; i < count; i++) out[i] = result[i];
     return out;
   }
 
@@ -167,8 +168,8 @@ export class RowMatrix {
     }
     const n = x.length;
     this.input.set(x);
-    const out = this.output.subarray(0, this.width);
-    out.fill(0);
+    const out = this.output;
+    out.fill(0, 0, this.width);
     this.kernels.accumulateRows(rowOffset * this.width * 4, n, this.width, this.inputAt, this.outputAt);
     for (let j = 0; j < this.width; j++) z[j] += out[j];
   }

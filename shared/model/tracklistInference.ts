@@ -121,6 +121,8 @@ interface Head {
   out: number;
   /** Number of one-hot parent inputs after h (0 for l3). */
   parents: number;
+  /** Scratch for the hidden layer. */
+  hidden: Float64Array;
 }
 
 const SELU_SCALE = 1.0507009873554805;
@@ -212,6 +214,10 @@ export class TracklistModel {
    */
   private readonly outputs: Record<Level, { rows: RowMatrix; query: Float32Array; logits: Float32Array }>;
   private afterPad: LstmState | null = null;
+  private logitScratch = new Float64Array(0);
+  private priorScratch = new Float64Array(0);
+  /** The LSTM step's gate pre-activations (scratch). */
+  private readonly gates: Float64Array;
 
   /** Reads and validates the tensors of contract D; shape or range errors are ArtifactErrors. */
   constructor(a: Artifact<TracklistMeta>) {
@@ -237,6 +243,7 @@ export class TracklistModel {
     if (meta.padIndex !== this.songs)
       throw new ArtifactError(`tracklist model: padIndex ${meta.padIndex}, expected ${this.songs}`);
     const H = (this.hidden = a.shape('lstm.recurrent')[0]);
+    this.gates = new Float64Array(4 * H);
     this.input = tensor('input.song', 'float32', [n, inDim]);
     this.kernel = new RowMatrix(tensor('lstm.kernel', 'float32', [inDim, 4 * H]), 4 * H);
     this.recurrent = new RowMatrix(tensor('lstm.recurrent', 'float32', [H, 4 * H]), 4 * H);
@@ -271,6 +278,7 @@ export class TracklistModel {
         width,
         out,
         parents,
+        hidden: new Float64Array(width),
       };
     };
     this.heads = { l3: head('l3', 0), l2: head('l2', k3), l1: head('l1', k2), song: head('song', k1) };
@@ -424,7 +432,8 @@ export class TracklistModel {
     if (!(Number.isInteger(song) && song >= 0 && song <= this.songs))
       throw new RangeError(`song index ${song} out of range`);
     const H = this.hidden;
-    const z = Float64Array.from(state.bias);
+    const z = this.gates;
+    z.set(state.bias);
     this.kernel.accumulate(z, this.input.subarray(song * this.inDim, (song + 1) * this.inDim));
     this.recurrent.accumulate(z, state.h);
     const h = new Float64Array(H);
@@ -462,7 +471,8 @@ export class TracklistModel {
     const hd = this.heads[level];
     const a = hd.width;
     const H = this.hidden;
-    const t = Float64Array.from(hd.b1);
+    const t = hd.hidden;
+    t.set(hd.b1);
     hd.w1.accumulate(t, h);
     if (hd.parents > 0) {
       if (!(Number.isInteger(parent) && parent >= 0 && parent < hd.parents))
@@ -509,7 +519,8 @@ export class TracklistModel {
   /**
    * The normalisation set at a level (null = every option) and the model's logit for each of its
    * options: head output · table, plus song bias and taste at the song level, plus the n-gram
-   * prior β · log P(option | previous song) when the model has one.
+   * prior β · log P(option | previous song) when the model has one. `logits` is this model's
+   * scratch (a request makes ~64 calls), valid until its next call.
    */
   setLogits(level: Level, state: StateView, teacher = -1): { set: Int32Array | null; logits: Float64Array } {
     const u = this.headOutput(level, state.h, teacher);
@@ -524,12 +535,16 @@ export class TracklistModel {
     // The set's rows are contiguous: the teacher's group in the parent level's children.
     const first = set && level !== 'l3' ? this.children[PARENT_LEVEL[level]].start[teacher] : 0;
     out.rows.dotRange(out.query, first, count, out.logits);
-    const logits = new Float64Array(count);
+    if (this.logitScratch.length < count) {
+      this.logitScratch = new Float64Array(count);
+      this.priorScratch = new Float64Array(count);
+    }
+    const logits = this.logitScratch.subarray(0, count);
     for (let i = 0; i < count; i++) logits[i] = out.logits[i];
     if (this.prior && count > 0) {
       const p = this.prior;
       const options = set ?? this.allOptions(level);
-      const prior = new Float64Array(count);
+      const prior = this.priorScratch;
       p.prior.logProbs(state.previous ?? -1, options, p.labels[level], p.popularity[level], prior, 0);
       const beta = p.weight[level];
       for (let i = 0; i < count; i++) logits[i] += beta * prior[i];
