@@ -24,6 +24,20 @@ export interface WorkerPoolOptions {
   maxRestarts?: number;
   /** Milliseconds a worker may take to load its model and listen (default 120 s). */
   readyTimeoutMs?: number;
+  /**
+   * V8 old-space cap per worker in MB (default WORKER_HEAP_MB, else 96). A serving worker keeps
+   * ~30 MB of JS heap (its model's tensors live outside it); uncapped, V8 let each one grow by
+   * ~40 MB of garbage in the first minute under load before its first full GC.
+   */
+  heapMb?: number;
+}
+
+/** The default per-worker heap cap (see WorkerPoolOptions.heapMb). */
+export function workerHeapMb(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.WORKER_HEAP_MB === undefined ? 96 : Number(env.WORKER_HEAP_MB);
+  if (!(Number.isInteger(value) && value >= 64))
+    throw new RangeError(`WORKER_HEAP_MB must be an integer of at least 64, got "${env.WORKER_HEAP_MB}"`);
+  return value;
 }
 
 export interface WorkerPool {
@@ -69,7 +83,12 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<Worke
     throw new RangeError(`workers must be a positive integer, got ${options.workers}`);
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const timeout = options.readyTimeoutMs ?? 120_000;
-  cluster.setupPrimary({ exec: options.entry, args: options.args ?? [] });
+  const heapMb = options.heapMb ?? workerHeapMb();
+  cluster.setupPrimary({
+    exec: options.entry,
+    args: options.args ?? [],
+    execArgv: [...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')), `--max-old-space-size=${heapMb}`],
+  });
   const live = new Set<Worker>();
   let stopping = false;
   let restarts = options.maxRestarts ?? 5;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkerPool } from '../../functions/workerPool.ts';
+import { startWorkerPool, workerHeapMb } from '../../functions/workerPool.ts';
 import type { WorkerPool } from '../../functions/workerPool.ts';
 
 /* Several serving processes on one port (the local FUNCTIONS_WORKER_PROCESS_COUNT). */
@@ -10,7 +10,7 @@ let pool: WorkerPool;
 const logged: string[] = [];
 
 beforeAll(async () => {
-  pool = await startWorkerPool({ entry, workers: 2, log: (line) => logged.push(line) });
+  pool = await startWorkerPool({ entry, workers: 2, heapMb: 80, log: (line) => logged.push(line) });
 }, 60_000);
 
 afterAll(async () => {
@@ -34,6 +34,17 @@ describe('worker pool', () => {
     expect(pids.has(process.pid)).toBe(false);
     const health = await fetch(`${pool.url}/health`);
     expect(health.status).toBe(200);
+  });
+
+  it('caps each worker’s V8 heap (default 96 MB, WORKER_HEAP_MB overrides)', async () => {
+    const res = await fetch(`${pool.url}/whoami`, { headers: { connection: 'close' } });
+    const { heapLimitMb } = (await res.json()) as { heapLimitMb: number };
+    // The limit is the old-space cap plus V8's young generation.
+    expect(heapLimitMb).toBeGreaterThanOrEqual(80);
+    expect(heapLimitMb).toBeLessThan(200);
+    expect(workerHeapMb({})).toBe(96);
+    expect(workerHeapMb({ WORKER_HEAP_MB: '256' })).toBe(256);
+    expect(() => workerHeapMb({ WORKER_HEAP_MB: 'lots' })).toThrow(/WORKER_HEAP_MB/);
   });
 
   it('reports each worker’s memory', async () => {
