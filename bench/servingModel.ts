@@ -19,10 +19,10 @@ import { runTlgen } from './run.ts';
  * shapes (TL-MGCCF dim 32; tracklist LSTM 160, heads 64, the cluster counts training picks for
  * this many songs). Serving cost depends on the shapes, not on the values.
  *
- *   npm run bench:serving-model [-- --out DIR]   (default .data/bench/seed; the version in DIR/version)
+ *   npm run bench:serving-model [-- --out DIR] [--clusters 37,35,17]   (default .data/bench/seed; the version in DIR/version)
  */
 const { values } = parseArgs({
-  options: { out: { type: 'string', default: '.data/bench/seed' } },
+  options: { out: { type: 'string', default: '.data/bench/seed' }, clusters: { type: 'string' } },
 });
 const out = resolve(values.out!);
 const model = join(out, 'model');
@@ -66,7 +66,12 @@ w.write(join(model, 'embeddings'), EMBEDDINGS_KIND, {
   counts: { songs, artists, djs },
 });
 
-const [k1, k2, k3] = clusterCounts(songs, DEFAULT_CLUSTERING.maxFinest).clusters;
+// --clusters a,b,c: the active counts a trained clustering ended with (bigger song sets per cluster).
+const [k1, k2, k3] = values.clusters
+  ? (values.clusters.split(',').map(Number) as [number, number, number])
+  : clusterCounts(songs, DEFAULT_CLUSTERING.maxFinest).clusters;
+if (![k1, k2, k3].every((k) => Number.isInteger(k) && k >= 1) || !(k1 >= k2 && k2 >= k3))
+  throw new Error(`--clusters needs three decreasing positive integers (finest first), got "${values.clusters}"`);
 const train = trainingTracklists(data.sequences);
 writeRandomTracklist(join(model, 'tracklist'), {
   songs,

@@ -27,6 +27,10 @@ export type TracklistForm = 'factorised' | 'full';
 export type Level = 'l3' | 'l2' | 'l1' | 'song';
 export const LEVELS: readonly Level[] = ['l3', 'l2', 'l1', 'song'];
 
+function logOf(values: Record<Level, ArrayLike<number>>): Record<Level, Float64Array> {
+  return Object.fromEntries(LEVELS.map((level) => [level, Float64Array.from(values[level], Math.log)])) as Record<Level, Float64Array>;
+}
+
 /** The level whose clusters group a level's options (its teacher's level). */
 const PARENT_LEVEL = { l2: 'l3', l1: 'l2', song: 'l1' } as const;
 
@@ -180,12 +184,15 @@ export class TracklistModel {
     weight: Record<Level, number>;
     labels: Record<Level, Int32Array | null>;
     popularity: Record<Level, ArrayLike<number>>;
+    /** log popularity per option: most options have no mass, so their term needs no Math.log. */
+    logPopularity: Record<Level, Float64Array>;
   } | null;
   /** The session-kNN connection (shared/model/sessionPrior.ts), or null for a model without one. */
   private readonly session: {
     prior: SessionPrior;
     weight: Record<Level, number>;
     popularity: Record<Level, ArrayLike<number>>;
+    logPopularity: Record<Level, Float64Array>;
   } | null;
   /**
    * The session terms of the last prefix asked for (callers ask for one state's levels in a row).
@@ -330,16 +337,18 @@ export class TracklistModel {
       const l2 = Int32Array.from(l1, (c) => this.parent.l1[c]);
       const l3 = Int32Array.from(l2, (c) => this.parent.l2[c]);
       const labels: Record<Level, Int32Array | null> = { l3, l2, l1, song: null };
+      const popularity = {
+        l3: optionPopularity(prior.popularity, l3, k3),
+        l2: optionPopularity(prior.popularity, l2, k2),
+        l1: optionPopularity(prior.popularity, l1, k1),
+        song: prior.popularity,
+      };
       this.prior = {
         prior,
         weight: Object.fromEntries(LEVELS.map((level, i) => [level, weights[i]])) as Record<Level, number>,
         labels,
-        popularity: {
-          l3: optionPopularity(prior.popularity, l3, k3),
-          l2: optionPopularity(prior.popularity, l2, k2),
-          l1: optionPopularity(prior.popularity, l1, k1),
-          song: prior.popularity,
-        },
+        popularity,
+        logPopularity: logOf(popularity),
       };
     } else this.prior = null;
     if (a.has('session.weight')) {
@@ -365,15 +374,17 @@ export class TracklistModel {
       const l1 = this.parent.song;
       const l2 = Int32Array.from(l1, (c) => this.parent.l1[c]);
       const l3 = Int32Array.from(l2, (c) => this.parent.l2[c]);
+      const perLevel = {
+        l3: optionPopularity(popularity, l3, k3),
+        l2: optionPopularity(popularity, l2, k2),
+        l1: optionPopularity(popularity, l1, k1),
+        song: popularity,
+      };
       this.session = {
         prior,
         weight: Object.fromEntries(LEVELS.map((level, i) => [level, weights[i]])) as Record<Level, number>,
-        popularity: {
-          l3: optionPopularity(popularity, l3, k3),
-          l2: optionPopularity(popularity, l2, k2),
-          l1: optionPopularity(popularity, l1, k1),
-          song: popularity,
-        },
+        popularity: perLevel,
+        logPopularity: logOf(perLevel),
       };
     } else this.session = null;
     const l2OfSong = (this.l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]));
@@ -545,7 +556,7 @@ export class TracklistModel {
       const p = this.prior;
       const options = set ?? this.allOptions(level);
       const prior = this.priorScratch;
-      p.prior.logProbs(state.previous ?? -1, options, p.labels[level], p.popularity[level], prior, 0);
+      p.prior.logProbs(state.previous ?? -1, options, p.labels[level], p.popularity[level], prior, 0, -1, p.logPopularity[level]);
       const beta = p.weight[level];
       for (let i = 0; i < count; i++) logits[i] += beta * prior[i];
     }
@@ -557,11 +568,14 @@ export class TracklistModel {
       const stamp = scratch.stamp[level];
       const id = scratch.id;
       const pop = q.popularity[level];
+      const logPop = q.logPopularity[level];
       const gamma = q.weight[level];
       const beta = q.prior.beta;
+      const logBeta = Math.log(beta);
       for (let i = 0; i < count; i++) {
         const o = set ? set[i] : i;
-        logits[i] += gamma * (Math.log((stamp[o] === id ? mass[o] : 0) + beta * pop[o]) - terms.logZ);
+        const term = stamp[o] === id ? Math.log(mass[o] + beta * pop[o]) : logBeta + logPop[o];
+        logits[i] += gamma * (term - terms.logZ);
       }
     }
     return { set, logits };

@@ -33,7 +33,8 @@ export class TransitionPrior {
    * log P(option | prev) for each candidate option, written to out[offset…]. labels maps a song to
    * its option (null: options are songs); optionPopularity is pop summed per option. prev < 0
    * (start token, unknown track) gives popularity alone. exclude: the song whose transition from
-   * prev is left out (a training target), or −1.
+   * prev is left out (a training target), or −1. logPopularity (log of optionPopularity, if
+   * given) spares a Math.log for every option without a transition from prev.
    */
   logProbs(
     prev: number,
@@ -43,6 +44,7 @@ export class TransitionPrior {
     out: Float32Array | Float64Array,
     offset: number,
     exclude = -1,
+    logPopularity: ArrayLike<number> | null = null,
   ): void {
     const { indptr, indices, values } = this.counts;
     let total = prev >= 0 ? this.rowTotal[prev] : 0;
@@ -54,7 +56,8 @@ export class TransitionPrior {
           if (values[p] <= 1) distinct -= 1;
         }
     if (total <= 0) {
-      for (let i = 0; i < candidates.length; i++) out[offset + i] = Math.log(optionPopularity[candidates[i]]);
+      for (let i = 0; i < candidates.length; i++)
+        out[offset + i] = logPopularity ? logPopularity[candidates[i]] : Math.log(optionPopularity[candidates[i]]);
       return;
     }
     const d = this.discount;
@@ -69,9 +72,11 @@ export class TransitionPrior {
       if (mass[option] === 0) this.touched.push(option);
       mass[option] += Math.max(c - d, 0) / total;
     }
+    const logBackoff = Math.log(backoff);
     for (let i = 0; i < candidates.length; i++) {
       const o = candidates[i];
-      out[offset + i] = Math.log(mass[o] + backoff * optionPopularity[o]);
+      out[offset + i] =
+        logPopularity && mass[o] === 0 ? logBackoff + logPopularity[o] : Math.log(mass[o] + backoff * optionPopularity[o]);
     }
     for (const o of this.touched) mass[o] = 0;
     this.touched.length = 0;
