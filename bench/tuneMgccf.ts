@@ -13,7 +13,8 @@ import {
   fitBaselines,
   formatRecommendationTable,
 } from '../training/eval/recommendation.ts';
-import { mgccfConfigFor, LR_SCHEDULES, type LrSchedule, type MgccfConfig } from '../training/mgccf/config.ts';
+import { LR_SCHEDULES, type LrSchedule, type MgccfConfig } from '../training/mgccf/config.ts';
+import { mgccfConfigFromOptions } from '../training/commands/train.ts';
 import { EMBEDDINGS_KIND, trainMgccf } from '../training/mgccf/train.ts';
 
 /**
@@ -72,14 +73,10 @@ if (!values.prepared || !existsSync(join(values.prepared, 'manifest.json')))
 if (values.budget !== 'fast' && values.budget !== 'full') throw new Error('--budget must be fast or full');
 
 const full = loadPrepared(values.prepared);
-const budget = mgccfConfigFor(values.budget, nnz(full.click), num('seed', 1, 0, 2 ** 31 - 1, true));
-const batch = num('batch', budget.batch, 1, 100_000, true);
+// steps, dim, batch and lr as `tlgen train` reads them (an explicit --batch rescales the rate).
+const budget = mgccfConfigFromOptions(values, values.budget, nnz(full.click), num('seed', 1, 0, 2 ** 31 - 1, true));
 const config: MgccfConfig = {
   ...budget,
-  steps: num('steps', budget.steps, 1, 1e7, true),
-  batch,
-  dim: num('dim', budget.dim, 2, 1024, true),
-  learningRate: num('lr', budget.learningRate * Math.sqrt(batch / budget.batch), 1e-7, 1),
   schedule: (values.schedule ?? budget.schedule) as LrSchedule,
   warmupShare: num('warmup', budget.warmupShare, 0, 1),
   finalLrShare: num('final', budget.finalLrShare, 0, 1),

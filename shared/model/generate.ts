@@ -203,23 +203,14 @@ export class ClusterScores {
     }
     const { start, items } = this.model.songsIn[level];
     const { scores, available, top, k } = this;
-    // Descending insertion into the top k; once full, most songs fail the first comparison.
     let size = 0;
     for (let p = start[cluster]; p < start[cluster + 1]; p++) {
       const s = items[p];
-      if (available[s] === 0) continue;
-      const v = scores[s];
-      if (size === k && v <= top[k - 1]) continue;
-      let j = size < k ? size++ : k - 1;
-      while (j > 0 && top[j - 1] < v) {
-        top[j] = top[j - 1];
-        j--;
-      }
-      top[j] = v;
+      // Once full, most songs fail the first comparison.
+      if (available[s] === 0 || (size === k && scores[s] <= top[k - 1])) continue;
+      size = insertDescending(top, 0, size, k, scores[s]);
     }
-    let sum = 0;
-    for (let i = 0; i < size; i++) sum += top[i];
-    return (memo[cluster] = size > 0 ? sum / size : 0);
+    return (memo[cluster] = meanOf(top, 0, size));
   }
 
   /**
@@ -239,22 +230,32 @@ export class ClusterScores {
       const v = scores[s];
       const c = clusterOf[s];
       if (v <= floor[c]) continue;
-      const o = c * k;
-      let j = size[c] < k ? size[c]++ : k - 1;
-      while (j > 0 && top[o + j - 1] < v) {
-        top[o + j] = top[o + j - 1];
-        j--;
-      }
-      top[o + j] = v;
-      if (size[c] === k) floor[c] = top[o + k - 1];
+      size[c] = insertDescending(top, c * k, size[c], k, v);
+      if (size[c] === k) floor[c] = top[c * k + k - 1];
     }
     const memo = this.memo.l3;
-    for (let c = 0; c < clusters; c++) {
-      let sum = 0;
-      for (let i = 0; i < size[c]; i++) sum += top[c * k + i];
-      memo[c] = size[c] > 0 ? sum / size[c] : 0;
-    }
+    for (let c = 0; c < clusters; c++) memo[c] = meanOf(top, c * k, size[c]);
   }
+}
+
+/**
+ * Inserts v into the descending list top[o, o + size) capped at k entries (the smallest falls
+ * off when full); returns the new size.
+ */
+function insertDescending(top: Float64Array, o: number, size: number, k: number, v: number): number {
+  let j = size < k ? size++ : k - 1;
+  while (j > 0 && top[o + j - 1] < v) {
+    top[o + j] = top[o + j - 1];
+    j--;
+  }
+  top[o + j] = v;
+  return size;
+}
+
+function meanOf(values: Float64Array, o: number, size: number): number {
+  let sum = 0;
+  for (let i = 0; i < size; i++) sum += values[o + i];
+  return size > 0 ? sum / size : 0;
 }
 
 /** Every cluster's score at each level (ClusterScores evaluated everywhere). */

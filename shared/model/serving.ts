@@ -199,16 +199,12 @@ export class ServingModel {
    */
   static load(dir: string): ServingModel {
     const version = readModelVersion(dir, { parallelVerify: true });
-    let model: ServingModel;
     try {
-      model = new ServingModel(version, folderBytes(dir));
-    } catch (e) {
-      // Damaged bytes can fail the build first: the checksum error is the one to report.
+      return new ServingModel(version, folderBytes(dir));
+    } finally {
+      // Also when damaged bytes fail the build first: the checksum error is the one to report.
       version.finishVerification();
-      throw e;
     }
-    version.finishVerification();
-    return model;
   }
 
   /** True when the version holds a tracklist model (generation available). */

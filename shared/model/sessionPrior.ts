@@ -1,4 +1,5 @@
 import { selectBest } from '../util/topK.ts';
+import { OptionMass } from './transitionPrior.ts';
 
 /**
  * Session kNN over whole set prefixes, shared by the V-SkNN next-song baseline
@@ -269,8 +270,7 @@ export class SessionPrior {
   readonly popularity: Float32Array;
   readonly beta: number;
   private readonly popularityTotal: number;
-  private scratch: Float64Array;
-  private readonly touched: number[] = [];
+  private readonly mass: OptionMass;
 
   constructor(knn: SessionKnn, popularity: Float32Array, beta: number) {
     if (!(beta > 0)) throw new Error(`session prior: beta must be > 0, got ${beta}`);
@@ -282,7 +282,7 @@ export class SessionPrior {
     let total = 0;
     for (const p of popularity) total += p;
     this.popularityTotal = total;
-    this.scratch = new Float64Array(knn.songs);
+    this.mass = new OptionMass(knn.songs);
   }
 
   /** The kNN votes after a prefix (see SessionKnn.evidence). */
@@ -309,19 +309,13 @@ export class SessionPrior {
   ): void {
     const beta = this.beta;
     const logZ = this.logNormaliser(e);
-    if (this.scratch.length < optionPopularity.length)
-      this.scratch = new Float64Array(optionPopularity.length);
-    const mass = this.scratch;
-    for (let i = 0; i < e.songs.length; i++) {
-      const option = labels ? labels[e.songs[i]] : e.songs[i];
-      if (mass[option] === 0) this.touched.push(option);
-      mass[option] += e.scores[i];
-    }
+    this.mass.ensure(optionPopularity.length);
+    for (let i = 0; i < e.songs.length; i++) this.mass.add(labels ? labels[e.songs[i]] : e.songs[i], e.scores[i]);
+    const mass = this.mass.values;
     for (let i = 0; i < candidates.length; i++) {
       const o = candidates[i];
       out[offset + i] = Math.log(mass[o] + beta * optionPopularity[o]) - logZ;
     }
-    for (const o of this.touched) mass[o] = 0;
-    this.touched.length = 0;
+    this.mass.clear();
   }
 }

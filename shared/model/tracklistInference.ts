@@ -1,7 +1,7 @@
 import { type Artifact, ArtifactError, type DType } from './artifact.ts';
 import { RowMatrix } from './rowMatrix.ts';
 import { SessionKnn, SessionPrior, type SessionEvidence, type SessionKnnOptions } from './sessionPrior.ts';
-import { optionPopularity, TransitionPrior } from './transitionPrior.ts';
+import { popularityByLevel, TransitionPrior } from './transitionPrior.ts';
 
 /**
  * Plain-TypeScript inference for the tracklist model (contract D, SPEC §4): the LSTM step, the
@@ -29,6 +29,14 @@ export const LEVELS: readonly Level[] = ['l3', 'l2', 'l1', 'song'];
 
 function logOf(values: Record<Level, ArrayLike<number>>): Record<Level, Float64Array> {
   return Object.fromEntries(LEVELS.map((level) => [level, Float64Array.from(values[level], Math.log)])) as Record<Level, Float64Array>;
+}
+
+/** sum[o] += v, where a stamp other than `id` means sum[o] is stale (counts as 0). */
+function stampedAdd(sum: Float64Array, stamp: Int32Array, o: number, v: number, id: number): void {
+  if (stamp[o] !== id) {
+    stamp[o] = id;
+    sum[o] = v;
+  } else sum[o] += v;
 }
 
 /** The level whose clusters group a level's options (its teacher's level). */
@@ -330,19 +338,15 @@ export class TracklistModel {
       if (song) query[d + tw] = 1;
       this.outputs[level] = { rows: matrix, query, logits: new Float32Array(rows) };
     }
+    // Each song's ancestors: the option labels of both direct connections and of cluster scoring.
+    const l2OfSong = (this.l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]));
+    this.l3OfSong = Int32Array.from(l2OfSong, (c) => this.parent.l2[c]);
+    const songCluster = { l3: this.l3OfSong, l2: l2OfSong, l1: this.parent.song };
     if (a.has('prior.weight')) {
       const weights = tensor<Float32Array>('prior.weight', 'float32', [LEVELS.length]);
       const prior = new TransitionPrior(a.csr('prior.counts'), tensor('prior.popularity', 'float32', [s]), meta.priorDiscount ?? 0.8);
-      const l1 = this.parent.song;
-      const l2 = Int32Array.from(l1, (c) => this.parent.l1[c]);
-      const l3 = Int32Array.from(l2, (c) => this.parent.l2[c]);
-      const labels: Record<Level, Int32Array | null> = { l3, l2, l1, song: null };
-      const popularity = {
-        l3: optionPopularity(prior.popularity, l3, k3),
-        l2: optionPopularity(prior.popularity, l2, k2),
-        l1: optionPopularity(prior.popularity, l1, k1),
-        song: prior.popularity,
-      };
+      const labels: Record<Level, Int32Array | null> = { ...songCluster, song: null };
+      const popularity = popularityByLevel(prior.popularity, songCluster, this.sizes);
       this.prior = {
         prior,
         weight: Object.fromEntries(LEVELS.map((level, i) => [level, weights[i]])) as Record<Level, number>,
@@ -371,15 +375,7 @@ export class TracklistModel {
       }
       const popularity = tensor<Float32Array>('session.popularity', 'float32', [s]);
       const prior = new SessionPrior(knn, popularity, meta.session.beta);
-      const l1 = this.parent.song;
-      const l2 = Int32Array.from(l1, (c) => this.parent.l1[c]);
-      const l3 = Int32Array.from(l2, (c) => this.parent.l2[c]);
-      const perLevel = {
-        l3: optionPopularity(popularity, l3, k3),
-        l2: optionPopularity(popularity, l2, k2),
-        l1: optionPopularity(popularity, l1, k1),
-        song: popularity,
-      };
+      const perLevel = popularityByLevel(popularity, songCluster, this.sizes);
       this.session = {
         prior,
         weight: Object.fromEntries(LEVELS.map((level, i) => [level, weights[i]])) as Record<Level, number>,
@@ -387,8 +383,6 @@ export class TracklistModel {
         logPopularity: logOf(perLevel),
       };
     } else this.session = null;
-    const l2OfSong = (this.l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]));
-    this.l3OfSong = Int32Array.from(l2OfSong, (c) => this.parent.l2[c]);
     this.songsIn = {
       l3: groupsOf(this.l3OfSong, k3),
       l2: groupsOf(l2OfSong, k2),
@@ -468,7 +462,6 @@ export class TracklistModel {
     }
     return { h, c, bias: state.bias, taste: state.taste, previous: start ? -1 : song, session };
   }
-
 
   /** The state after feeding [pad, ...songs] in a set with the given context. */
   run(songs: readonly number[], context: SequenceContext = {}): LstmState {
@@ -618,21 +611,10 @@ export class TracklistModel {
         const c1 = l1Of[s];
         const c2 = l2OfSong[s];
         const c3 = l3OfSong[s];
-        // Evidence songs are distinct: one write each.
-        sSong[s] = id;
-        mSong[s] = v;
-        if (s1[c1] !== id) {
-          s1[c1] = id;
-          m1[c1] = v;
-        } else m1[c1] += v;
-        if (s2[c2] !== id) {
-          s2[c2] = id;
-          m2[c2] = v;
-        } else m2[c2] += v;
-        if (s3[c3] !== id) {
-          s3[c3] = id;
-          m3[c3] = v;
-        } else m3[c3] += v;
+        stampedAdd(mSong, sSong, s, v, id);
+        stampedAdd(m1, s1, c1, v, id);
+        stampedAdd(m2, s2, c2, v, id);
+        stampedAdd(m3, s3, c3, v, id);
       }
       scratch.evidence = evidence;
     }

@@ -16,8 +16,7 @@ export class TransitionPrior {
   readonly popularity: Float32Array;
   readonly discount: number;
   private readonly rowTotal: Float64Array;
-  private scratch: Float64Array;
-  private readonly touched: number[] = [];
+  private readonly mass: OptionMass;
 
   constructor(counts: Csr, popularity: Float32Array, discount: number) {
     this.counts = counts;
@@ -26,7 +25,7 @@ export class TransitionPrior {
     this.rowTotal = new Float64Array(counts.rows);
     for (let a = 0; a < counts.rows; a++)
       for (let p = counts.indptr[a]; p < counts.indptr[a + 1]; p++) this.rowTotal[a] += counts.values[p];
-    this.scratch = new Float64Array(counts.cols);
+    this.mass = new OptionMass(counts.cols);
   }
 
   /**
@@ -62,24 +61,21 @@ export class TransitionPrior {
     }
     const d = this.discount;
     const backoff = (d * distinct) / total;
-    if (this.scratch.length < optionPopularity.length) this.scratch = new Float64Array(optionPopularity.length);
-    const mass = this.scratch;
+    this.mass.ensure(optionPopularity.length);
     for (let p = indptr[prev]; p < indptr[prev + 1]; p++) {
       const b = indices[p];
       const c = values[p] - (b === exclude ? 1 : 0);
       if (c <= 0) continue;
-      const option = labels ? labels[b] : b;
-      if (mass[option] === 0) this.touched.push(option);
-      mass[option] += Math.max(c - d, 0) / total;
+      this.mass.add(labels ? labels[b] : b, Math.max(c - d, 0) / total);
     }
+    const mass = this.mass.values;
     const logBackoff = Math.log(backoff);
     for (let i = 0; i < candidates.length; i++) {
       const o = candidates[i];
       out[offset + i] =
         logPopularity && mass[o] === 0 ? logBackoff + logPopularity[o] : Math.log(mass[o] + backoff * optionPopularity[o]);
     }
-    for (const o of this.touched) mass[o] = 0;
-    this.touched.length = 0;
+    this.mass.clear();
   }
 }
 
@@ -88,4 +84,46 @@ export function optionPopularity(popularity: Float32Array, labels: Int32Array, o
   const out = new Float64Array(options);
   for (let s = 0; s < labels.length; s++) out[labels[s]] += popularity[s];
   return out;
+}
+
+/** Song popularity summed per option at every level of the cluster tree (songs as given). */
+export function popularityByLevel(
+  popularity: Float32Array,
+  songCluster: { l3: Int32Array; l2: Int32Array; l1: Int32Array },
+  sizes: { l3: number; l2: number; l1: number },
+): { l3: Float64Array; l2: Float64Array; l1: Float64Array; song: Float32Array } {
+  return {
+    l3: optionPopularity(popularity, songCluster.l3, sizes.l3),
+    l2: optionPopularity(popularity, songCluster.l2, sizes.l2),
+    l1: optionPopularity(popularity, songCluster.l1, sizes.l1),
+    song: popularity,
+  };
+}
+
+/**
+ * Sums per option over a dense scratch, for a few options at a time: add, read `values`, then
+ * clear resets only the options touched (both direct connections aggregate song mass so).
+ */
+export class OptionMass {
+  values: Float64Array;
+  private readonly touched: number[] = [];
+
+  constructor(options: number) {
+    this.values = new Float64Array(options);
+  }
+
+  /** Grows the scratch to at least `options` entries (only while empty). */
+  ensure(options: number): void {
+    if (this.values.length < options) this.values = new Float64Array(options);
+  }
+
+  add(option: number, value: number): void {
+    if (this.values[option] === 0) this.touched.push(option);
+    this.values[option] += value;
+  }
+
+  clear(): void {
+    for (const o of this.touched) this.values[o] = 0;
+    this.touched.length = 0;
+  }
 }

@@ -60,11 +60,6 @@ export class TopK {
     idx[p] = index;
   }
 
-  /** Kept indices in heap order (no sort): a view, valid until the next push or reset. */
-  kept(): Int32Array {
-    return this.idx.subarray(0, this.n);
-  }
-
   /** Kept indices, best first. */
   sorted(): Int32Array {
     const order = Array.from({ length: this.n }, (_, t) => t);
@@ -78,7 +73,6 @@ export class TopK {
 function worse(sa: number, ia: number, sb: number, ib: number): boolean {
   return sa < sb || (sa === sb && ia > ib);
 }
-
 
 /**
  * Reorders ids[0, n) so that ids[0, k) hold the k best (any order), best meaning a higher

@@ -6,7 +6,7 @@ import { concatColumns, concatRows, matMul } from '../ops.ts';
 import { selectRows, spmm } from '../sparse.ts';
 import type { Tf } from '../tf.ts';
 import { groupedCrossEntropy, singleGroup, type ExtraLogits, type Groups } from './groupedSoftmax.ts';
-import { optionPopularity, type TransitionPrior } from '../../shared/model/transitionPrior.ts';
+import { popularityByLevel, type TransitionPrior } from '../../shared/model/transitionPrior.ts';
 import type { SessionPrior } from '../../shared/model/sessionPrior.ts';
 import { membership, type ClusterTree } from './hierarchy.ts';
 import { WINDOW } from './windows.ts';
@@ -138,9 +138,9 @@ export class TracklistModel {
   /** Labels per level for a song: [l3, l2, l1] (compact tree ids). */
   readonly songPath: Int32Array[];
   /** The n-gram prior's popularity summed per option at each level. */
-  private readonly optionPopularity: Record<LevelName, Float64Array>;
+  private readonly optionPopularity: Record<LevelName, ArrayLike<number>>;
   /** The session term's popularity summed per option at each level. */
-  private readonly sessionPopularity: Record<LevelName, Float64Array>;
+  private readonly sessionPopularity: Record<LevelName, ArrayLike<number>>;
 
   constructor(tf: Tf, inputs: TracklistInputs, config: TracklistModelConfig) {
     this.tf = tf;
@@ -215,20 +215,10 @@ export class TracklistModel {
     const l2 = Int32Array.from(l1, (c) => tree.parents[0][c]);
     const l3 = Int32Array.from(l2, (c) => tree.parents[1][c]);
     this.songPath = [l3, l2, l1];
-    const popularity = inputs.prior?.popularity ?? new Float32Array(n);
-    this.optionPopularity = {
-      l3: optionPopularity(popularity, l3, k3),
-      l2: optionPopularity(popularity, l2, k2),
-      l1: optionPopularity(popularity, l1, k1),
-      song: Float64Array.from(popularity),
-    };
-    const sessionPopularity = inputs.session?.prior.popularity ?? new Float32Array(n);
-    this.sessionPopularity = {
-      l3: optionPopularity(sessionPopularity, l3, k3),
-      l2: optionPopularity(sessionPopularity, l2, k2),
-      l1: optionPopularity(sessionPopularity, l1, k1),
-      song: Float64Array.from(sessionPopularity),
-    };
+    const songCluster = { l3, l2, l1 };
+    const sizes = { l3: k3, l2: k2, l1: k1 };
+    this.optionPopularity = popularityByLevel(inputs.prior?.popularity ?? new Float32Array(n), songCluster, sizes);
+    this.sessionPopularity = popularityByLevel(inputs.session?.prior.popularity ?? new Float32Array(n), songCluster, sizes);
     const factorised = config.form === 'factorised';
     this.groups = {
       l3: singleGroup(k3),
@@ -370,7 +360,7 @@ export class TracklistModel {
     let size = 0;
     for (const g of groupOf) size += indptr[g + 1] - indptr[g];
     const values = new Float32Array(size);
-    const labels = level === 'song' ? null : this.songPath[level === 'l3' ? 0 : level === 'l2' ? 1 : 2];
+    const labels = this.songLabels(level);
     let offset = 0;
     for (let r = 0; r < prev.length; r++) {
       const g = groupOf[r];
@@ -379,6 +369,11 @@ export class TracklistModel {
       offset += candidates.length;
     }
     return { weight: this.vars[`prior.${level}`] as Tensor1D, values };
+  }
+
+  /** Song → option labels at a level (null at the song level: options are songs). */
+  private songLabels(level: LevelName): Int32Array | null {
+    return level === 'song' ? null : this.songPath[level === 'l3' ? 0 : level === 'l2' ? 1 : 2];
   }
 
   /**
@@ -405,7 +400,7 @@ export class TracklistModel {
       for (const g of groupOf[level]) size += indptr[g + 1] - indptr[g];
       values[level] = new Float32Array(size);
       offsets[level] = 0;
-      labels[level] = level === 'song' ? null : this.songPath[level === 'l3' ? 0 : level === 'l2' ? 1 : 2];
+      labels[level] = this.songLabels(level);
     }
     rows.forEach((r, i) => {
       const b = r % B;
@@ -485,7 +480,7 @@ export class TracklistModel {
         if (prior) logits = tf.add(logits, tf.mul(tf.tensor2d(prior.values, logits.shape), prior.weight)) as Tensor2D;
         if (evidence) {
           const values = new Float32Array(table.shape[0]);
-          const labels = level === 'song' ? null : this.songPath[level === 'l3' ? 0 : level === 'l2' ? 1 : 2];
+          const labels = this.songLabels(level);
           this.inputs.session!.prior.logProbs(evidence, all.members.indices, labels, this.sessionPopularity[level], values, 0);
           logits = tf.add(logits, tf.mul(tf.tensor2d(values, logits.shape), this.vars[`session.${level}`])) as Tensor2D;
         }
