@@ -377,6 +377,12 @@ function pathLogProbs(model: TracklistModel, state: LstmState, song: number): Ge
   };
 }
 
+/** exp(logit − shift) for each option, as the caller's softmax normaliser already computed them. */
+export interface ExpLogits {
+  values: ArrayLike<number>;
+  shift: number;
+}
+
 /**
  * The sampling distribution at one level (SPEC §5.2 step 4) over the candidate options, from the
  * model's logits and the options' weighted scores (w·user³ + song³)/(1 + w): logits × temperature,
@@ -390,6 +396,7 @@ export function adjustedProbabilities(
   temperature: number,
   threshold: number,
   out?: Float64Array,
+  expLogits?: ExpLogits,
 ): Float64Array {
   const n = logits.length;
   let xMax = -Infinity;
@@ -403,15 +410,21 @@ export function adjustedProbabilities(
   const p = out ? out.subarray(0, n) : new Float64Array(n);
   let aMax = -Infinity;
   for (let j = 0; j < n; j++) {
-    const x = logits[j] * temperature - xMax + MAX_LOGIT;
+    const x = logits[j] * temperature - (xMax - MAX_LOGIT);
     const f = fHi > fLo ? (weighted[j] - fLo) / (fHi - fLo) : 1;
     p[j] = Math.min(x, x * f);
     aMax = Math.max(aMax, p[j]);
   }
+  // An option whose adjusted value is its shifted logit (x ≤ 0 or f = 1: most of a large set)
+  // reuses exp(logit − shift) from the caller's normaliser, times one common factor.
+  const shift = xMax - MAX_LOGIT;
+  const factor = expLogits && temperature === 1 ? Math.exp(expLogits.shift - shift - aMax) : NaN;
+  // Outside this range the reused values could have under- or overflowed where a direct exp does not.
+  const reuse = factor > 1e-100 && factor < 1e100;
   let sum = 0;
   let best = 0;
   for (let j = 0; j < n; j++) {
-    sum += p[j] = Math.exp(p[j] - aMax);
+    sum += p[j] = reuse && p[j] === logits[j] - shift ? expLogits!.values[j] * factor : Math.exp(p[j] - aMax);
     if (p[j] > p[best]) best = j;
   }
   let kept = 0;
@@ -429,7 +442,15 @@ interface LevelContext {
   thresholds: readonly number[];
   rng: Random;
   /** Per-request scratch for a level's candidates (grown to the largest set seen). */
-  scratch: { candidates: Int32Array; logits: Float64Array; weights: Float64Array; probabilities: Float64Array };
+  scratch: {
+    candidates: Int32Array;
+    logits: Float64Array;
+    weights: Float64Array;
+    probabilities: Float64Array;
+    /** exp(z − max z) over the normalisation set, and gathered for the candidates. */
+    exps: Float64Array;
+    candidateExps: Float64Array;
+  };
 }
 
 function levelScratch(size: number): LevelContext['scratch'] {
@@ -438,6 +459,8 @@ function levelScratch(size: number): LevelContext['scratch'] {
     logits: new Float64Array(size),
     weights: new Float64Array(size),
     probabilities: new Float64Array(size),
+    exps: new Float64Array(size),
+    candidateExps: new Float64Array(size),
   };
 }
 
@@ -456,25 +479,30 @@ function sampleLevel(
   // Model logits over the normalisation set (for the log-probability) …
   const { set, logits: z } = model.setLogits(level, state, teacher);
   const count = z.length;
+  if (ctx.scratch.candidates.length < count) ctx.scratch = levelScratch(count);
+  const { candidates: cand, exps } = ctx.scratch;
   let zMax = -Infinity;
   for (let i = 0; i < count; i++) if (z[i] > zMax) zMax = z[i];
   let zSum = 0;
-  for (let i = 0; i < count; i++) zSum += Math.exp(z[i] - zMax);
+  for (let i = 0; i < count; i++) zSum += exps[i] = Math.exp(z[i] - zMax);
   const logZ = zMax + Math.log(zSum);
   // … and the candidates among them.
-  if (ctx.scratch.candidates.length < count) ctx.scratch = levelScratch(count);
-  const { candidates: cand } = ctx.scratch;
   let n = 0;
   for (let i = 0; i < count; i++) if (avail.has(level, set ? set[i] : i)) cand[n++] = i;
   if (n === 0) throw new Error(`generate: no available option at ${level}`);
   const logits = ctx.scratch.logits.subarray(0, n);
   const weights = ctx.scratch.weights.subarray(0, n);
+  const candidateExps = ctx.scratch.candidateExps.subarray(0, n);
   for (let j = 0; j < n; j++) {
     logits[j] = z[cand[j]];
+    candidateExps[j] = exps[cand[j]];
     weights[j] = ctx.weighted(level, set ? set[cand[j]] : cand[j]);
   }
   const temperature = level === 'song' ? 1 : ctx.temperature[LEVEL_INDEX[level]];
-  const p = adjustedProbabilities(logits, weights, temperature, ctx.thresholds[LEVEL_INDEX[level]], ctx.scratch.probabilities);
+  const p = adjustedProbabilities(logits, weights, temperature, ctx.thresholds[LEVEL_INDEX[level]], ctx.scratch.probabilities, {
+    values: candidateExps,
+    shift: zMax,
+  });
   let r = ctx.rng.next();
   let pick = -1;
   for (let j = 0; j < n && pick < 0; j++) if (p[j] > 0 && (r -= p[j]) < 0) pick = j;

@@ -143,7 +143,7 @@ export class RowMatrix {
   }
 
   /** out[i] = row (first + i) · query for i < count. */
-  dotRange(query: ArrayLike<number>, first: number, count: number, out: Float32Array): Float32Array {
+  dotRange<T extends Float32Array | Float64Array>(query: ArrayLike<number>, first: number, count: number, out: T): T {
     if (query.length !== this.width) throw new RangeError(`RowMatrix.dot: query of ${query.length}, rows of ${this.width}`);
     if (first < 0 || count < 0 || first + count > this.rows || out.length < count)
       throw new RangeError(`RowMatrix.dotRange: rows [${first}, ${first + count}) of ${this.rows}`);
@@ -154,7 +154,8 @@ export class RowMatrix {
     this.input.set(query);
     this.kernels.dotRows(first * this.width * 4, count, this.width, this.inputAt, this.outputAt);
     const result = this.output;
-    for (let i = 0; i < count; i++) out[i] = result[i];
+    if (out instanceof Float32Array) out.set(result.subarray(0, count));
+    else for (let i = 0; i < count; i++) out[i] = result[i];
     return out;
   }
 

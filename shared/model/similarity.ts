@@ -24,7 +24,7 @@ export function normalizeRowsL2(x: Float32Array, width: number, out: Float32Arra
 }
 
 /** out[r] = rows[r] · query for every row. */
-export function dotAll(rows: Float32Array, width: number, query: ArrayLike<number>, out: Float32Array): Float32Array {
+export function dotAll<T extends Float32Array | Float64Array>(rows: Float32Array, width: number, query: ArrayLike<number>, out: T): T {
   const n = rows.length / width;
   let r = 0;
   // Four rows per pass share each query load (about twice as fast); each row sums in column

@@ -227,7 +227,15 @@ export class TracklistModel {
    * rows, so a set's logits are one SIMD product): cluster features per level; at the song level
    * [song.out ; taste.song ; bias ; 0…], read with the query [u ; α·q ; 1 ; 0…].
    */
-  private readonly outputs: Record<Level, { rows: RowMatrix; query: Float32Array; logits: Float32Array }>;
+  private readonly outputs: Record<Level, { rows: RowMatrix; query: Float32Array }>;
+  /**
+   * Song level, per output row: the prior's and session term's values for a song without a
+   * transition or vote (their weighted log popularity, up to a per-step constant), and each
+   * song's row. A step then adds these in one pass and corrects only the few songs with a
+   * transition or a vote, instead of a logarithm per song.
+   */
+  private readonly songStatic: Float64Array | null;
+  private readonly rowOfSong: Int32Array;
   private afterPad: LstmState | null = null;
   private logitScratch = new Float64Array(0);
   private priorScratch = new Float64Array(0);
@@ -336,7 +344,7 @@ export class TracklistModel {
       });
       const query = new Float32Array(width);
       if (song) query[d + tw] = 1;
-      this.outputs[level] = { rows: matrix, query, logits: new Float32Array(rows) };
+      this.outputs[level] = { rows: matrix, query };
     }
     // Each song's ancestors: the option labels of both direct connections and of cluster scoring.
     const l2OfSong = (this.l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]));
@@ -388,6 +396,19 @@ export class TracklistModel {
       l2: groupsOf(l2OfSong, k2),
       l1: this.children.l1,
     };
+    const songOrder = this.form === 'full' ? null : this.children.l1.items;
+    this.rowOfSong = new Int32Array(s);
+    for (let r = 0; r < s; r++) this.rowOfSong[songOrder ? songOrder[r] : r] = r;
+    if (this.prior || this.session) {
+      const values = new Float64Array(s);
+      for (let r = 0; r < s; r++) {
+        const o = songOrder ? songOrder[r] : r;
+        if (this.prior) values[r] += this.prior.weight.song * this.prior.logPopularity.song[o];
+        if (this.session)
+          values[r] += this.session.weight.song * (Math.log(this.session.prior.beta) + this.session.logPopularity.song[o]);
+      }
+      this.songStatic = values;
+    } else this.songStatic = null;
   }
 
   /**
@@ -523,55 +544,134 @@ export class TracklistModel {
   /**
    * The normalisation set at a level (null = every option) and the model's logit for each of its
    * options: head output · table, plus song bias and taste at the song level, plus the n-gram
-   * prior β · log P(option | previous song) when the model has one. `logits` is this model's
-   * scratch (a request makes ~64 calls), valid until its next call.
+   * prior β · log P(option | previous song) and the session term γ · log P_session(option | whole
+   * prefix) when the model has them. `logits` is this model's scratch (a request makes ~64 calls),
+   * valid until its next call.
    */
   setLogits(level: Level, state: StateView, teacher = -1): { set: Int32Array | null; logits: Float64Array } {
+    const { set, logits } = this.neuralLogits(level, state, teacher);
+    const count = logits.length;
+    if (level === 'song' && this.songStatic && count > 0) {
+      this.addSongTerms(state, set ? this.rowOfSong[set[0]] : 0, logits);
+      return { set, logits };
+    }
+    if (this.prior && count > 0) {
+      const prior = this.priorTerm(level, state, set, this.priorScratch);
+      const beta = this.prior.weight[level];
+      for (let i = 0; i < count; i++) logits[i] += beta * prior[i];
+    }
+    if (this.session && count > 0) this.addSessionTerm(level, state, set, logits, this.session.weight[level]);
+    return { set, logits };
+  }
+
+  /**
+   * The song level's prior and session terms over the set of rows [first, first + logits.length):
+   * the static per-row values plus this step's constants in one pass, then corrections for the
+   * songs in the set with a transition from the previous song or a session vote. Equal to the
+   * dense sums of setLogitTerms.
+   */
+  private addSongTerms(state: StateView, first: number, logits: Float64Array): void {
+    const count = logits.length;
+    const rowOf = this.rowOfSong;
+    const inSet = (s: number): number => {
+      const i = rowOf[s] - first;
+      return i >= 0 && i < count ? i : -1;
+    };
+    let shift = 0;
+    const p = this.prior;
+    if (p) {
+      const beta = p.weight.song;
+      const logBackoff = p.prior.sparseLogProbs(state.previous ?? -1, (s, logRatio) => {
+        const i = inSet(s);
+        if (i >= 0) logits[i] += beta * logRatio;
+      });
+      shift += beta * logBackoff;
+    }
+    const q = this.session;
+    if (q) {
+      const gamma = q.weight.song;
+      const terms = this.sessionTermsFor(state.session ?? TracklistModel.noSession);
+      const { songs, scores } = terms.evidence;
+      const beta = q.prior.beta;
+      const pop = q.popularity.song;
+      const logBase = Math.log(beta);
+      const logPop = q.logPopularity.song;
+      for (let k = 0; k < songs.length; k++) {
+        const i = inSet(songs[k]);
+        if (i >= 0) logits[i] += gamma * (Math.log(scores[k] + beta * pop[songs[k]]) - logBase - logPop[songs[k]]);
+      }
+      shift -= gamma * terms.logZ;
+    }
+    const base = this.songStatic!;
+    for (let i = 0; i < count; i++) logits[i] += base[first + i] + shift;
+  }
+
+  /**
+   * The terms a level's logits add up, each before its weight (fresh arrays over the
+   * normalisation set): `network` (head output · table, plus taste and bias at the song level),
+   * then `prior` (log P_prior) and `session` (log P_session) when the model has them. Training
+   * calibrates their weights on held-out sets.
+   */
+  setLogitTerms(level: Level, state: StateView, teacher = -1): { set: Int32Array | null; terms: Record<string, Float64Array> } {
+    const { set, logits } = this.neuralLogits(level, state, teacher);
+    const terms: Record<string, Float64Array> = { network: Float64Array.from(logits) };
+    const count = logits.length;
+    if (this.prior && count > 0) terms.prior = this.priorTerm(level, state, set, new Float64Array(count));
+    if (this.session && count > 0) this.addSessionTerm(level, state, set, (terms.session = new Float64Array(count)), 1);
+    return { set, terms };
+  }
+
+  /** The network's logits over the normalisation set (with taste and bias at the song level), into the logit scratch. */
+  private neuralLogits(level: Level, state: StateView, teacher: number): { set: Int32Array | null; logits: Float64Array } {
     const u = this.headOutput(level, state.h, teacher);
     const set = this.normalisationSet(level, teacher);
+    const query = this.outputs[level].query;
+    query.set(u);
+    if (level === 'song' && this.tasteSongs) {
+      if (state.taste) query.set(state.taste, u.length);
+      else query.fill(0, u.length, u.length + this.tasteWidth);
+    }
+    return { set, logits: this.setDot(level, set, teacher) };
+  }
+
+  /** The level's output rows of the set · its current query, into the logit scratch. */
+  private setDot(level: Level, set: Int32Array | null, teacher: number): Float64Array {
     const count = set ? set.length : this.sizes[level];
     const out = this.outputs[level];
-    out.query.set(u);
-    if (level === 'song' && this.tasteSongs) {
-      if (state.taste) out.query.set(state.taste, u.length);
-      else out.query.fill(0, u.length, u.length + this.tasteWidth);
-    }
     // The set's rows are contiguous: the teacher's group in the parent level's children.
     const first = set && level !== 'l3' ? this.children[PARENT_LEVEL[level]].start[teacher] : 0;
-    out.rows.dotRange(out.query, first, count, out.logits);
     if (this.logitScratch.length < count) {
       this.logitScratch = new Float64Array(count);
       this.priorScratch = new Float64Array(count);
     }
-    const logits = this.logitScratch.subarray(0, count);
-    for (let i = 0; i < count; i++) logits[i] = out.logits[i];
-    if (this.prior && count > 0) {
-      const p = this.prior;
-      const options = set ?? this.allOptions(level);
-      const prior = this.priorScratch;
-      p.prior.logProbs(state.previous ?? -1, options, p.labels[level], p.popularity[level], prior, 0, -1, p.logPopularity[level]);
-      const beta = p.weight[level];
-      for (let i = 0; i < count; i++) logits[i] += beta * prior[i];
+    return out.rows.dotRange(out.query, first, count, this.logitScratch.subarray(0, count));
+  }
+
+  /** log P_prior(option | previous song) over the set, into `out` (the model has a prior). */
+  private priorTerm(level: Level, state: StateView, set: Int32Array | null, out: Float64Array): Float64Array {
+    const p = this.prior!;
+    const options = set ?? this.allOptions(level);
+    p.prior.logProbs(state.previous ?? -1, options, p.labels[level], p.popularity[level], out, 0, -1, p.logPopularity[level]);
+    return out;
+  }
+
+  /** out[i] += gamma · log P_session(option i | whole prefix) over the set (the model has a session term). */
+  private addSessionTerm(level: Level, state: StateView, set: Int32Array | null, out: Float64Array, gamma: number): void {
+    const q = this.session!;
+    const terms = this.sessionTermsFor(state.session ?? TracklistModel.noSession);
+    const scratch = this.sessionMass(terms.evidence);
+    const mass = scratch.mass[level];
+    const stamp = scratch.stamp[level];
+    const id = scratch.id;
+    const pop = q.popularity[level];
+    const logPop = q.logPopularity[level];
+    const beta = q.prior.beta;
+    const logBeta = Math.log(beta);
+    for (let i = 0; i < out.length; i++) {
+      const o = set ? set[i] : i;
+      const term = stamp[o] === id ? Math.log(mass[o] + beta * pop[o]) : logBeta + logPop[o];
+      out[i] += gamma * (term - terms.logZ);
     }
-    if (this.session && count > 0) {
-      const q = this.session;
-      const terms = this.sessionTermsFor(state.session ?? TracklistModel.noSession);
-      const scratch = this.sessionMass(terms.evidence);
-      const mass = scratch.mass[level];
-      const stamp = scratch.stamp[level];
-      const id = scratch.id;
-      const pop = q.popularity[level];
-      const logPop = q.logPopularity[level];
-      const gamma = q.weight[level];
-      const beta = q.prior.beta;
-      const logBeta = Math.log(beta);
-      for (let i = 0; i < count; i++) {
-        const o = set ? set[i] : i;
-        const term = stamp[o] === id ? Math.log(mass[o] + beta * pop[o]) : logBeta + logPop[o];
-        logits[i] += gamma * (term - terms.logZ);
-      }
-    }
-    return { set, logits };
   }
 
   /** The session term's evidence for a whole prefix and its log normaliser (a state's prefix array never changes). */
@@ -624,6 +724,16 @@ export class TracklistModel {
   /** True when the model has the session-kNN term (its states' `session` prefix matters). */
   get hasSessionTerm(): boolean {
     return this.session !== null;
+  }
+
+  /** True when the model has the n-gram prior term. */
+  get hasPriorTerm(): boolean {
+    return this.prior !== null;
+  }
+
+  /** The weights of the prior and session terms at a level (null without the term). */
+  termWeights(level: Level): { prior: number | null; session: number | null } {
+    return { prior: this.prior?.weight[level] ?? null, session: this.session?.weight[level] ?? null };
   }
 
   private readonly all: Partial<Record<Level, Int32Array>> = {};

@@ -77,6 +77,25 @@ export class TransitionPrior {
     }
     this.mass.clear();
   }
+
+  /**
+   * The song-level distribution after prev in sparse form. Every song has log P(song | prev) =
+   * log backoff + log pop(song) + r(song), where r is 0 except for the songs with a transition
+   * from prev: calls visit(song, r) for those and returns log backoff (0 when prev has no
+   * transitions: popularity alone).
+   */
+  sparseLogProbs(prev: number, visit: (song: number, logRatio: number) => void): number {
+    const total = prev >= 0 ? this.rowTotal[prev] : 0;
+    if (total <= 0) return 0;
+    const { indptr, indices, values } = this.counts;
+    const d = this.discount;
+    const backoff = (d * (indptr[prev + 1] - indptr[prev])) / total;
+    for (let p = indptr[prev]; p < indptr[prev + 1]; p++) {
+      const b = indices[p];
+      visit(b, Math.log1p(Math.max(values[p] - d, 0) / total / (backoff * this.popularity[b])));
+    }
+    return Math.log(backoff);
+  }
 }
 
 /** Popularity summed per option (cluster) from song popularity and song → option labels. */

@@ -47,6 +47,24 @@ describe('adjusted sampling distribution (SPEC §5.2 step 4)', () => {
     const flat = adjustedProbabilities([1, 1], [3, 3], 1, 0);
     expect(Array.from(flat)).toEqual([0.5, 0.5]);
   });
+
+  it('gives the same distribution when it reuses the normaliser exponentials', () => {
+    // A song-level set: temperature 1, a wide logit spread (most options below the best − ln 1000).
+    const n = 400;
+    const logits = Array.from({ length: n }, (_, j) => 12 * Math.sin(j * 1.7) + 0.01 * j);
+    const weighted = Array.from({ length: n }, (_, j) => (j % 7) / 6);
+    const shift = 20; // any common shift of the caller's exponentials
+    const values = logits.map((z) => Math.exp(z - shift));
+    for (const threshold of [0, 0.005]) {
+      const plain = adjustedProbabilities(logits, weighted, 1, threshold);
+      const reused = adjustedProbabilities(logits, weighted, 1, threshold, undefined, { values, shift });
+      for (let j = 0; j < n; j++) expect(reused[j]).toBeCloseTo(plain[j], 14);
+    }
+    // Values that do not match the logits change the result, so the reuse path is really taken.
+    const wrong = adjustedProbabilities(logits, weighted, 1, 0, undefined, { values: values.map((v, j) => v * (1 + (j % 3) / 10)), shift });
+    const plain = adjustedProbabilities(logits, weighted, 1, 0);
+    expect(wrong.some((v, j) => Math.abs(v - plain[j]) > 1e-9)).toBe(true);
+  });
 });
 
 describe('generation', () => {

@@ -15,7 +15,9 @@ import {
   tracklistStepProbabilities,
 } from '../../shared/model/tracklistInference.ts';
 import { randomTracklistArtifact, SMALL_TRACKLIST } from './fixtures.ts';
-import { DEFAULT_SESSION_KNN_OPTIONS, SessionKnn, sessionTable } from '../../shared/model/sessionPrior.ts';
+import { DEFAULT_SESSION_KNN_OPTIONS, SessionKnn, SessionPrior, sessionTable } from '../../shared/model/sessionPrior.ts';
+import { TransitionPrior } from '../../shared/model/transitionPrior.ts';
+import { CooBuilder } from '../../shared/graph/csr.ts';
 import { setKernelMode } from '../../shared/model/rowMatrix.ts';
 import { tempDir } from '../tempDirs.ts';
 
@@ -391,6 +393,32 @@ describe('tracklist inference: the session-kNN term', () => {
     // Without its whole prefix the state reads only what the LSTM was fed: different evidence.
     const short = model.levelProbabilities('song', model.run([1]), teacher.l1);
     expect(maxDiff(short, model.levelProbabilities('song', state, teacher.l1))).toBeGreaterThan(1e-6);
+  });
+
+  it('the song level adds both direct connections sparsely, equal to the dense terms', () => {
+    const sets = { songs: Int32Array.from(SETS.flat()), offsets: Int32Array.from([0, 4, 7, 12, 16]), days: new Int32Array(4) };
+    const transitions = new CooBuilder(SONGS, SONGS, 8);
+    [[0, 1, 3], [1, 2, 1], [1, 5, 2], [4, 5, 1], [5, 7, 4], [2, 3, 2]].forEach(([a, b, c]) => transitions.add(a, b, c));
+    for (const form of ['factorised', 'full'] as const) {
+      const model = randomTracklistArtifact({
+        ...SMALL_TRACKLIST,
+        songs: SONGS,
+        form,
+        prior: { prior: new TransitionPrior(transitions.toCsr(), popularity, 0.8), weights: [0.3, 0.4, 0.5, 0.7] },
+        session: { prior: new SessionPrior(new SessionKnn(sessionTable(sets, SONGS, [0, 1, 2, 3]), SONGS), popularity, beta), weights: [0.4, 0.6, 0.8, 1.2] },
+      });
+      const tl = new TracklistModel(model);
+      // Prefixes ending in songs with and without transitions, with and without votes.
+      for (const prefix of [[1], [0, 1], [4, 5], [9], [3, 2]]) {
+        const state = tl.run(prefix);
+        for (let teacher = 0; teacher < tl.sizes.l1; teacher++) {
+          const { terms } = tl.setLogitTerms('song', state, teacher);
+          const { logits } = tl.setLogits('song', state, teacher);
+          expect(logits.length).toBe(terms.network.length);
+          logits.forEach((z, i) => expect(z).toBeCloseTo(terms.network[i] + 0.7 * terms.prior[i] + 1.2 * terms.session[i], 5));
+        }
+      }
+    }
   });
 
   it('rejects session tensors without their settings', () => {

@@ -29,11 +29,15 @@ export class TracklistPredictor implements NextSongPredictor {
     this.name = name;
   }
 
-  predict(prefix: Int32Array, djs: Int32Array, out: Float64Array): void {
+  /** The model's state after a set prefix: the LSTM reads the recent window, the session term the whole prefix (gaps kept). */
+  stateFor(prefix: Int32Array, djs: Int32Array): LstmState {
     const replacement = this.replacementFor(djs);
     const recent = Array.from(prefix.subarray(Math.max(0, prefix.length - (WINDOW - 1))), (s) => (s >= 0 ? s : replacement));
-    // The LSTM reads the recent window; the session term reads the whole prefix (gaps kept).
-    const state: LstmState = { ...this.model.run(recent, this.contextFor(djs)), session: prefix };
+    return { ...this.model.run(recent, this.contextFor(djs)), session: prefix };
+  }
+
+  predict(prefix: Int32Array, djs: Int32Array, out: Float64Array): void {
+    const state = this.stateFor(prefix, djs);
     const p = this.model.form === 'factorised' ? this.model.songDistribution(state) : this.marginal(state);
     // A floor keeps NLL finite where float underflow left a song at exactly zero.
     for (let s = 0; s < out.length; s++) out[s] = p[s] + 1e-12;

@@ -126,7 +126,8 @@ export interface Batch {
 
 export class TracklistModel {
   readonly config: TracklistModelConfig;
-  readonly inputs: TracklistInputs;
+  /** Replaced only by useDirectConnections (after training). */
+  inputs: TracklistInputs;
   readonly inputDim: number;
   readonly fixedInput: Tensor2D;
   private readonly tasteTable: Tensor2D;
@@ -138,9 +139,9 @@ export class TracklistModel {
   /** Labels per level for a song: [l3, l2, l1] (compact tree ids). */
   readonly songPath: Int32Array[];
   /** The n-gram prior's popularity summed per option at each level. */
-  private readonly optionPopularity: Record<LevelName, ArrayLike<number>>;
+  private optionPopularity: Record<LevelName, ArrayLike<number>>;
   /** The session term's popularity summed per option at each level. */
-  private readonly sessionPopularity: Record<LevelName, ArrayLike<number>>;
+  private sessionPopularity: Record<LevelName, ArrayLike<number>>;
 
   constructor(tf: Tf, inputs: TracklistInputs, config: TracklistModelConfig) {
     this.tf = tf;
@@ -215,10 +216,8 @@ export class TracklistModel {
     const l2 = Int32Array.from(l1, (c) => tree.parents[0][c]);
     const l3 = Int32Array.from(l2, (c) => tree.parents[1][c]);
     this.songPath = [l3, l2, l1];
-    const songCluster = { l3, l2, l1 };
-    const sizes = { l3: k3, l2: k2, l1: k1 };
-    this.optionPopularity = popularityByLevel(inputs.prior?.popularity ?? new Float32Array(n), songCluster, sizes);
-    this.sessionPopularity = popularityByLevel(inputs.session?.prior.popularity ?? new Float32Array(n), songCluster, sizes);
+    this.optionPopularity = this.perLevel(inputs.prior?.popularity);
+    this.sessionPopularity = this.perLevel(inputs.session?.prior.popularity);
     const factorised = config.form === 'factorised';
     this.groups = {
       l3: singleGroup(k3),
@@ -419,6 +418,23 @@ export class TracklistModel {
     return Object.fromEntries(
       LEVEL_NAMES.map((level) => [level, { weight: this.vars[`session.${level}`] as Tensor1D, values: values[level] }]),
     ) as Record<LevelName, ExtraLogits>;
+  }
+
+  /** A song popularity summed per option at each level (zeros when absent). */
+  private perLevel(popularity: Float32Array | undefined): Record<LevelName, ArrayLike<number>> {
+    const [l3, l2, l1] = this.songPath;
+    const sizes = { l3: this.inputs.tree.sizes[2], l2: this.inputs.tree.sizes[1], l1: this.inputs.tree.sizes[0] };
+    return popularityByLevel(popularity ?? new Float32Array(this.inputs.songs), { l3, l2, l1 }, sizes);
+  }
+
+  /**
+   * Swaps the direct connections' tables (n-gram counts, session index) and keeps their weights:
+   * after training, the model indexes every training set as the baselines do.
+   */
+  useDirectConnections(prior: TransitionPrior | null, session: SessionInputs | null): void {
+    this.inputs = { ...this.inputs, prior, session };
+    this.optionPopularity = this.perLevel(prior?.popularity);
+    this.sessionPopularity = this.perLevel(session?.prior.popularity);
   }
 
   /** Weighted mean of the summed level losses (nats per target). */

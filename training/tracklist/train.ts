@@ -12,8 +12,12 @@ import { smoothedPopularity, songCounts } from '../nextsong/popularity.ts';
 import { trainingTracklists } from '../nextsong/predictor.ts';
 import { trainClustering, DEFAULT_CLUSTERING, type ClusteringConfig, type ClusteringResult } from './clustering.ts';
 import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TracklistModel, type SessionInputs, type SetVectors, type TracklistModelConfig } from './model.ts';
-import { buildWindows, djMean, replacementChooser, splitTracklists, type Windows } from './windows.ts';
+import { buildWindows, djMean, replacementChooser, setContext, splitTracklists, type Windows } from './windows.ts';
 import { memoryNote } from './memory.ts';
+import { calibrateCombination, type CombinationCalibration } from './calibrate.ts';
+import { readArtifact } from '../../shared/model/artifact.ts';
+import { TracklistModel as TracklistInference, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
+import { TracklistPredictor } from '../nextsong/tracklistPredictor.ts';
 
 export const TRACKLIST_KIND = 'tracklist-ai/tracklist';
 
@@ -43,6 +47,8 @@ export interface TracklistTrainConfig {
   transitionPrior: boolean;
   /** The session-kNN direct connection (shared/model/sessionPrior.ts). */
   sessionPrior: boolean;
+  /** Refit each level's term weights on the validation sets after training (calibrate.ts). */
+  calibrate: boolean;
 }
 
 /**
@@ -62,6 +68,7 @@ export function tracklistConfigFor(budget: TracklistBudget, seed: number, form: 
     validationShare: 0.05,
     transitionPrior: true,
     sessionPrior: true,
+    calibrate: true,
   };
 }
 
@@ -78,6 +85,8 @@ export interface TracklistTrainResult {
   /** Validation NLL per target in bits, per epoch (summed over levels = the song's exact NLL). */
   validationBits: number[];
   bestEpoch: number;
+  /** The term weights refitted on the validation sets, or null (off, or no validation sets). */
+  calibration: CombinationCalibration | null;
 }
 
 export async function trainTracklist(
@@ -200,11 +209,30 @@ export async function trainTracklist(
   }
   if (best.values) restore(tf, model.vars, best.values);
   optimizer.dispose();
-  exportTracklist(options.out, model, clustering, repl.average, {
-    config,
-    validationBits,
-    bestEpoch: best.epoch + 1,
-  });
+  const record = { config, validationBits, bestEpoch: best.epoch + 1 };
+  let calibration: CombinationCalibration | null = null;
+  if (config.calibrate && split.validation.length > 0) {
+    // Calibrated through the exported model, so the weights fit what serving computes.
+    exportTracklist(options.out, model, clustering, repl.average, record);
+    const exported = new TracklistInference(readArtifact<TracklistMeta>(options.out, { kind: TRACKLIST_KIND }));
+    const predictor = new TracklistPredictor(exported, choose, setContext(embeddings));
+    calibration = calibrateCombination(exported, predictor, s, split.validation, { maxPositions: CALIBRATION_POSITIONS, seed: config.model.seed });
+    if (calibration) {
+      applyCalibration(model, calibration);
+      log(
+        `calibration: validation ${calibration.bitsBefore.toFixed(3)} → ${calibration.bitsAfter.toFixed(3)} bits per song on ${calibration.positions} positions; weights (network, prior, session) ${LEVEL_NAMES.map(
+          (level) => `${level} ${Object.values(calibration!.weights[level]).map((v) => v.toFixed(2)).join('/')}`,
+        ).join(', ')}`,
+      );
+    }
+  }
+  // The exported direct connections index every training set (the validation sets too), as the baselines do.
+  const everySet = trainingTracklists(s);
+  model.useDirectConnections(
+    config.transitionPrior ? buildPrior(prepared, everySet) : null,
+    sessionInputs ? sessionInputsFor(prepared, everySet, sessionInputs.prior.knn.options, sessionInputs.prior.beta) : null,
+  );
+  exportTracklist(options.out, model, clustering, repl.average, { ...record, calibration });
   options.inspect?.(model, sets);
   model.dispose();
   return {
@@ -224,7 +252,25 @@ export async function trainTracklist(
     seconds: (performance.now() - started) / 1000,
     validationBits,
     bestEpoch: best.epoch + 1,
+    calibration,
   };
+}
+
+/** Held-out positions the calibration reads at most. */
+const CALIBRATION_POSITIONS = 3000;
+
+/** Folds fitted term weights into the model: the network scale into its output tables, prior and session weights replaced. */
+function applyCalibration(model: TracklistModel, calibration: CombinationCalibration): void {
+  const tf = model.tf;
+  tf.tidy(() => {
+    for (const level of LEVEL_NAMES) {
+      const w = calibration.weights[level];
+      const tables = level === 'song' ? ['song.out', 'song.bias', 'song.taste'] : [`cluster.${level}`];
+      for (const name of tables) model.vars[name].assign(tf.mul(model.vars[name], w.network));
+      for (const term of ['prior', 'session'] as const)
+        if (w[term] !== undefined) model.vars[`${term}.${level}`].assign(tf.tensor1d([w[term]]));
+    }
+  });
 }
 
 /**
@@ -424,7 +470,6 @@ export function buildSessionPrior(
 ): SessionInputs {
   const n = prepared.vocab.songs.length;
   const s = prepared.sequences;
-  const popularity = smoothedPopularity(songCounts(s, n, tracklists), 1);
   let options: Partial<SessionKnnOptions> = {};
   let beta = 1;
   const shuffled = new Random(seed * 31 + 7).shuffle(Array.from(tracklists));
@@ -438,6 +483,14 @@ export function buildSessionPrior(
     ({ beta, ...options } = tuned.params);
     log(`session term: V-SkNN ${JSON.stringify(tuned.params)} (${tuned.nllBits.toFixed(3)} bits on ${pairs.length / 2} held-back positions)`);
   } else log('session term: too few training sets to tune; default V-SkNN settings, beta 1');
+  return sessionInputsFor(prepared, tracklists, options, beta);
+}
+
+/** The session term over the given tracklists (their index, add-one popularity) with settled V-SkNN options and β. */
+function sessionInputsFor(prepared: Prepared, tracklists: ArrayLike<number>, options: Partial<SessionKnnOptions>, beta: number): SessionInputs {
+  const n = prepared.vocab.songs.length;
+  const s = prepared.sequences;
+  const popularity = smoothedPopularity(songCounts(s, n, tracklists), 1);
   const knn = new SessionKnn(sessionTable(s, n, tracklists), n, options);
   const sessionOf = new Int32Array(s.offsets.length - 1).fill(-1);
   for (let k = 0; k < tracklists.length; k++) sessionOf[tracklists[k]] = k;
