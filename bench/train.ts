@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,7 +11,8 @@ import { runTlgen } from './run.ts';
  * `--steps N` trains the embeddings for N steps only and extrapolates that stage to the budget's
  * step count from the measured step time (the tracklist stage always runs its whole budget).
  * Targets: embeddings step < 1 s and stage < 30 min (issue 3); both stages < 60 min and peak RSS
- * < 8 GB (issue 4).
+ * < 8 GB (issue 4). `--out DIR` keeps the corpus and the trained model folder there (for
+ * `tlgen eval`, `tlgen export` and the serving benchmarks); by default they are deleted.
  */
 const { values } = parseArgs({
   options: {
@@ -19,9 +20,12 @@ const { values } = parseArgs({
     budget: { type: 'string', default: 'full' },
     steps: { type: 'string' },
     stage: { type: 'string', default: 'all' },
+    out: { type: 'string' },
   },
 });
-const dir = mkdtempSync(join(tmpdir(), 'bench-train-'));
+const keep = values.out !== undefined;
+if (keep) mkdirSync(values.out!, { recursive: true });
+const dir = keep ? values.out! : mkdtempSync(join(tmpdir(), 'bench-train-'));
 const corpus = join(dir, 'corpus.jsonl');
 const model = join(dir, 'model');
 await runTlgen(['synth', '--profile', values.profile!, '--seed', '1', '--out', corpus]);
@@ -50,12 +54,15 @@ if (values.stage === 'all') {
     stepSeconds: number;
     seconds: number;
     windows: { train: number };
+    calibration: { positions: number; bitsBefore: number; bitsAfter: number } | null;
   };
   const minutes = tl.wallSeconds / 60;
   console.log(
     `tracklist: clustering ${t.clustering.requested.join('/')} requested → ${t.clustering.sizes.join('/')} active in ${t.clustering.seconds.toFixed(1)} s; ` +
       `LSTM ${t.steps} steps (${t.epochs} epochs over ${t.windows.train} windows) at ${t.stepSeconds.toFixed(3)} s/step; stage ${minutes.toFixed(1)} min; peak RSS ${tl.peakRssMb} MB`,
   );
+  if (t.calibration)
+    console.log(`calibration: validation ${t.calibration.bitsBefore.toFixed(3)} → ${t.calibration.bitsAfter.toFixed(3)} bits per song on ${t.calibration.positions} positions`);
   console.log(`both stages: ${(embeddingMinutes + minutes).toFixed(1)} min${e.steps < e.budgetSteps ? ' (embeddings extrapolated)' : ''}`);
   Object.assign(summary, {
     tracklist: {
@@ -65,9 +72,11 @@ if (values.stage === 'all') {
       secondsPerStep: t.stepSeconds,
       stageMinutes: minutes,
       peakRssMb: tl.peakRssMb,
+      calibration: t.calibration,
     },
     totalMinutes: embeddingMinutes + minutes,
   });
 }
 console.log(JSON.stringify(summary));
-rmSync(dir, { recursive: true, force: true });
+if (keep) console.log(`kept: corpus ${corpus}, model ${model}`);
+else rmSync(dir, { recursive: true, force: true });

@@ -166,43 +166,67 @@ export function minMaxScale(
   return out;
 }
 
+/** How cluster scores are computed: every level from one pass (large level-1 clusters) or per cluster on demand. */
+export type ClusterScoreStrategy = 'eager' | 'lazy';
+
+/** Level-1 clusters at least this large on average make one eager pass cheaper than per-cluster scans. */
+const EAGER_MIN_CLUSTER = 150;
+
 /**
- * Cluster scores for one song-score vector: the mean of the top k scores of the available songs
- * of a cluster, computed the first time a cluster is asked for (a request visits all level-3
- * clusters but only a few dozen level-2 and level-1 ones) and kept for the request.
+ * Cluster scores for song-score vectors (the seed similarity, the taste): the mean of the top k
+ * scores of the available songs of a cluster, kept for the request. A request needs every
+ * level-3 cluster but only a few dozen level-2 and level-1 ones. With large level-1 clusters
+ * (a trained model's DMoN leaves a few dozen) one pass over the songs fills every level-1 top
+ * list and the levels above merge their children's lists; with many small ones (where most
+ * songs would enter a list) one pass fills level 3 and the others scan their songs on demand.
  */
 export class ClusterScores {
   private readonly model: TracklistModel;
-  private readonly scores: ArrayLike<number>;
+  private readonly vectors: readonly ArrayLike<number>[];
   private readonly available: Uint8Array;
   private readonly k: number;
-  private readonly memo: Record<'l3' | 'l2' | 'l1', Float64Array>;
+  private readonly strategy: ClusterScoreStrategy;
+  /** Per vector, per level: the score, NaN until computed. */
+  private readonly memo: Record<'l3' | 'l2' | 'l1', Float64Array>[];
   private readonly top: Float64Array;
 
   /** `available` is read lazily: pass a snapshot that does not change during the request. */
-  constructor(model: TracklistModel, scores: ArrayLike<number>, available: Uint8Array, k = CLUSTER_TOP) {
+  constructor(
+    model: TracklistModel,
+    vectors: readonly ArrayLike<number>[],
+    available: Uint8Array,
+    k = CLUSTER_TOP,
+    strategy: ClusterScoreStrategy = model.songs / model.sizes.l1 >= EAGER_MIN_CLUSTER ? 'eager' : 'lazy',
+  ) {
     this.model = model;
-    this.scores = scores;
+    this.vectors = vectors;
     this.available = available;
     this.k = k;
+    this.strategy = strategy;
     const { l3, l2, l1 } = model.sizes;
-    this.memo = {
+    this.memo = vectors.map(() => ({
       l3: new Float64Array(l3).fill(NaN),
       l2: new Float64Array(l2).fill(NaN),
       l1: new Float64Array(l1).fill(NaN),
-    };
+    }));
     this.top = new Float64Array(k);
   }
 
-  get(level: 'l3' | 'l2' | 'l1', cluster: number): number {
-    const memo = this.memo[level];
+  /** The score of a cluster for vector `which` (its index in the constructor's list). */
+  get(level: 'l3' | 'l2' | 'l1', cluster: number, which = 0): number {
+    const memo = this.memo[which][level];
     if (memo[cluster] === memo[cluster]) return memo[cluster];
+    if (this.strategy === 'eager') {
+      this.fillAll();
+      return memo[cluster];
+    }
     if (level === 'l3') {
       this.fillLevel3();
       return memo[cluster];
     }
     const { start, items } = this.model.songsIn[level];
-    const { scores, available, top, k } = this;
+    const { available, top, k } = this;
+    const scores = this.vectors[which];
     let size = 0;
     for (let p = start[cluster]; p < start[cluster + 1]; p++) {
       const s = items[p];
@@ -214,27 +238,63 @@ export class ClusterScores {
   }
 
   /**
-   * Every level-3 cluster at once (a request needs them all): one pass over the songs in index
-   * order with a top-k list per cluster, instead of a pass per cluster through the song groups.
+   * Top-k lists per cluster of one level for every vector, from one pass over the songs in index
+   * order (clusterOf: the song's cluster at that level).
    */
-  private fillLevel3(): void {
-    const { scores, available, k } = this;
-    const clusterOf = this.model.l3OfSong;
-    const clusters = this.model.sizes.l3;
-    const top = new Float64Array(clusters * k);
-    const size = new Int32Array(clusters);
+  private topLists(clusterOf: Int32Array, clusters: number): { top: Float64Array; size: Int32Array }[] {
+    const { available, k } = this;
+    const lists = this.vectors.map(() => ({ top: new Float64Array(clusters * k), size: new Int32Array(clusters) }));
     // The smallest kept score per full cluster, so most songs fail one comparison.
-    const floor = new Float64Array(clusters).fill(-Infinity);
-    for (let s = 0; s < scores.length; s++) {
-      if (available[s] === 0) continue;
-      const v = scores[s];
-      const c = clusterOf[s];
-      if (v <= floor[c]) continue;
-      size[c] = insertDescending(top, c * k, size[c], k, v);
-      if (size[c] === k) floor[c] = top[c * k + k - 1];
+    const floors = this.vectors.map(() => new Float64Array(clusters).fill(-Infinity));
+    for (let v = 0; v < this.vectors.length; v++) {
+      const scores = this.vectors[v];
+      const { top, size } = lists[v];
+      const floor = floors[v];
+      for (let s = 0; s < scores.length; s++) {
+        if (available[s] === 0) continue;
+        const x = scores[s];
+        const c = clusterOf[s];
+        if (x <= floor[c]) continue;
+        size[c] = insertDescending(top, c * k, size[c], k, x);
+        if (size[c] === k) floor[c] = top[c * k + k - 1];
+      }
     }
-    const memo = this.memo.l3;
-    for (let c = 0; c < clusters; c++) memo[c] = meanOf(top, c * k, size[c]);
+    return lists;
+  }
+
+  /** Every level-3 cluster at once (a request needs them all). */
+  private fillLevel3(): void {
+    const clusters = this.model.sizes.l3;
+    this.topLists(this.model.l3OfSong, clusters).forEach(({ top, size }, v) => {
+      const memo = this.memo[v].l3;
+      for (let c = 0; c < clusters; c++) memo[c] = meanOf(top, c * this.k, size[c]);
+    });
+  }
+
+  /** Every cluster of every level: level-1 lists from one pass, each level above merging its children's. */
+  private fillAll(): void {
+    const { model, k } = this;
+    this.topLists(model.parent.song, model.sizes.l1).forEach((lists, v) => {
+      let below = lists;
+      for (const [level, parentOf] of [['l1', null], ['l2', model.parent.l1], ['l3', model.parent.l2]] as const) {
+        const clusters = model.sizes[level];
+        if (parentOf) {
+          const merged = { top: new Float64Array(clusters * k), size: new Int32Array(clusters) };
+          for (let c = 0; c < parentOf.length; c++) {
+            const p = parentOf[c];
+            for (let i = 0; i < below.size[c]; i++) {
+              const x = below.top[c * k + i];
+              // Children's lists are descending: the rest cannot enter a full list either.
+              if (merged.size[p] === k && x <= merged.top[p * k + k - 1]) break;
+              merged.size[p] = insertDescending(merged.top, p * k, merged.size[p], k, x);
+            }
+          }
+          below = merged;
+        }
+        const memo = this.memo[v][level];
+        for (let c = 0; c < clusters; c++) memo[c] = meanOf(below.top, c * k, below.size[c]);
+      }
+    });
   }
 }
 
@@ -264,8 +324,9 @@ export function clusterScores(
   scores: ArrayLike<number>,
   available: Uint8Array,
   k = CLUSTER_TOP,
+  strategy?: ClusterScoreStrategy,
 ): Record<'l3' | 'l2' | 'l1', Float64Array> {
-  const c = new ClusterScores(model, scores, available, k);
+  const c = new ClusterScores(model, [scores], available, k, strategy);
   const all = (level: 'l3' | 'l2' | 'l1') =>
     Float64Array.from({ length: model.sizes[level] }, (_, i) => c.get(level, i));
   return { l3: all('l3'), l2: all('l2'), l1: all('l1') };
@@ -538,12 +599,11 @@ export function sampleTracklist(
   // Cluster scores over the songs available at the start, combined per option.
   const weightedOf = (u: number, s: number): number => (w * u * u * u + s * s * s) / (1 + w);
   const atStart = avail.song.slice();
-  const clusterS = new ClusterScores(model, S, atStart);
-  const clusterU = U ? new ClusterScores(model, U, atStart) : null;
+  const clusters = new ClusterScores(model, U ? [S, U] : [S], atStart);
   const weighted = (level: Level, option: number): number =>
     level === 'song'
       ? weightedOf(U ? U[option] : 0, S[option])
-      : weightedOf(clusterU ? clusterU.get(level, option) : 0, clusterS.get(level, option));
+      : weightedOf(U ? clusters.get(level, option, 1) : 0, clusters.get(level, option, 0));
   const ctx: LevelContext = { weighted, temperature: o.temperature, thresholds: o.thresholds, rng, scratch: levelScratch(64) };
   const entry = (song: number, logProb: GeneratedSong['logProb']): GeneratedSong => ({
     song,

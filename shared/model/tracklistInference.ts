@@ -551,7 +551,9 @@ export class TracklistModel {
   setLogits(level: Level, state: StateView, teacher = -1): { set: Int32Array | null; logits: Float64Array } {
     const { set, logits } = this.neuralLogits(level, state, teacher);
     const count = logits.length;
-    if (level === 'song' && this.songStatic && count > 0) {
+    // Sparse pays when the set holds more songs than the session votes it has to look through.
+    const votes = this.session ? this.sessionTermsFor(state.session ?? TracklistModel.noSession).evidence.songs.length : 0;
+    if (level === 'song' && this.songStatic && count > 0 && count >= votes) {
       this.addSongTerms(state, set ? this.rowOfSong[set[0]] : 0, logits);
       return { set, logits };
     }

@@ -170,7 +170,6 @@ describe('generation', () => {
     const scores = Float64Array.from({ length: tl.songs }, (_, s) => ((s * 7919) % 1000) / 1000);
     const available = new Uint8Array(tl.songs).fill(1);
     available[0] = 0;
-    const got = clusterScores(tl, scores, available);
     const topMean = (songs: number[]) => {
       const v = songs
         .filter((s) => available[s])
@@ -180,9 +179,15 @@ describe('generation', () => {
       return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
     };
     const path = Array.from({ length: tl.songs }, (_, s) => tl.path(s));
-    for (const level of ['l1', 'l2', 'l3'] as const)
-      for (let c = 0; c < tl.sizes[level]; c++)
-        expect(got[level][c]).toBeCloseTo(topMean(path.flatMap((p, s) => (p[level] === c ? [s] : []))), 12);
+    // Both ways of computing them: one pass with merged lists, and per cluster on demand.
+    for (const strategy of ['eager', 'lazy'] as const) {
+      const got = clusterScores(tl, scores, available, 15, strategy);
+      for (const level of ['l1', 'l2', 'l3'] as const)
+        for (let c = 0; c < tl.sizes[level]; c++)
+          expect(got[level][c]).toBeCloseTo(topMean(path.flatMap((p, s) => (p[level] === c ? [s] : []))), 12);
+    }
+    // Fewer than 15 songs per cluster would leave the lists unfilled: the test needs larger ones.
+    expect(tl.songs / tl.sizes.l1).toBeGreaterThan(15);
   });
 
   it('rejects every invalid argument with an InputError naming it', () => {

@@ -1,5 +1,6 @@
 import type { Sequences } from '../../shared/graph/prepare.ts';
 import { LEVELS, type Level, type TracklistModel } from '../../shared/model/tracklistInference.ts';
+import { Progress } from '../../shared/util/progress.ts';
 import { collectPositions } from '../nextsong/evaluate.ts';
 import type { TracklistPredictor } from '../nextsong/tracklistPredictor.ts';
 
@@ -150,7 +151,7 @@ export interface CombinationCalibration {
 }
 
 /** Memory bound on the collected options per level (values are one double per term). */
-const MAX_VALUES = 24_000_000;
+const MAX_VALUES = 12_000_000;
 
 /**
  * Collects every level's softmax problems on held-out tracklists (positions as the next-song
@@ -164,7 +165,7 @@ export function calibrateCombination(
   predictor: TracklistPredictor,
   sequences: Sequences,
   tracklists: ArrayLike<number>,
-  options: { maxPositions: number; seed: number },
+  options: { maxPositions: number; seed: number; log?: (line: string) => void },
 ): CombinationCalibration | null {
   let largestSet = 1;
   for (const level of LEVELS) {
@@ -175,11 +176,12 @@ export function calibrateCombination(
   const { pairs } = collectPositions(sequences, model.songs, tracklists, limit, options.seed);
   const positions = pairs.length / 2;
   if (positions === 0) return null;
-  const collected = Object.fromEntries(LEVELS.map((l) => [l, { names: [] as string[], offsets: [0], values: [] as number[], targets: [] as number[] }])) as Record<
-    Level,
-    { names: string[]; offsets: number[]; values: number[]; targets: number[] }
-  >;
+  const collected = Object.fromEntries(
+    LEVELS.map((l) => [l, { names: [] as string[], offsets: [0], values: new Float64Array(1 << 16), used: 0, targets: [] as number[] }]),
+  ) as Record<Level, { names: string[]; offsets: number[]; values: Float64Array; used: number; targets: number[] }>;
+  const progress = new Progress('calibration positions', positions, 5000, options.log);
   for (let q = 0; q < positions; q++) {
+    progress.tick();
     const t = pairs[2 * q];
     const begin = sequences.offsets[t];
     const prefix = sequences.songs.subarray(begin, begin + pairs[2 * q + 1]);
@@ -196,11 +198,17 @@ export function calibrateCombination(
       const at = set ? set.indexOf(truth[level]) : truth[level];
       if (at < 0) throw new Error(`calibration: option ${truth[level]} is not in its ${level} set`);
       const count = columns[0].length;
-      for (let i = 0; i < count; i++) for (const column of columns) c.values.push(column[i]);
+      if (c.used + count * columns.length > c.values.length) {
+        const grown = new Float64Array(Math.max(2 * c.values.length, c.used + count * columns.length));
+        grown.set(c.values.subarray(0, c.used));
+        c.values = grown;
+      }
+      for (let i = 0; i < count; i++) for (const column of columns) c.values[c.used++] = column[i];
       c.offsets.push(c.offsets[c.offsets.length - 1] + count);
       c.targets.push(at);
     }
   }
+  progress.finish();
   const weights = {} as CombinationCalibration['weights'];
   let before = 0;
   let after = 0;
@@ -209,7 +217,7 @@ export function calibrateCombination(
     const problems: SoftmaxProblems = {
       terms: c.names.length,
       offsets: Int32Array.from(c.offsets),
-      values: Float64Array.from(c.values),
+      values: c.values.subarray(0, c.used),
       targets: Int32Array.from(c.targets),
     };
     const trained = model.termWeights(level);

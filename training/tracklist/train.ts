@@ -216,7 +216,7 @@ export async function trainTracklist(
     exportTracklist(options.out, model, clustering, repl.average, record);
     const exported = new TracklistInference(readArtifact<TracklistMeta>(options.out, { kind: TRACKLIST_KIND }));
     const predictor = new TracklistPredictor(exported, choose, setContext(embeddings));
-    calibration = calibrateCombination(exported, predictor, s, split.validation, { maxPositions: CALIBRATION_POSITIONS, seed: config.model.seed });
+    calibration = calibrateCombination(exported, predictor, s, split.validation, { maxPositions: CALIBRATION_POSITIONS, seed: config.model.seed, log });
     if (calibration) {
       applyCalibration(model, calibration);
       log(
