@@ -27,6 +27,9 @@ export type TracklistForm = 'factorised' | 'full';
 export type Level = 'l3' | 'l2' | 'l1' | 'song';
 export const LEVELS: readonly Level[] = ['l3', 'l2', 'l1', 'song'];
 
+/** Session votes per set option up to which the song level adds its direct terms sparsely. */
+const SPARSE_VOTES_PER_OPTION = 8;
+
 function logOf(values: Record<Level, ArrayLike<number>>): Record<Level, Float64Array> {
   return Object.fromEntries(LEVELS.map((level) => [level, Float64Array.from(values[level], Math.log)])) as Record<Level, Float64Array>;
 }
@@ -551,9 +554,10 @@ export class TracklistModel {
   setLogits(level: Level, state: StateView, teacher = -1): { set: Int32Array | null; logits: Float64Array } {
     const { set, logits } = this.neuralLogits(level, state, teacher);
     const count = logits.length;
-    // Sparse pays when the set holds more songs than the session votes it has to look through.
+    // Sparse pays unless the session votes to look through far outnumber the set: a vote costs a
+    // lookup, a dense option a logarithm or two (at 50-song sets, 8 and 40 votes per option timed alike).
     const votes = this.session ? this.sessionTermsFor(state.session ?? TracklistModel.noSession).evidence.songs.length : 0;
-    if (level === 'song' && this.songStatic && count > 0 && count >= votes) {
+    if (level === 'song' && this.songStatic && count > 0 && SPARSE_VOTES_PER_OPTION * count >= votes) {
       this.addSongTerms(state, set ? this.rowOfSong[set[0]] : 0, logits);
       return { set, logits };
     }
