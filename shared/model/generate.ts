@@ -242,19 +242,19 @@ export class ClusterScores {
    * order (clusterOf: the song's cluster at that level).
    */
   private topLists(clusterOf: Int32Array, clusters: number): { top: Float64Array; size: Int32Array }[] {
-    const { available, k } = this;
-    const lists = this.vectors.map(() => ({ top: new Float64Array(clusters * k), size: new Int32Array(clusters) }));
+    const { available, k, vectors } = this;
+    const lists = vectors.map(() => ({ top: new Float64Array(clusters * k), size: new Int32Array(clusters) }));
     // The smallest kept score per full cluster, so most songs fail one comparison.
-    const floors = this.vectors.map(() => new Float64Array(clusters).fill(-Infinity));
-    for (let v = 0; v < this.vectors.length; v++) {
-      const scores = this.vectors[v];
-      const { top, size } = lists[v];
-      const floor = floors[v];
-      for (let s = 0; s < scores.length; s++) {
-        if (available[s] === 0) continue;
-        const x = scores[s];
-        const c = clusterOf[s];
+    const floors = vectors.map(() => new Float64Array(clusters).fill(-Infinity));
+    // One pass for every vector: a song's availability and cluster are read once.
+    for (let s = 0; s < available.length; s++) {
+      if (available[s] === 0) continue;
+      const c = clusterOf[s];
+      for (let v = 0; v < vectors.length; v++) {
+        const x = vectors[v][s];
+        const floor = floors[v];
         if (x <= floor[c]) continue;
+        const { top, size } = lists[v];
         size[c] = insertDescending(top, c * k, size[c], k, x);
         if (size[c] === k) floor[c] = top[c * k + k - 1];
       }

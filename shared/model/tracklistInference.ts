@@ -732,11 +732,6 @@ export class TracklistModel {
     return this.session !== null;
   }
 
-  /** True when the model has the n-gram prior term. */
-  get hasPriorTerm(): boolean {
-    return this.prior !== null;
-  }
-
   /** The weights of the prior and session terms at a level (null without the term). */
   termWeights(level: Level): { prior: number | null; session: number | null } {
     return { prior: this.prior?.weight[level] ?? null, session: this.session?.weight[level] ?? null };
