@@ -552,13 +552,12 @@ export class TracklistModel {
    * valid until its next call.
    */
   setLogits(level: Level, state: StateView, teacher = -1): { set: Int32Array | null; logits: Float64Array } {
-    const { set, logits } = this.neuralLogits(level, state, teacher);
+    const { set, first, logits } = this.neuralLogits(level, state, teacher);
     const count = logits.length;
     // Sparse pays unless the session votes to look through far outnumber the set: a vote costs a
     // lookup, a dense option a logarithm or two (at 50-song sets, 8 and 40 votes per option timed alike).
-    const votes = this.session ? this.sessionTermsFor(state.session ?? TracklistModel.noSession).evidence.songs.length : 0;
-    if (level === 'song' && this.songStatic && count > 0 && SPARSE_VOTES_PER_OPTION * count >= votes) {
-      this.addSongTerms(state, set ? this.rowOfSong[set[0]] : 0, logits);
+    if (level === 'song' && this.songStatic && count > 0 && SPARSE_VOTES_PER_OPTION * count >= this.sessionVotes(state)) {
+      this.addSongTerms(state, first, logits);
       return { set, logits };
     }
     if (this.prior && count > 0) {
@@ -627,8 +626,16 @@ export class TracklistModel {
     return { set, terms };
   }
 
-  /** The network's logits over the normalisation set (with taste and bias at the song level), into the logit scratch. */
-  private neuralLogits(level: Level, state: StateView, teacher: number): { set: Int32Array | null; logits: Float64Array } {
+  /** How many songs the session term's evidence votes for after the state's prefix (0 without the term). */
+  private sessionVotes(state: StateView): number {
+    return this.session ? this.sessionTermsFor(state.session ?? TracklistModel.noSession).evidence.songs.length : 0;
+  }
+
+  /**
+   * The network's logits over the normalisation set (with taste and bias at the song level), into
+   * the logit scratch, and the set's first output row (its rows are contiguous).
+   */
+  private neuralLogits(level: Level, state: StateView, teacher: number): { set: Int32Array | null; first: number; logits: Float64Array } {
     const u = this.headOutput(level, state.h, teacher);
     const set = this.normalisationSet(level, teacher);
     const query = this.outputs[level].query;
@@ -637,20 +644,15 @@ export class TracklistModel {
       if (state.taste) query.set(state.taste, u.length);
       else query.fill(0, u.length, u.length + this.tasteWidth);
     }
-    return { set, logits: this.setDot(level, set, teacher) };
-  }
-
-  /** The level's output rows of the set · its current query, into the logit scratch. */
-  private setDot(level: Level, set: Int32Array | null, teacher: number): Float64Array {
     const count = set ? set.length : this.sizes[level];
-    const out = this.outputs[level];
     // The set's rows are contiguous: the teacher's group in the parent level's children.
     const first = set && level !== 'l3' ? this.children[PARENT_LEVEL[level]].start[teacher] : 0;
     if (this.logitScratch.length < count) {
       this.logitScratch = new Float64Array(count);
       this.priorScratch = new Float64Array(count);
     }
-    return out.rows.dotRange(out.query, first, count, this.logitScratch.subarray(0, count));
+    const logits = this.outputs[level].rows.dotRange(query, first, count, this.logitScratch.subarray(0, count));
+    return { set, first, logits };
   }
 
   /** log P_prior(option | previous song) over the set, into `out` (the model has a prior). */

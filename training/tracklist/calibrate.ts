@@ -41,23 +41,24 @@ function objective(p: SoftmaxProblems, w: readonly number[], withDerivatives: bo
   const mean = new Float64Array(K);
   const second = new Float64Array(K * K);
   const positions = p.targets.length;
+  let logits = new Float64Array(0);
   let nll = 0;
   for (let q = 0; q < positions; q++) {
     const begin = p.offsets[q];
     const end = p.offsets[q + 1];
+    if (logits.length < end - begin) logits = new Float64Array(end - begin);
     let max = -Infinity;
     for (let i = begin; i < end; i++) {
       let s = 0;
       for (let k = 0; k < K; k++) s += w[k] * p.values[i * K + k];
+      logits[i - begin] = s;
       if (s > max) max = s;
     }
     let sum = 0;
     mean.fill(0);
     second.fill(0);
     for (let i = begin; i < end; i++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += w[k] * p.values[i * K + k];
-      const e = Math.exp(s - max);
+      const e = Math.exp(logits[i - begin] - max);
       sum += e;
       if (!withDerivatives) continue;
       for (let k = 0; k < K; k++) {
@@ -67,9 +68,7 @@ function objective(p: SoftmaxProblems, w: readonly number[], withDerivatives: bo
       }
     }
     const t = begin + p.targets[q];
-    let st = 0;
-    for (let k = 0; k < K; k++) st += w[k] * p.values[t * K + k];
-    nll += max + Math.log(sum) - st;
+    nll += max + Math.log(sum) - logits[p.targets[q]];
     if (!withDerivatives) continue;
     for (let k = 0; k < K; k++) {
       const ek = mean[k] / sum;

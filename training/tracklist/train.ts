@@ -16,10 +16,8 @@ import { buildWindows, djMean, replacementChooser, setContext, splitTracklists, 
 import { memoryNote } from './memory.ts';
 import { calibrateCombination, type CombinationCalibration } from './calibrate.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
-import { TracklistModel as TracklistInference, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
+import { TRACKLIST_KIND, TracklistModel as TracklistInference, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
 import { TracklistPredictor } from '../nextsong/tracklistPredictor.ts';
-
-export const TRACKLIST_KIND = 'tracklist-ai/tracklist';
 
 /** Steps timed before the wall-clock allowance is turned into a step cap. */
 const TIMING_STEPS = 20;
