@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   normalizeName,
@@ -9,9 +9,10 @@ import {
   type ParsedTrack,
 } from '../../shared/corpus/trackString.ts';
 import type { RawTrack, Tracklist } from '../../shared/corpus/types.ts';
+import { teamFolder } from '../../training/teamFolder.ts';
 
-// The real sets live beside the checkout (../shared), read-only.
-const REALSETS = fileURLToPath(new URL('../../../shared/realsets/tracklists.jsonl', import.meta.url));
+// The real sets live in the team folder, read-only.
+const REALSETS = join(teamFolder(), 'realsets/tracklists.jsonl');
 
 function loadRealTracks(): RawTrack[] {
   const out: RawTrack[] = [];

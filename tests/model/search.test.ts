@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Tracklist } from '../../shared/corpus/types.ts';
 import { parseTrack } from '../../shared/corpus/trackString.ts';
 import { CatalogueSearch, MAX_QUERY_LENGTH, NameIndex } from '../../shared/model/search.ts';
 import { Random } from '../../shared/util/random.ts';
+import { teamFolder } from '../../training/teamFolder.ts';
 
-const REPO = resolve(import.meta.dirname, '../..');
-const REALSETS = resolve(REPO, '../shared/realsets/tracklists.jsonl');
+const REALSETS = join(teamFolder(), 'realsets/tracklists.jsonl');
 
 function names(index: NameIndex, query: string, limit = 10): string[] {
   return index.search(query, limit).map((h) => h.name);

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { CooBuilder, type Csr } from '../../shared/graph/csr.ts';
+import { teamFolder } from '../teamFolder.ts';
 import { type DmonConfig, trainDmon } from './dmon.ts';
 import { activeClusters, conductance, meanConductance, modularity, nmi } from './metrics.ts';
 
-/** The Cora citation graph from ../shared/datasets/cora (beside the checkout). */
+/** The Cora citation graph from the team folder's datasets/cora (see teamFolder). */
 export interface Cora {
   graph: Csr;
   features: Csr;
@@ -13,7 +13,7 @@ export interface Cora {
 }
 
 export function defaultCoraDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/datasets/cora');
+  return join(teamFolder(), 'datasets/cora');
 }
 
 function rows(path: string): string[][] {
