@@ -242,24 +242,21 @@ export class ClusterScores {
    * order (clusterOf: the song's cluster at that level).
    */
   private topLists(clusterOf: Int32Array, clusters: number): { top: Float64Array; size: Int32Array }[] {
-    const { available, k, vectors } = this;
-    const lists = vectors.map(() => ({ top: new Float64Array(clusters * k), size: new Int32Array(clusters) }));
-    // The smallest kept score per full cluster, so most songs fail one comparison.
-    const floors = vectors.map(() => new Float64Array(clusters).fill(-Infinity));
-    // One pass for every vector: a song's availability and cluster are read once.
-    for (let s = 0; s < available.length; s++) {
-      if (available[s] === 0) continue;
-      const c = clusterOf[s];
-      for (let v = 0; v < vectors.length; v++) {
-        const x = vectors[v][s];
-        const floor = floors[v];
-        if (x <= floor[c]) continue;
-        const { top, size } = lists[v];
+    const { available, k } = this;
+    return this.vectors.map((scores) => {
+      const top = new Float64Array(clusters * k);
+      const size = new Int32Array(clusters);
+      // The smallest kept score per full cluster, so most songs fail one comparison.
+      const floor = new Float64Array(clusters).fill(-Infinity);
+      for (let s = 0; s < available.length; s++) {
+        const x = scores[s];
+        const c = clusterOf[s];
+        if (x <= floor[c] || available[s] === 0) continue;
         size[c] = insertDescending(top, c * k, size[c], k, x);
         if (size[c] === k) floor[c] = top[c * k + k - 1];
       }
-    }
-    return lists;
+      return { top, size };
+    });
   }
 
   /** Every level-3 cluster at once (a request needs them all). */
@@ -416,6 +413,7 @@ function modelLogProb(
   teacher: number,
   option: number,
 ): number {
+  if (model.onlyOption(level, teacher) === option) return 0;
   const { set, logits: z } = model.setLogits(level, state, teacher);
   const count = z.length;
   let max = -Infinity;
@@ -537,6 +535,13 @@ function sampleLevel(
   avail: Availability,
   ctx: LevelContext,
 ): { option: number; logProb: number } {
+  const only = model.onlyOption(level, teacher);
+  if (only >= 0) {
+    if (!avail.has(level, only)) throw new Error(`generate: no available option at ${level}`);
+    // The draw a set of several would take, so a seed gives the same list either way.
+    ctx.rng.next();
+    return { option: only, logProb: 0 };
+  }
   // Model logits over the normalisation set (for the log-probability) …
   const { set, logits: z } = model.setLogits(level, state, teacher);
   const count = z.length;

@@ -103,7 +103,12 @@ export class ServingModel {
   private readonly djUnit: Float32Array | null;
   /** rec.dj: the DJs' recommendation vectors (a taste-conditioned tracklist model's taste vectors). */
   private readonly djRec: Float32Array;
-  private scoreScratch: { seed: Float32Array; taste: Float32Array } | null = null;
+  private scoreScratch: { seed: Float32Array; taste: Float32Array; user: Float32Array } | null = null;
+  /**
+   * True when the tracklist model's taste.song is the recommender's rec.song (same checksum), so
+   * a request's raw taste scores are the song level's taste products and are passed on.
+   */
+  private readonly tasteScoresShared: boolean;
 
   constructor(version: Artifact<ModelVersionMeta>, artifactBytes = 0) {
     const meta = version.meta;
@@ -155,6 +160,14 @@ export class ServingModel {
       throw new ArtifactError(
         `model version: the tracklist model takes ${tasteWidth}-wide taste vectors, emb.rec.dj does not match`,
       );
+    const recSong = version.manifest.tensors['emb.rec.song'];
+    const tasteSong = version.manifest.tensors['tl.taste.song'];
+    this.tasteScoresShared =
+      tasteWidth > 0 &&
+      recSong !== undefined &&
+      tasteSong !== undefined &&
+      recSong.sha256 === tasteSong.sha256 &&
+      recSong.shape.join() === tasteSong.shape.join();
     if (this.index.songs !== this.counts.songs)
       throw new ArtifactError('model version: embeddings and vocabulary disagree on the song count');
 
@@ -297,6 +310,7 @@ export class ServingModel {
     const scratch = (this.scoreScratch ??= {
       seed: new Float32Array(this.counts.songs),
       taste: new Float32Array(this.counts.songs),
+      user: new Float32Array(this.counts.songs),
     });
     const taste =
       r.dj !== null
@@ -309,9 +323,9 @@ export class ServingModel {
         model: this.tracklist,
         // Min-max scaling makes cos and the 1 + cos of similarSongs the same scores.
         songScores: minMaxScale(this.index.songCosines(r.seedSong, scratch.seed), scratch.seed),
-        userScores: taste ? minMaxScale(taste.scores, taste.scores) : null,
+        userScores: taste ? minMaxScale(taste.scores, scratch.user) : null,
         blocked: this.blocked,
-        context: taste?.context ?? {},
+        context: taste ? { ...taste.context, tasteScores: this.tasteScoresShared ? taste.scores : null } : {},
       },
       r,
     );

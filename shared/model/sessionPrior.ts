@@ -97,22 +97,28 @@ export function sessionTable(
   return { items: Int32Array.from(items), itemPos: Int32Array.from(itemPos), itemOffsets, recency };
 }
 
-/** Sparse evidence: songs with a vote and their scores (unordered), and their sum. */
+/**
+ * Sparse evidence: the songs with a vote and their scores (unordered) in [0, count), and their
+ * sum. The arrays can be longer than count when the evidence was written into a reused buffer.
+ */
 export interface SessionEvidence {
   songs: Int32Array;
   scores: Float64Array;
+  count: number;
   total: number;
 }
 
-const EMPTY: SessionEvidence = { songs: new Int32Array(0), scores: new Float64Array(0), total: 0 };
+/** A buffer for SessionKnn.evidence to write into (no allocation per query). */
+export function sessionEvidenceBuffer(songs: number): SessionEvidence {
+  return { songs: new Int32Array(songs), scores: new Float64Array(songs), count: 0, total: 0 };
+}
 
 export class SessionKnn {
   readonly options: SessionKnnOptions;
   readonly table: SessionTable;
   readonly songs: number;
-  /** Sessions containing each song (CSR by song), and the song's position in each. */
+  /** Per song (CSR by song): the sessions containing it and its position in each, interleaved. */
   private readonly postings: Int32Array;
-  private readonly postingPos: Int32Array;
   private readonly postingOffsets: Int32Array;
   /** Per touched session: prefix position of its most recent shared song, and that song's position in it. */
   private readonly anchorPrefixPos: Int32Array;
@@ -123,9 +129,19 @@ export class SessionKnn {
   private readonly acc: Float64Array;
   private readonly mark: Int32Array;
   private callId = 0;
+  /** The evidence of a query without a caller's buffer, before it is copied out. */
   private readonly votedSongs: Int32Array;
+  private readonly voteScores: Float64Array;
   private readonly touched: Int32Array;
   private prefixSongs = new Int32Array(32);
+  /**
+   * The positional weight of a neighbour's song by d = its position − the anchor's, at d + maxPos
+   * (a table instead of a division and branches per vote).
+   */
+  private readonly positionalWeight: Float64Array;
+  private readonly maxPos: number;
+  /** items and itemPos interleaved: a neighbour's votes read one run of memory, not two. */
+  private readonly itemsAndPos: Int32Array;
 
   constructor(table: SessionTable, songs: number, options: Partial<SessionKnnOptions> = {}) {
     this.options = { ...DEFAULT_SESSION_KNN_OPTIONS, ...options };
@@ -141,14 +157,13 @@ export class SessionKnn {
     }
     for (let s = 0; s < songs; s++) perSong[s + 1] += perSong[s];
     this.postingOffsets = perSong;
-    this.postings = new Int32Array(table.items.length);
-    this.postingPos = new Int32Array(table.items.length);
+    this.postings = new Int32Array(2 * table.items.length);
     const cursor = perSong.slice(0, songs);
     for (let n = 0; n < nSessions; n++)
       for (let q = table.itemOffsets[n]; q < table.itemOffsets[n + 1]; q++) {
         const p = cursor[table.items[q]]++;
-        this.postings[p] = n;
-        this.postingPos[p] = table.itemPos[q];
+        this.postings[2 * p] = n;
+        this.postings[2 * p + 1] = table.itemPos[q];
       }
     this.anchorPrefixPos = new Int32Array(nSessions);
     this.anchorPos = new Int32Array(nSessions);
@@ -157,7 +172,21 @@ export class SessionKnn {
     this.acc = new Float64Array(songs);
     this.mark = new Int32Array(songs);
     this.votedSongs = new Int32Array(songs);
+    this.voteScores = new Float64Array(songs);
     this.touched = new Int32Array(nSessions);
+    this.itemsAndPos = new Int32Array(2 * table.items.length);
+    for (let q = 0; q < table.items.length; q++) {
+      this.itemsAndPos[2 * q] = table.items[q];
+      this.itemsAndPos[2 * q + 1] = table.itemPos[q];
+    }
+    let maxPos = 0;
+    for (const p of table.itemPos) if (p > maxPos) maxPos = p;
+    this.maxPos = maxPos;
+    const positional = this.options.positional;
+    this.positionalWeight = Float64Array.from({ length: 2 * maxPos + 1 }, (_, i) => {
+      const d = i - maxPos;
+      return positional === 'none' ? 1 : positional === 'symmetric' ? 1 / Math.abs(d) : d > 0 ? 1 / d : 0;
+    });
   }
 
   get sessions(): number {
@@ -167,13 +196,14 @@ export class SessionKnn {
   /**
    * V-SkNN votes for the songs after `prefix` (ids < 0 are positions without a song). Played
    * songs get no vote. excludeSession (a session index, or −1) never votes: a training row's own
-   * set, so the evidence comes from other sets.
+   * set, so the evidence comes from other sets. With `into` (a sessionEvidenceBuffer) the result
+   * is written there and returned, valid until the buffer's next use; otherwise it is new arrays.
    */
-  evidence(prefix: ArrayLike<number>, excludeSession = -1): SessionEvidence {
-    const { k, sampleSize, decay, matchDecay, positional } = this.options;
-    const { sim, lastPos, acc, mark, postings, postingPos, postingOffsets, touched, votedSongs } = this;
-    const { anchorPrefixPos, anchorPos } = this;
-    const { recency, items, itemPos, itemOffsets } = this.table;
+  evidence(prefix: ArrayLike<number>, excludeSession = -1, into?: SessionEvidence): SessionEvidence {
+    const { k, sampleSize, decay, matchDecay } = this.options;
+    const { sim, anchorPrefixPos, anchorPos, lastPos, acc, mark, postings, postingOffsets, touched } = this;
+    const { positionalWeight, maxPos, itemsAndPos } = this;
+    const { itemOffsets, recency } = this.table;
     const L = prefix.length;
     if (this.prefixSongs.length < L) this.prefixSongs = new Int32Array(L);
     const prefixSongs = this.prefixSongs;
@@ -193,13 +223,16 @@ export class SessionKnn {
       }
       lastPos[s] = i;
     }
-    if (nPrefix === 0) return EMPTY;
+    const out = into ?? { songs: this.votedSongs, scores: this.voteScores, count: 0, total: 0 };
+    if (out.songs.length < this.songs || out.scores.length < this.songs)
+      throw new RangeError(`session evidence buffer holds fewer than ${this.songs} songs`);
+    const votedSongs = out.songs;
     let nTouched = 0;
     for (let j = 0; j < nPrefix; j++) {
       const s = prefixSongs[j];
       const i = lastPos[s];
       const w = decay === 'linear' ? (i + 1) / L : 1 / (L - i);
-      for (let p = postingOffsets[s]; p < postingOffsets[s + 1]; p++) {
+      for (let p = 2 * postingOffsets[s]; p < 2 * postingOffsets[s + 1]; p += 2) {
         const n = postings[p];
         if (n === excludeSession) continue;
         // The neighbour's song played most recently in the prefix anchors its vote.
@@ -209,7 +242,7 @@ export class SessionKnn {
         }
         if (i > anchorPrefixPos[n]) {
           anchorPrefixPos[n] = i;
-          anchorPos[n] = postingPos[p];
+          anchorPos[n] = postings[p + 1];
         }
         sim[n] += w;
       }
@@ -226,13 +259,11 @@ export class SessionKnn {
       const n = touched[c];
       const m = anchorPos[n];
       const vote = matchDecay ? sim[n] / (L - anchorPrefixPos[n]) : sim[n];
-      for (let q = itemOffsets[n]; q < itemOffsets[n + 1]; q++) {
-        const s = items[q];
+      for (let q = 2 * itemOffsets[n]; q < 2 * itemOffsets[n + 1]; q += 2) {
+        const s = itemsAndPos[q];
         const state = mark[s];
         if (state === -id) continue; // played: excluded from the prediction anyway
-        const d = itemPos[q] - m;
-        const w =
-          positional === 'none' ? 1 : positional === 'symmetric' ? 1 / Math.abs(d) : d > 0 ? 1 / d : 0;
+        const w = positionalWeight[itemsAndPos[q + 1] - m + maxPos];
         if (state !== id) {
           mark[s] = id;
           votedSongs[nVoted++] = s;
@@ -241,22 +272,23 @@ export class SessionKnn {
       }
     }
     for (let c = 0; c < nTouched; c++) sim[touched[c]] = 0;
-    const songs = votedSongs.slice(0, nVoted);
-    const scores = new Float64Array(nVoted);
+    const scores = out.scores;
     let total = 0;
     for (let i = 0; i < nVoted; i++) {
-      const v = acc[songs[i]];
+      const v = acc[votedSongs[i]];
       scores[i] = v;
       total += v;
     }
-    return { songs, scores, total };
+    out.count = nVoted;
+    out.total = total;
+    return into ? out : { songs: votedSongs.slice(0, nVoted), scores: scores.slice(0, nVoted), count: nVoted, total };
   }
 
   /** The evidence as a dense score per song (the baselines' EvidenceScorer form). */
   score(prefix: ArrayLike<number>, scores: Float64Array): void {
     scores.fill(0);
     const e = this.evidence(prefix);
-    for (let i = 0; i < e.songs.length; i++) scores[e.songs[i]] = e.scores[i];
+    for (let i = 0; i < e.count; i++) scores[e.songs[i]] = e.scores[i];
   }
 }
 
@@ -286,8 +318,8 @@ export class SessionPrior {
   }
 
   /** The kNN votes after a prefix (see SessionKnn.evidence). */
-  evidence(prefix: ArrayLike<number>, excludeSession = -1): SessionEvidence {
-    return this.knn.evidence(prefix, excludeSession);
+  evidence(prefix: ArrayLike<number>, excludeSession = -1, into?: SessionEvidence): SessionEvidence {
+    return this.knn.evidence(prefix, excludeSession, into);
   }
 
   /** log of the normaliser S + β · Π for some evidence. */
@@ -310,7 +342,7 @@ export class SessionPrior {
     const beta = this.beta;
     const logZ = this.logNormaliser(e);
     this.mass.ensure(optionPopularity.length);
-    for (let i = 0; i < e.songs.length; i++) this.mass.add(labels ? labels[e.songs[i]] : e.songs[i], e.scores[i]);
+    for (let i = 0; i < e.count; i++) this.mass.add(labels ? labels[e.songs[i]] : e.songs[i], e.scores[i]);
     const mass = this.mass.values;
     for (let i = 0; i < candidates.length; i++) {
       const o = candidates[i];

@@ -1,6 +1,6 @@
 import { type Artifact, ArtifactError, type DType } from './artifact.ts';
 import { RowMatrix } from './rowMatrix.ts';
-import { SessionKnn, SessionPrior, type SessionEvidence, type SessionKnnOptions } from './sessionPrior.ts';
+import { SessionKnn, SessionPrior, type SessionEvidence, sessionEvidenceBuffer, type SessionKnnOptions } from './sessionPrior.ts';
 import { popularityByLevel, TransitionPrior } from './transitionPrior.ts';
 
 /**
@@ -40,6 +40,13 @@ function stampedAdd(sum: Float64Array, stamp: Int32Array, o: number, v: number, 
     stamp[o] = id;
     sum[o] = v;
   } else sum[o] += v;
+}
+
+/** The session term's evidence after one prefix and its log normaliser. */
+interface SessionTerms {
+  prefix: object;
+  evidence: SessionEvidence;
+  logZ: number;
 }
 
 /** The level whose clusters group a level's options (its teacher's level). */
@@ -84,6 +91,12 @@ export interface SequenceContext {
   dj?: ArrayLike<number> | null;
   /** Taste vector (tasteWidth): the DJs' mean recommendation vector. */
   taste?: ArrayLike<number> | null;
+  /**
+   * q · taste.song[s] for every song s, when the caller already has them (serving scores every
+   * song with the same vectors for the user scores): the song level then adds α times these
+   * instead of a taste product per row. Used only with `taste`.
+   */
+  tasteScores?: ArrayLike<number> | null;
 }
 
 /** The state after feeding a prefix: h and c (length H), plus the sequence's constant terms. */
@@ -94,6 +107,8 @@ export interface LstmState {
   bias: Float64Array;
   /** α · taste vector (length tasteWidth), or null when there is no taste term. */
   taste: Float64Array | null;
+  /** The context's tasteScores (per song, before α) when it gave them with a taste term. */
+  tasteScores?: ArrayLike<number> | null;
   /** The last song fed (−1 after the start token): what the n-gram prior conditions on. */
   previous: number;
   /**
@@ -108,6 +123,7 @@ export interface LstmState {
 export interface StateView {
   h: ArrayLike<number>;
   taste: Float64Array | null;
+  tasteScores?: ArrayLike<number> | null;
   previous?: number;
   /** The whole set prefix for the session term (absent: empty). */
   session?: ArrayLike<number>;
@@ -136,8 +152,9 @@ interface Head {
   out: number;
   /** Number of one-hot parent inputs after h (0 for l3). */
   parents: number;
-  /** Scratch for the hidden layer. */
+  /** Scratch for the hidden layer and the output. */
   hidden: Float64Array;
+  output?: Float64Array;
 }
 
 const SELU_SCALE = 1.0507009873554805;
@@ -186,9 +203,10 @@ export class TracklistModel {
   /** [djWidth, 4H] DJ-vector kernel, or null for a model without DJ input. */
   private readonly djKernel: RowMatrix | null;
   readonly djWidth: number;
-  /** [n, tasteWidth] taste.song and α (song.taste), or null / 0 for a model without a taste term. */
-  private readonly tasteSongs: Float32Array | null;
+  /** taste.song rows in song-level row order and α (song.taste), or null / 0 for a model without a taste term. */
+  private readonly tasteRows: RowMatrix | null;
   private readonly tasteScale: number;
+  private tasteScratch = new Float64Array(0);
   /** The direct n-gram connection (shared/model/transitionPrior.ts), or null for a model without one. */
   private readonly prior: {
     prior: TransitionPrior;
@@ -210,16 +228,21 @@ export class TracklistModel {
    * Not a WeakMap: its entries would survive young-generation GCs into the old generation and
    * force a full GC every few hundred requests.
    */
-  private lastSessionTerms: { prefix: object; evidence: SessionEvidence; logZ: number } | null = null;
+  private lastSessionTerms: SessionTerms | null = null;
+  /** Where the session term's evidence is written (the last prefix's, see lastSessionTerms). */
+  private sessionEvidence: SessionEvidence | null = null;
   /**
-   * The session evidence summed per option at every level for one evidence at a time, filled in
-   * one pass over its voted songs; an option's sum is valid where its stamp is the evidence's
-   * (no clearing, no option-sized allocation per prefix: the song level has an entry per song).
+   * The session evidence summed per option for one prefix's terms at a time: the cluster levels
+   * in one pass over its voted songs, the song level in another only when a dense song level asks
+   * (the sparse one reads the evidence itself). An option's sum is valid where its stamp is the
+   * pass's id (no clearing, no option-sized allocation per prefix).
    */
   private sessionMassScratch: {
     mass: Record<Level, Float64Array>;
     stamp: Record<Level, Int32Array>;
-    evidence: SessionEvidence | null;
+    /** The terms each group of levels was last filled for, and the id its stamps carry. */
+    clusters: { terms: SessionTerms | null; id: number };
+    song: { terms: SessionTerms | null; id: number };
     id: number;
   } | null = null;
   private static readonly noSession = new Int32Array(0);
@@ -228,7 +251,8 @@ export class TracklistModel {
   /**
    * Each level's output rows in normalisation-set order (a teacher's children are contiguous
    * rows, so a set's logits are one SIMD product): cluster features per level; at the song level
-   * [song.out ; taste.song ; bias ; 0…], read with the query [u ; α·q ; 1 ; 0…].
+   * [song.out ; bias ; 0…], read with the query [u ; 1 ; 0…] (the taste term is separate, as the
+   * caller may have it already).
    */
   private readonly outputs: Record<Level, { rows: RowMatrix; query: Float32Array }>;
   /**
@@ -289,9 +313,9 @@ export class TracklistModel {
       song: tensor('song.out', 'float32', [s, -1]),
     };
     const songBias = tensor<Float32Array>('song.bias', 'float32', [s]);
-    this.tasteSongs = a.has('taste.song') ? tensor('taste.song', 'float32', [s, -1]) : null;
-    this.tasteWidth = this.tasteSongs ? a.shape('taste.song')[1] : 0;
-    this.tasteScale = this.tasteSongs ? tensor('song.taste', 'float32', [1])[0] : 0;
+    const tasteSongs: Float32Array | null = a.has('taste.song') ? tensor('taste.song', 'float32', [s, -1]) : null;
+    this.tasteWidth = tasteSongs ? a.shape('taste.song')[1] : 0;
+    this.tasteScale = tasteSongs ? tensor('song.taste', 'float32', [1])[0] : 0;
     const head = (level: Level, parents: number): Head => {
       const name = `head.${level}`;
       const width = a.shape(`${name}.w1`)[1];
@@ -332,23 +356,31 @@ export class TracklistModel {
       const rows = this.sizes[level];
       const d = table.length / rows;
       const song = level === 'song';
-      const tw = song ? this.tasteWidth : 0;
-      const width = song ? Math.ceil((d + tw + 1) / 4) * 4 : d;
+      const width = song ? Math.ceil((d + 1) / 4) * 4 : d;
       const order = level === 'l3' || this.form === 'full' ? null : this.children[PARENT_LEVEL[level]].items;
-      const tasteSongs = this.tasteSongs;
       const matrix = RowMatrix.build(rows, width, (data) => {
         for (let r = 0; r < rows; r++) {
           const o = order ? order[r] : r;
           data.set(table.subarray(o * d, (o + 1) * d), r * width);
-          if (!song) continue;
-          if (tasteSongs) data.set(tasteSongs.subarray(o * tw, (o + 1) * tw), r * width + d);
-          data[r * width + d + tw] = songBias[o];
+          if (song) data[r * width + d] = songBias[o];
         }
       });
       const query = new Float32Array(width);
-      if (song) query[d + tw] = 1;
+      if (song) query[d] = 1;
       this.outputs[level] = { rows: matrix, query };
     }
+    const tw = this.tasteWidth;
+    const songOrder = this.form === 'full' ? null : this.children.l1.items;
+    // Padded to a multiple of 4 for the SIMD kernels (the query's padding stays 0).
+    const tasteWidth = Math.ceil(tw / 4) * 4;
+    this.tasteRows = tasteSongs
+      ? RowMatrix.build(s, tasteWidth, (data) => {
+          for (let r = 0; r < s; r++) {
+            const o = songOrder ? songOrder[r] : r;
+            data.set(tasteSongs.subarray(o * tw, (o + 1) * tw), r * tasteWidth);
+          }
+        })
+      : null;
     // Each song's ancestors: the option labels of both direct connections and of cluster scoring.
     const l2OfSong = (this.l2OfSong = Int32Array.from(this.parent.song, (c) => this.parent.l1[c]));
     this.l3OfSong = Int32Array.from(l2OfSong, (c) => this.parent.l2[c]);
@@ -399,7 +431,6 @@ export class TracklistModel {
       l2: groupsOf(l2OfSong, k2),
       l1: this.children.l1,
     };
-    const songOrder = this.form === 'full' ? null : this.children.l1.items;
     this.rowOfSong = new Int32Array(s);
     for (let r = 0; r < s; r++) this.rowOfSong[songOrder ? songOrder[r] : r] = r;
     if (this.prior || this.session) {
@@ -421,9 +452,10 @@ export class TracklistModel {
    */
   startState(context: SequenceContext = {}): LstmState {
     const taste = this.tasteTerm(context.taste);
-    if (context.dj && this.djKernel) return { ...this.step(this.initialState(context), this.songs), taste };
+    const tasteScores = this.tasteScoresOf(context);
+    if (context.dj && this.djKernel) return { ...this.step(this.initialState(context), this.songs), taste, tasteScores };
     this.afterPad ??= this.step(this.initialState(), this.songs);
-    return { ...this.afterPad, taste };
+    return { ...this.afterPad, taste, tasteScores };
   }
 
   /**
@@ -444,16 +476,28 @@ export class TracklistModel {
       c: new Float64Array(this.hidden),
       bias,
       taste: this.tasteTerm(context.taste),
+      tasteScores: this.tasteScoresOf(context),
       previous: -1,
       session: TracklistModel.noSession,
     };
   }
 
   private tasteTerm(taste: ArrayLike<number> | null | undefined): Float64Array | null {
-    if (!taste || !this.tasteSongs) return null;
+    if (!taste || !this.tasteRows) return null;
     if (taste.length !== this.tasteWidth)
       throw new RangeError(`taste vector has ${taste.length} values, the model takes ${this.tasteWidth}`);
-    return Float64Array.from(taste, (x) => x * this.tasteScale);
+    const scaled = new Float64Array(this.tasteRows.width);
+    for (let k = 0; k < taste.length; k++) scaled[k] = taste[k] * this.tasteScale;
+    return scaled;
+  }
+
+  /** The context's per-song taste scores when it has a taste term (checked against the song count). */
+  private tasteScoresOf(context: SequenceContext): ArrayLike<number> | null {
+    const scores = context.tasteScores;
+    if (!scores || !context.taste || !this.tasteRows) return null;
+    if (scores.length !== this.songs)
+      throw new RangeError(`taste scores hold ${scores.length} songs, the model has ${this.songs}`);
+    return scores;
   }
 
   /** Feeds one song index (or `songs`, the pad/start token) and returns the next state. */
@@ -465,8 +509,10 @@ export class TracklistModel {
     z.set(state.bias);
     this.kernel.accumulate(z, this.input.subarray(song * this.inDim, (song + 1) * this.inDim));
     this.recurrent.accumulate(z, state.h);
-    const h = new Float64Array(H);
-    const c = new Float64Array(H);
+    // One allocation for both (per step per request).
+    const hc = new Float64Array(2 * H);
+    const h = hc.subarray(0, H);
+    const c = hc.subarray(H);
     // Keras gate order: input, forget, cell candidate, output.
     for (let j = 0; j < H; j++) {
       const ig = sigmoid(z[j]);
@@ -484,7 +530,7 @@ export class TracklistModel {
       grown[session.length] = song;
       session = grown;
     }
-    return { h, c, bias: state.bias, taste: state.taste, previous: start ? -1 : song, session };
+    return { h, c, bias: state.bias, taste: state.taste, tasteScores: state.tasteScores, previous: start ? -1 : song, session };
   }
 
   /** The state after feeding [pad, ...songs] in a set with the given context. */
@@ -494,8 +540,11 @@ export class TracklistModel {
     return state;
   }
 
-  /** Head output u = selu(tanh([h ; onehot(parent)]·w1 + b1)·w2 + b2); parent ignored for l3. */
-  headOutput(level: Level, h: ArrayLike<number>, parent = -1): Float64Array {
+  /**
+   * Head output u = selu(tanh([h ; onehot(parent)]·w1 + b1)·w2 + b2); parent ignored for l3.
+   * Written to `out` when given (the logits reuse one per head: a request makes ~64 calls).
+   */
+  headOutput(level: Level, h: ArrayLike<number>, parent = -1, out?: Float64Array): Float64Array {
     const hd = this.heads[level];
     const a = hd.width;
     const H = this.hidden;
@@ -510,7 +559,8 @@ export class TracklistModel {
     }
     for (let j = 0; j < a; j++) t[j] = Math.tanh(t[j]);
     const d = hd.out;
-    const u = Float64Array.from(hd.b2);
+    const u = out ?? new Float64Array(d);
+    u.set(hd.b2);
     hd.w2.accumulate(u, t);
     for (let k = 0; k < d; k++) u[k] = selu(u[k]);
     return u;
@@ -525,6 +575,16 @@ export class TracklistModel {
     if (level === 'l3' || this.form === 'full') return null;
     const g = this.children[PARENT_LEVEL[level]];
     return g.items.subarray(g.start[teacher], g.start[teacher + 1]);
+  }
+
+  /**
+   * The only option of the level's normalisation set given the teacher, or −1 when it has
+   * several: a softmax over one option gives it probability 1, so callers skip the logits.
+   */
+  onlyOption(level: Level, teacher: number): number {
+    if (level === 'l3' || this.form === 'full') return this.sizes[level] === 1 ? 0 : -1;
+    const { start, items } = this.children[PARENT_LEVEL[level]];
+    return start[teacher + 1] - start[teacher] === 1 ? items[start[teacher]] : -1;
   }
 
   /**
@@ -601,7 +661,7 @@ export class TracklistModel {
       const pop = q.popularity.song;
       const logBase = Math.log(beta);
       const logPop = q.logPopularity.song;
-      for (let k = 0; k < songs.length; k++) {
+      for (let k = 0; k < terms.evidence.count; k++) {
         const i = inSet(songs[k]);
         if (i >= 0) logits[i] += gamma * (Math.log(scores[k] + beta * pop[songs[k]]) - logBase - logPop[songs[k]]);
       }
@@ -628,7 +688,7 @@ export class TracklistModel {
 
   /** How many songs the session term's evidence votes for after the state's prefix (0 without the term). */
   private sessionVotes(state: StateView): number {
-    return this.session ? this.sessionTermsFor(state.session ?? TracklistModel.noSession).evidence.songs.length : 0;
+    return this.session ? this.sessionTermsFor(state.session ?? TracklistModel.noSession).evidence.count : 0;
   }
 
   /**
@@ -636,22 +696,31 @@ export class TracklistModel {
    * the logit scratch, and the set's first output row (its rows are contiguous).
    */
   private neuralLogits(level: Level, state: StateView, teacher: number): { set: Int32Array | null; first: number; logits: Float64Array } {
-    const u = this.headOutput(level, state.h, teacher);
+    const hd = this.heads[level];
+    const u = this.headOutput(level, state.h, teacher, (hd.output ??= new Float64Array(hd.out)));
     const set = this.normalisationSet(level, teacher);
     const query = this.outputs[level].query;
     query.set(u);
-    if (level === 'song' && this.tasteSongs) {
-      if (state.taste) query.set(state.taste, u.length);
-      else query.fill(0, u.length, u.length + this.tasteWidth);
-    }
     const count = set ? set.length : this.sizes[level];
     // The set's rows are contiguous: the teacher's group in the parent level's children.
     const first = set && level !== 'l3' ? this.children[PARENT_LEVEL[level]].start[teacher] : 0;
     if (this.logitScratch.length < count) {
       this.logitScratch = new Float64Array(count);
       this.priorScratch = new Float64Array(count);
+      this.tasteScratch = new Float64Array(count);
     }
     const logits = this.outputs[level].rows.dotRange(query, first, count, this.logitScratch.subarray(0, count));
+    if (level === 'song' && state.taste && this.tasteRows) {
+      const scores = state.tasteScores;
+      if (scores) {
+        const alpha = this.tasteScale;
+        if (set) for (let i = 0; i < count; i++) logits[i] += alpha * scores[set[i]];
+        else for (let i = 0; i < count; i++) logits[i] += alpha * scores[i];
+      } else {
+        const taste = this.tasteRows.dotRange(state.taste, first, count, this.tasteScratch.subarray(0, count));
+        for (let i = 0; i < count; i++) logits[i] += taste[i];
+      }
+    }
     return { set, first, logits };
   }
 
@@ -667,10 +736,7 @@ export class TracklistModel {
   private addSessionTerm(level: Level, state: StateView, set: Int32Array | null, out: Float64Array, gamma: number): void {
     const q = this.session!;
     const terms = this.sessionTermsFor(state.session ?? TracklistModel.noSession);
-    const scratch = this.sessionMass(terms.evidence);
-    const mass = scratch.mass[level];
-    const stamp = scratch.stamp[level];
-    const id = scratch.id;
+    const { mass, stamp, id } = this.sessionMass(terms, level);
     const pop = q.popularity[level];
     const logPop = q.logPopularity[level];
     const beta = q.prior.beta;
@@ -683,50 +749,56 @@ export class TracklistModel {
   }
 
   /** The session term's evidence for a whole prefix and its log normaliser (a state's prefix array never changes). */
-  private sessionTermsFor(prefix: ArrayLike<number>): { evidence: SessionEvidence; logZ: number } {
+  private sessionTermsFor(prefix: ArrayLike<number>): SessionTerms {
     const last = this.lastSessionTerms;
     if (last && last.prefix === prefix) return last;
-    const evidence = this.session!.prior.evidence(prefix);
-    const terms = { prefix, evidence, logZ: this.session!.prior.logNormaliser(evidence) };
+    const prior = this.session!.prior;
+    const evidence = prior.evidence(prefix, -1, (this.sessionEvidence ??= sessionEvidenceBuffer(this.songs)));
+    const terms = { prefix, evidence, logZ: prior.logNormaliser(evidence) };
     this.lastSessionTerms = terms;
     return terms;
   }
 
-  private sessionMass(evidence: SessionEvidence): NonNullable<TracklistModel['sessionMassScratch']> {
+  /** The session mass and stamps of `level` for these terms, and the id valid stamps carry. */
+  private sessionMass(terms: SessionTerms, level: Level): { mass: Float64Array; stamp: Int32Array; id: number } {
     const sizes = this.sizes;
     const scratch = (this.sessionMassScratch ??= {
       mass: { l3: new Float64Array(sizes.l3), l2: new Float64Array(sizes.l2), l1: new Float64Array(sizes.l1), song: new Float64Array(sizes.song) },
       stamp: { l3: new Int32Array(sizes.l3), l2: new Int32Array(sizes.l2), l1: new Int32Array(sizes.l1), song: new Int32Array(sizes.song) },
-      evidence: null,
+      clusters: { terms: null, id: 0 },
+      song: { terms: null, id: 0 },
       id: 0,
     });
-    if (scratch.evidence !== evidence) {
+    const group = level === 'song' ? scratch.song : scratch.clusters;
+    if (group.terms !== terms) {
       const { mass, stamp } = scratch;
       if (scratch.id === 0x7fffffff) {
         // Stamps are int32: start over before the counter leaves their range.
-        for (const level of LEVELS) stamp[level].fill(0);
+        for (const l of LEVELS) stamp[l].fill(0);
         scratch.id = 0;
+        scratch.clusters.terms = scratch.song.terms = null;
       }
-      const id = ++scratch.id;
-      // Per-song ancestor arrays: independent loads instead of a chain song → l1 → l2 → l3.
-      const { song: l1Of } = this.parent;
-      const { l2OfSong, l3OfSong } = this;
-      const { song: mSong, l1: m1, l2: m2, l3: m3 } = mass;
-      const { song: sSong, l1: s1, l2: s2, l3: s3 } = stamp;
-      for (let i = 0; i < evidence.songs.length; i++) {
-        const s = evidence.songs[i];
-        const v = evidence.scores[i];
-        const c1 = l1Of[s];
-        const c2 = l2OfSong[s];
-        const c3 = l3OfSong[s];
-        stampedAdd(mSong, sSong, s, v, id);
-        stampedAdd(m1, s1, c1, v, id);
-        stampedAdd(m2, s2, c2, v, id);
-        stampedAdd(m3, s3, c3, v, id);
+      const id = (group.id = ++scratch.id);
+      const { songs, scores, count } = terms.evidence;
+      if (level === 'song') {
+        for (let i = 0; i < count; i++) stampedAdd(mass.song, stamp.song, songs[i], scores[i], id);
+      } else {
+        // Per-song ancestor arrays: independent loads instead of a chain song → l1 → l2 → l3.
+        const { song: l1Of } = this.parent;
+        const { l2OfSong, l3OfSong } = this;
+        const { l1: m1, l2: m2, l3: m3 } = mass;
+        const { l1: s1, l2: s2, l3: s3 } = stamp;
+        for (let i = 0; i < count; i++) {
+          const s = songs[i];
+          const v = scores[i];
+          stampedAdd(m1, s1, l1Of[s], v, id);
+          stampedAdd(m2, s2, l2OfSong[s], v, id);
+          stampedAdd(m3, s3, l3OfSong[s], v, id);
+        }
       }
-      scratch.evidence = evidence;
+      group.terms = terms;
     }
-    return scratch;
+    return { mass: scratch.mass[level], stamp: scratch.stamp[level], id: group.id };
   }
 
   /** True when the model has the session-kNN term (its states' `session` prefix matters). */

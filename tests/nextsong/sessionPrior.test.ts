@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionKnn, SessionPrior, sessionTable } from '../../shared/model/sessionPrior.ts';
+import { SessionKnn, SessionPrior, sessionEvidenceBuffer, sessionTable } from '../../shared/model/sessionPrior.ts';
 
 /** Sessions as prepared sequences (ids < 0 are gaps), all on day 0 so recency is corpus order. */
 function source(sets: number[][]) {
@@ -135,12 +135,16 @@ describe('session kNN selection', () => {
         for (const matchDecay of [false, true]) {
           const options = { k: 7, sampleSize: 15, decay, positional, matchDecay };
           const knn = new SessionKnn(table, songs, options);
+          // Half the queries write into one reused buffer (the serving path), half allocate.
+          const buffer = sessionEvidenceBuffer(songs);
           for (let q = 0; q < 12; q++) {
             const prefix = Array.from({ length: 1 + (q % 6) }, () => (rand() < 0.15 ? -1 : Math.floor(rand() * songs)));
             const exclude = q % 3 === 0 ? q : -1;
-            const e = knn.evidence(prefix, exclude);
+            const e = q % 2 === 0 ? knn.evidence(prefix, exclude, buffer) : knn.evidence(prefix, exclude);
+            if (q % 2 === 0) expect(e).toBe(buffer);
+            else expect(e.songs.length).toBe(e.count);
             const expected = referenceVotes(sets, table.recency, prefix, options, exclude);
-            const got = new Map(Array.from(e.songs, (s, i) => [s, e.scores[i]]));
+            const got = new Map(Array.from(e.songs.subarray(0, e.count), (s, i) => [s, e.scores[i]]));
             expect([...got.keys()].sort((a, b) => a - b)).toEqual([...expected.keys()].sort((a, b) => a - b));
             for (const [s, v] of expected) expect(got.get(s)).toBeCloseTo(v, 10);
             expect(e.total).toBeCloseTo([...expected.values()].reduce((a, b) => a + b, 0), 10);
@@ -148,5 +152,10 @@ describe('session kNN selection', () => {
           }
         }
     expect(compared).toBeGreaterThan(500);
+  });
+
+  it('refuses a buffer too small for the vocabulary', () => {
+    const knn = new SessionKnn(sessionTable(source(SETS), SONGS, [0, 1, 2, 3]), SONGS);
+    expect(() => knn.evidence([1], -1, sessionEvidenceBuffer(SONGS - 1))).toThrow(/fewer than 8 songs/);
   });
 });

@@ -30,6 +30,8 @@ export interface RandomTracklistOptions {
   djWidth?: number;
   /** Width of the song level's taste vector (`taste.song`, `song.taste`; 0: no taste term). */
   tasteWidth?: number;
+  /** The `taste.song` values (default random), e.g. the recommender's rec.song as training exports it. */
+  tasteSong?: Float32Array;
   /** An n-gram prior to export with per-level weights (l3, l2, l1, song); none by default. */
   prior?: { prior: TransitionPrior; weights: [number, number, number, number] };
   /** A session-kNN term to export with per-level weights; none by default. */
@@ -86,7 +88,7 @@ export function writeRandomTracklist(dir: string, o: RandomTracklistOptions): Tr
   w.addTensor('song.bias', normal(o.songs, 0.5), [o.songs]);
   if (o.tasteWidth) {
     w.addTensor('song.taste', Float32Array.of(0.7), [1]);
-    w.addTensor('taste.song', normal(o.songs * o.tasteWidth, 1), [o.songs, o.tasteWidth]);
+    w.addTensor('taste.song', o.tasteSong ?? normal(o.songs * o.tasteWidth, 1), [o.songs, o.tasteWidth]);
   }
   w.addTensor(
     'tree.l1',

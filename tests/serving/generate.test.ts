@@ -14,6 +14,7 @@ import { InputError } from '../../shared/util/errors.ts';
 import {
   buildServingFixture,
   type ServingFixture,
+  randomTracklistArtifact,
   SMALL_TRACKLIST,
   writeRandomTracklist,
 } from './fixtures.ts';
@@ -165,6 +166,26 @@ describe('generation', () => {
     }
   });
 
+  it('gives an only child probability 1 without computing its level, and the path still sums to log P(song)', () => {
+    // Six level-2 clusters with one level-1 child each.
+    const tl = new TracklistModel(
+      randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: 60, levels: [6, 6, 3], emptyCluster: false }),
+    );
+    expect(Array.from({ length: 6 }, (_, c) => tl.onlyOption('l1', c))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(tl.onlyOption('l2', 0)).toBe(-1);
+    const songScores = Float32Array.from({ length: 60 }, (_, s) => ((s * 37) % 60) / 60);
+    const t = sampleTracklist(
+      { model: tl, songScores, userScores: null, blocked: new Uint8Array(60) },
+      { seedSong: 5, length: 12, temperature: [1, 1, 1], userWeighting: 1, thresholds: [0.1, 0.05, 0.05, 0.005], rngSeed: 4 },
+    );
+    for (let i = 0; i < t.length; i++) {
+      expect(t[i].logProb.l1).toBe(0);
+      const p = tl.songDistribution(tl.run(t.slice(0, i).map((s) => s.song)));
+      const { l3, l2, l1, song } = t[i].logProb;
+      expect(l3 + l2 + l1 + song).toBeCloseTo(Math.log(p[t[i].song]), 9);
+    }
+  });
+
   it('uses the cluster scores of the top songs (mean of the top 15 per cluster)', () => {
     const tl = new TracklistModel(versionTracklist(readModelVersion(f.versionDir))!);
     const scores = Float64Array.from({ length: tl.songs }, (_, s) => ((s * 7919) % 1000) / 1000);
@@ -265,6 +286,34 @@ describe('generation', () => {
         .sort(),
     ).toEqual([0, 1, 2, 3, 4]);
     expect(() => run(5)).toThrow(InputError);
+  });
+
+  it("passes a request's taste scores to the song level when taste.song is rec.song, with the same tracklists", () => {
+    const root = tempDir('taste-');
+    for (const part of ['prepared', 'embeddings'])
+      cpSync(join(f.modelDir, part), join(root, part), { recursive: true });
+    const recSong = f.tiny.embeddings.tensor<Float32Array>('rec.song');
+    writeRandomTracklist(join(root, 'tracklist'), {
+      ...SMALL_TRACKLIST,
+      songs: m.counts.songs,
+      djWidth: f.tiny.config.dim,
+      tasteWidth: 2 * f.tiny.config.dim,
+      tasteSong: recSong,
+    });
+    exportModelVersion(root, join(root, 'v'));
+    const sharedFlag = (x: ServingModel) => (x as unknown as { tasteScoresShared: boolean }).tasteScoresShared;
+    const shared = ServingModel.load(join(root, 'v'));
+    const own = ServingModel.load(join(root, 'v'));
+    expect([sharedFlag(shared), sharedFlag(m)]).toEqual([true, false]);
+    (own as unknown as { tasteScoresShared: boolean }).tasteScoresShared = false;
+    const likes = [5, 6, 7].map((song) => ({ song, score: 1 }));
+    for (const o of [{ dj: 1 }, { dj: 4 }, { likes }, {}])
+      for (const rngSeed of [1, 2, 3]) {
+        const a = shared.generate({ seedSong: 3, length: 20, rngSeed, ...o });
+        const b = own.generate({ seedSong: 3, length: 20, rngSeed, ...o });
+        expect(a.map((s) => s.song)).toEqual(b.map((s) => s.song));
+        a.forEach((s, i) => expect(Math.abs(s.logProb.song - b[i].logProb.song)).toBeLessThan(1e-5));
+      }
   });
 
   it('generates with the full form too', () => {

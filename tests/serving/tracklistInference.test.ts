@@ -266,6 +266,29 @@ describe('tracklist inference (contract D) against a straightforward implementat
     expect(Array.from(a.song)).toEqual(Array.from(b.song));
   });
 
+  it("takes the song level's taste products from the caller's per-song scores, equal to its own", () => {
+    const artifact = randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS });
+    const model = new TracklistModel(artifact);
+    const taste = [0.3, -1.2, 2, 0.5];
+    const tasteSong = artifact.tensor<Float32Array>('taste.song');
+    const tw = model.tasteWidth;
+    const tasteScores = Float64Array.from({ length: SONGS }, (_, s) =>
+      taste.reduce((acc, q, k) => acc + q * tasteSong[s * tw + k], 0),
+    );
+    const own = tracklistStepProbabilities(model, [2, 7], {}, { taste });
+    const given = tracklistStepProbabilities(model, [2, 7], own.teacher, { taste, tasteScores });
+    expect(maxDiff(given.song, own.song)).toBeLessThan(1e-6);
+    // Scores that disagree with taste.song change the result: they are really read.
+    const shifted = Float64Array.from(tasteScores, (x, s) => x + (s % 3));
+    const wrong = tracklistStepProbabilities(model, [2, 7], own.teacher, { taste, tasteScores: shifted });
+    expect(maxDiff(wrong.song, own.song)).toBeGreaterThan(1e-3);
+    // Without a taste vector there is no taste term, scores or not.
+    const none = tracklistStepProbabilities(model, [2, 7], own.teacher, {});
+    const ignored = tracklistStepProbabilities(model, [2, 7], own.teacher, { tasteScores: shifted });
+    expect(Array.from(ignored.song)).toEqual(Array.from(none.song));
+    expect(() => model.run([2], { taste, tasteScores: new Float64Array(SONGS - 1) })).toThrow(/taste scores hold 39 songs/);
+  });
+
   it('rejects songs and teachers out of range', () => {
     const model = new TracklistModel(randomTracklistArtifact({ ...SMALL_TRACKLIST, songs: SONGS }));
     expect(() => model.step(model.initialState(), SONGS + 1)).toThrow(RangeError);
