@@ -495,8 +495,18 @@ export function adjustedProbabilities(
   return p;
 }
 
+/** An option's weighted score from its user and song scores: (w·user³ + song³)/(1 + w). */
+function weightedScore(user: number, song: number, w: number): number {
+  return (w * user * user * user + song * song * song) / (1 + w);
+}
+
 interface LevelContext {
-  weighted: (level: Level, option: number) => number;
+  /** The weighted score of a cluster option. */
+  clusterWeighted: (level: 'l3' | 'l2' | 'l1', option: number) => number;
+  /** Song options' weighted scores come from these (without user scores the weighting is 0). */
+  songScores: ArrayLike<number>;
+  userScores: ArrayLike<number> | null;
+  userWeighting: number;
   temperature: readonly number[];
   thresholds: readonly number[];
   rng: Random;
@@ -552,18 +562,33 @@ function sampleLevel(
   let zSum = 0;
   for (let i = 0; i < count; i++) zSum += exps[i] = Math.exp(z[i] - zMax);
   const logZ = zMax + Math.log(zSum);
-  // … and the candidates among them.
+  // … and the candidates among them, with their logits, exponentials and weighted scores.
+  const { logits: candidateLogits, weights: candidateWeights, candidateExps: candidateAllExps } = ctx.scratch;
   let n = 0;
-  for (let i = 0; i < count; i++) if (avail.has(level, set ? set[i] : i)) cand[n++] = i;
+  if (level === 'song') {
+    const available = avail.song;
+    const { songScores: S, userScores: U, userWeighting: w } = ctx;
+    for (let i = 0; i < count; i++) {
+      const option = set ? set[i] : i;
+      if (available[option] === 0) continue;
+      cand[n] = i;
+      candidateLogits[n] = z[i];
+      candidateAllExps[n] = exps[i];
+      candidateWeights[n++] = weightedScore(U ? U[option] : 0, S[option], w);
+    }
+  } else
+    for (let i = 0; i < count; i++) {
+      const option = set ? set[i] : i;
+      if (!avail.has(level, option)) continue;
+      cand[n] = i;
+      candidateLogits[n] = z[i];
+      candidateAllExps[n] = exps[i];
+      candidateWeights[n++] = ctx.clusterWeighted(level, option);
+    }
   if (n === 0) throw new Error(`generate: no available option at ${level}`);
-  const logits = ctx.scratch.logits.subarray(0, n);
-  const weights = ctx.scratch.weights.subarray(0, n);
-  const candidateExps = ctx.scratch.candidateExps.subarray(0, n);
-  for (let j = 0; j < n; j++) {
-    logits[j] = z[cand[j]];
-    candidateExps[j] = exps[cand[j]];
-    weights[j] = ctx.weighted(level, set ? set[cand[j]] : cand[j]);
-  }
+  const logits = candidateLogits.subarray(0, n);
+  const weights = candidateWeights.subarray(0, n);
+  const candidateExps = candidateAllExps.subarray(0, n);
   const temperature = level === 'song' ? 1 : ctx.temperature[LEVEL_INDEX[level]];
   const p = adjustedProbabilities(logits, weights, temperature, ctx.thresholds[LEVEL_INDEX[level]], ctx.scratch.probabilities, {
     values: candidateExps,
@@ -602,14 +627,20 @@ export function sampleTracklist(
     );
 
   // Cluster scores over the songs available at the start, combined per option.
-  const weightedOf = (u: number, s: number): number => (w * u * u * u + s * s * s) / (1 + w);
   const atStart = avail.song.slice();
   const clusters = new ClusterScores(model, U ? [S, U] : [S], atStart);
-  const weighted = (level: Level, option: number): number =>
-    level === 'song'
-      ? weightedOf(U ? U[option] : 0, S[option])
-      : weightedOf(U ? clusters.get(level, option, 1) : 0, clusters.get(level, option, 0));
-  const ctx: LevelContext = { weighted, temperature: o.temperature, thresholds: o.thresholds, rng, scratch: levelScratch(64) };
+  const clusterWeighted = (level: 'l3' | 'l2' | 'l1', option: number): number =>
+    weightedScore(U ? clusters.get(level, option, 1) : 0, clusters.get(level, option, 0), w);
+  const ctx: LevelContext = {
+    clusterWeighted,
+    songScores: S,
+    userScores: U,
+    userWeighting: w,
+    temperature: o.temperature,
+    thresholds: o.thresholds,
+    rng,
+    scratch: levelScratch(64),
+  };
   const entry = (song: number, logProb: GeneratedSong['logProb']): GeneratedSong => ({
     song,
     userScore: U ? U[song] : 0,
@@ -624,10 +655,16 @@ export function sampleTracklist(
   // second pick still has 10 to choose from after the first is taken).
   const exponent = Math.log2(1 + w);
   const warm = new TopK(WARM_TOP + WARM_START - 1);
+  let floor = -Infinity;
   if (o.length > 0)
-    for (let s = 0; s < model.songs; s++)
-      if (avail.song[s])
-        warm.push(s, U ? (exponent === 1 ? S[s] * U[s] : S[s] * Math.pow(U[s], exponent)) : S[s]);
+    for (let s = 0; s < model.songs; s++) {
+      if (!avail.song[s]) continue;
+      const x = U ? (exponent === 1 ? S[s] * U[s] : S[s] * Math.pow(U[s], exponent)) : S[s];
+      // Indices ascend, so a score equal to the worst kept one ranks below it: only more enters.
+      if (x <= floor) continue;
+      warm.push(s, x);
+      floor = warm.floor;
+    }
   const ranked = Array.from(warm.sorted());
   for (let i = 0; i < o.length; i++) {
     let song: number;

@@ -21,6 +21,11 @@ export class TopK {
     return this.n;
   }
 
+  /** The worst kept score once k are kept (an entry needs more, or as much with a lower index), else −∞. */
+  get floor(): number {
+    return this.n < this.k ? -Infinity : this.sc[0];
+  }
+
   reset(): void {
     this.n = 0;
   }
