@@ -29,6 +29,22 @@ describe('topK', () => {
     expect(Array.from(topK([0.1, 0.9, 0.5, 0.7, 0.3], 10, excluded))).toEqual([2, 4, 0]);
   });
 
+  it('reports the floor an entry must beat, so a scan in index order can skip the rest', () => {
+    const rng = new Random(3);
+    const scores = Float32Array.from({ length: 500 }, () => rng.int(30) / 3);
+    const all = new TopK(11);
+    const skipping = new TopK(11);
+    expect(skipping.floor).toBe(-Infinity);
+    let skipped = 0;
+    scores.forEach((x, j) => {
+      all.push(j, x);
+      if (x <= skipping.floor) skipped++;
+      else skipping.push(j, x);
+    });
+    expect(Array.from(skipping.sorted())).toEqual(Array.from(all.sorted()));
+    expect(skipped).toBeGreaterThan(400);
+  });
+
   it('puts NaN last and handles k = 0', () => {
     expect(Array.from(topK([NaN, 1, -Infinity], 3))).toEqual([1, 0, 2]);
     expect(topK([1, 2, 3], 0)).toHaveLength(0);
