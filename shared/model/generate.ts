@@ -162,7 +162,8 @@ export function minMaxScale(
     if (x[i] > hi) hi = x[i];
   }
   const span = hi - lo;
-  for (let i = 0; i < x.length; i++) out[i] = span > 0 ? (x[i] - lo) / span : 1;
+  if (!(span > 0)) return out.fill(1, 0, x.length);
+  for (let i = 0; i < x.length; i++) out[i] = (x[i] - lo) / span;
   return out;
 }
 
@@ -522,6 +523,24 @@ interface LevelContext {
   };
 }
 
+/**
+ * Level scratch per model, kept across requests: generation is synchronous, so one request uses
+ * it at a time, and a request no longer allocates six set-sized arrays.
+ */
+const levelScratches = new WeakMap<TracklistModel, LevelContext['scratch']>();
+
+function levelScratchFor(model: TracklistModel): LevelContext['scratch'] {
+  let scratch = levelScratches.get(model);
+  if (!scratch) levelScratches.set(model, (scratch = levelScratch(64)));
+  return scratch;
+}
+
+function grownLevelScratch(model: TracklistModel, size: number): LevelContext['scratch'] {
+  const scratch = levelScratch(size);
+  levelScratches.set(model, scratch);
+  return scratch;
+}
+
 function levelScratch(size: number): LevelContext['scratch'] {
   return {
     candidates: new Int32Array(size),
@@ -555,7 +574,7 @@ function sampleLevel(
   // Model logits over the normalisation set (for the log-probability) …
   const { set, logits: z } = model.setLogits(level, state, teacher);
   const count = z.length;
-  if (ctx.scratch.candidates.length < count) ctx.scratch = levelScratch(count);
+  if (ctx.scratch.candidates.length < count) ctx.scratch = grownLevelScratch(model, count);
   const { candidates: cand, exps } = ctx.scratch;
   let zMax = -Infinity;
   for (let i = 0; i < count; i++) if (z[i] > zMax) zMax = z[i];
@@ -639,7 +658,7 @@ export function sampleTracklist(
     temperature: o.temperature,
     thresholds: o.thresholds,
     rng,
-    scratch: levelScratch(64),
+    scratch: levelScratchFor(model),
   };
   const entry = (song: number, logProb: GeneratedSong['logProb']): GeneratedSong => ({
     song,
