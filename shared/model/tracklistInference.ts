@@ -783,18 +783,17 @@ export class TracklistModel {
       if (level === 'song') {
         for (let i = 0; i < count; i++) stampedAdd(mass.song, stamp.song, songs[i], scores[i], id);
       } else {
-        // Per-song ancestor arrays: independent loads instead of a chain song → l1 → l2 → l3.
-        const { song: l1Of } = this.parent;
-        const { l2OfSong, l3OfSong } = this;
+        // Level 1 from the votes, the levels above from their children (a few dozen sums).
+        const { song: l1Of, l1: l2Of, l2: l3Of } = this.parent;
         const { l1: m1, l2: m2, l3: m3 } = mass;
-        const { l1: s1, l2: s2, l3: s3 } = stamp;
-        for (let i = 0; i < count; i++) {
-          const s = songs[i];
-          const v = scores[i];
-          stampedAdd(m1, s1, l1Of[s], v, id);
-          stampedAdd(m2, s2, l2OfSong[s], v, id);
-          stampedAdd(m3, s3, l3OfSong[s], v, id);
-        }
+        m1.fill(0);
+        m2.fill(0);
+        m3.fill(0);
+        for (let i = 0; i < count; i++) m1[l1Of[songs[i]]] += scores[i];
+        for (let c = 0; c < m1.length; c++) m2[l2Of[c]] += m1[c];
+        for (let c = 0; c < m2.length; c++) m3[l3Of[c]] += m2[c];
+        // Only clusters with votes read their mass (the others their popularity share alone).
+        for (const l of ['l1', 'l2', 'l3'] as const) for (let c = 0; c < mass[l].length; c++) if (mass[l][c] > 0) stamp[l][c] = id;
       }
       group.terms = terms;
     }
