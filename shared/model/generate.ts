@@ -511,37 +511,33 @@ interface LevelContext {
   temperature: readonly number[];
   thresholds: readonly number[];
   rng: Random;
-  /** Per-request scratch for a level's candidates (grown to the largest set seen). */
-  scratch: {
-    candidates: Int32Array;
-    logits: Float64Array;
-    weights: Float64Array;
-    probabilities: Float64Array;
-    /** exp(z − max z) over the normalisation set, and gathered for the candidates. */
-    exps: Float64Array;
-    candidateExps: Float64Array;
-  };
+}
+
+/** Scratch for a level's candidates. */
+interface LevelScratch {
+  candidates: Int32Array;
+  logits: Float64Array;
+  weights: Float64Array;
+  probabilities: Float64Array;
+  /** exp(z − max z) over the normalisation set, and gathered for the candidates. */
+  exps: Float64Array;
+  candidateExps: Float64Array;
 }
 
 /**
  * Level scratch per model, kept across requests: generation is synchronous, so one request uses
  * it at a time, and a request no longer allocates six set-sized arrays.
  */
-const levelScratches = new WeakMap<TracklistModel, LevelContext['scratch']>();
+const levelScratches = new WeakMap<TracklistModel, LevelScratch>();
 
-function levelScratchFor(model: TracklistModel): LevelContext['scratch'] {
+/** The model's level scratch, grown to hold `size` options. */
+function levelScratchFor(model: TracklistModel, size: number): LevelScratch {
   let scratch = levelScratches.get(model);
-  if (!scratch) levelScratches.set(model, (scratch = levelScratch(64)));
+  if (!scratch || scratch.candidates.length < size) levelScratches.set(model, (scratch = levelScratch(Math.max(size, 64))));
   return scratch;
 }
 
-function grownLevelScratch(model: TracklistModel, size: number): LevelContext['scratch'] {
-  const scratch = levelScratch(size);
-  levelScratches.set(model, scratch);
-  return scratch;
-}
-
-function levelScratch(size: number): LevelContext['scratch'] {
+function levelScratch(size: number): LevelScratch {
   return {
     candidates: new Int32Array(size),
     logits: new Float64Array(size),
@@ -574,42 +570,32 @@ function sampleLevel(
   // Model logits over the normalisation set (for the log-probability) …
   const { set, logits: z } = model.setLogits(level, state, teacher);
   const count = z.length;
-  if (ctx.scratch.candidates.length < count) ctx.scratch = grownLevelScratch(model, count);
-  const { candidates: cand, exps } = ctx.scratch;
+  const scratch = levelScratchFor(model, count);
+  const { candidates: cand, exps } = scratch;
   let zMax = -Infinity;
   for (let i = 0; i < count; i++) if (z[i] > zMax) zMax = z[i];
   let zSum = 0;
   for (let i = 0; i < count; i++) zSum += exps[i] = Math.exp(z[i] - zMax);
   const logZ = zMax + Math.log(zSum);
   // … and the candidates among them, with their logits, exponentials and weighted scores.
-  const { logits: candidateLogits, weights: candidateWeights, candidateExps: candidateAllExps } = ctx.scratch;
+  const { logits: candidateLogits, weights: candidateWeights, candidateExps: candidateAllExps } = scratch;
+  const { songScores: S, userScores: U, userWeighting: w } = ctx;
   let n = 0;
-  if (level === 'song') {
-    const available = avail.song;
-    const { songScores: S, userScores: U, userWeighting: w } = ctx;
-    for (let i = 0; i < count; i++) {
-      const option = set ? set[i] : i;
-      if (available[option] === 0) continue;
-      cand[n] = i;
-      candidateLogits[n] = z[i];
-      candidateAllExps[n] = exps[i];
-      candidateWeights[n++] = weightedScore(U ? U[option] : 0, S[option], w);
-    }
-  } else
-    for (let i = 0; i < count; i++) {
-      const option = set ? set[i] : i;
-      if (!avail.has(level, option)) continue;
-      cand[n] = i;
-      candidateLogits[n] = z[i];
-      candidateAllExps[n] = exps[i];
-      candidateWeights[n++] = ctx.clusterWeighted(level, option);
-    }
+  for (let i = 0; i < count; i++) {
+    const option = set ? set[i] : i;
+    if (!avail.has(level, option)) continue;
+    cand[n] = i;
+    candidateLogits[n] = z[i];
+    candidateAllExps[n] = exps[i];
+    candidateWeights[n++] =
+      level === 'song' ? weightedScore(U ? U[option] : 0, S[option], w) : ctx.clusterWeighted(level, option);
+  }
   if (n === 0) throw new Error(`generate: no available option at ${level}`);
   const logits = candidateLogits.subarray(0, n);
   const weights = candidateWeights.subarray(0, n);
   const candidateExps = candidateAllExps.subarray(0, n);
   const temperature = level === 'song' ? 1 : ctx.temperature[LEVEL_INDEX[level]];
-  const p = adjustedProbabilities(logits, weights, temperature, ctx.thresholds[LEVEL_INDEX[level]], ctx.scratch.probabilities, {
+  const p = adjustedProbabilities(logits, weights, temperature, ctx.thresholds[LEVEL_INDEX[level]], scratch.probabilities, {
     values: candidateExps,
     shift: zMax,
   });
@@ -658,7 +644,6 @@ export function sampleTracklist(
     temperature: o.temperature,
     thresholds: o.thresholds,
     rng,
-    scratch: levelScratchFor(model),
   };
   const entry = (song: number, logProb: GeneratedSong['logProb']): GeneratedSong => ({
     song,

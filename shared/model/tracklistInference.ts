@@ -1,7 +1,7 @@
 import { type Artifact, ArtifactError, type DType } from './artifact.ts';
 import { RowMatrix } from './rowMatrix.ts';
 import { SessionKnn, SessionPrior, type SessionEvidence, sessionEvidenceBuffer, type SessionKnnOptions } from './sessionPrior.ts';
-import { popularityByLevel, TransitionPrior } from './transitionPrior.ts';
+import { OptionMass, popularityByLevel, TransitionPrior } from './transitionPrior.ts';
 
 /**
  * Plain-TypeScript inference for the tracklist model (contract D, SPEC §4): the LSTM step, the
@@ -32,14 +32,6 @@ const SPARSE_VOTES_PER_OPTION = 8;
 
 function logOf(values: Record<Level, ArrayLike<number>>): Record<Level, Float64Array> {
   return Object.fromEntries(LEVELS.map((level) => [level, Float64Array.from(values[level], Math.log)])) as Record<Level, Float64Array>;
-}
-
-/** sum[o] += v, where a stamp other than `id` means sum[o] is stale (counts as 0). */
-function stampedAdd(sum: Float64Array, stamp: Int32Array, o: number, v: number, id: number): void {
-  if (stamp[o] !== id) {
-    stamp[o] = id;
-    sum[o] = v;
-  } else sum[o] += v;
 }
 
 /** The session term's evidence after one prefix and its log normaliser. */
@@ -232,19 +224,12 @@ export class TracklistModel {
   /** Where the session term's evidence is written (the last prefix's, see lastSessionTerms). */
   private sessionEvidence: SessionEvidence | null = null;
   /**
-   * The session evidence summed per option for one prefix's terms at a time: the cluster levels
-   * in one pass over its voted songs, the song level in another only when a dense song level asks
-   * (the sparse one reads the evidence itself). An option's sum is valid where its stamp is the
-   * pass's id (no clearing, no option-sized allocation per prefix).
+   * The session evidence summed per cluster at every cluster level, for one prefix's terms at a
+   * time (the cluster levels ask for the same prefix in a row).
    */
-  private sessionMassScratch: {
-    mass: Record<Level, Float64Array>;
-    stamp: Record<Level, Int32Array>;
-    /** The terms each group of levels was last filled for, and the id its stamps carry. */
-    clusters: { terms: SessionTerms | null; id: number };
-    song: { terms: SessionTerms | null; id: number };
-    id: number;
-  } | null = null;
+  private clusterSessionMass: { terms: SessionTerms | null; l3: Float64Array; l2: Float64Array; l1: Float64Array } | null = null;
+  /** Song-level session mass for a dense song level (the sparse one reads the evidence itself). */
+  private songSessionMass: OptionMass | null = null;
   private static readonly noSession = new Int32Array(0);
   readonly tasteWidth: number;
   private readonly heads: Record<Level, Head>;
@@ -572,9 +557,18 @@ export class TracklistModel {
    * Returns null for "all".
    */
   normalisationSet(level: Level, teacher: number): Int32Array | null {
-    if (level === 'l3' || this.form === 'full') return null;
-    const g = this.children[PARENT_LEVEL[level]];
-    return g.items.subarray(g.start[teacher], g.start[teacher + 1]);
+    const { members, first, count } = this.setRows(level, teacher);
+    return members ? members.subarray(first, first + count) : null;
+  }
+
+  /**
+   * Where a normalisation set sits in the level's row order: rows [first, first + count), the
+   * teacher's group of `members` (null: every option, in index order).
+   */
+  private setRows(level: Level, teacher: number): { members: Int32Array | null; first: number; count: number } {
+    if (level === 'l3' || this.form === 'full') return { members: null, first: 0, count: this.sizes[level] };
+    const { start, items } = this.children[PARENT_LEVEL[level]];
+    return { members: items, first: start[teacher], count: start[teacher + 1] - start[teacher] };
   }
 
   /**
@@ -582,9 +576,8 @@ export class TracklistModel {
    * several: a softmax over one option gives it probability 1, so callers skip the logits.
    */
   onlyOption(level: Level, teacher: number): number {
-    if (level === 'l3' || this.form === 'full') return this.sizes[level] === 1 ? 0 : -1;
-    const { start, items } = this.children[PARENT_LEVEL[level]];
-    return start[teacher + 1] - start[teacher] === 1 ? items[start[teacher]] : -1;
+    const { members, first, count } = this.setRows(level, teacher);
+    return count !== 1 ? -1 : members ? members[first] : 0;
   }
 
   /**
@@ -701,9 +694,8 @@ export class TracklistModel {
     const set = this.normalisationSet(level, teacher);
     const query = this.outputs[level].query;
     query.set(u);
-    const count = set ? set.length : this.sizes[level];
     // The set's rows are contiguous: the teacher's group in the parent level's children.
-    const first = set && level !== 'l3' ? this.children[PARENT_LEVEL[level]].start[teacher] : 0;
+    const { first, count } = this.setRows(level, teacher);
     if (this.logitScratch.length < count) {
       this.logitScratch = new Float64Array(count);
       this.priorScratch = new Float64Array(count);
@@ -736,16 +728,20 @@ export class TracklistModel {
   private addSessionTerm(level: Level, state: StateView, set: Int32Array | null, out: Float64Array, gamma: number): void {
     const q = this.session!;
     const terms = this.sessionTermsFor(state.session ?? TracklistModel.noSession);
-    const { mass, stamp, id } = this.sessionMass(terms, level);
+    const songMass = level === 'song' ? (this.songSessionMass ??= new OptionMass(this.songs)) : null;
+    if (songMass) for (let i = 0; i < terms.evidence.count; i++) songMass.add(terms.evidence.songs[i], terms.evidence.scores[i]);
+    const mass = songMass ? songMass.values : this.clusterMass(terms)[level as 'l3' | 'l2' | 'l1'];
     const pop = q.popularity[level];
     const logPop = q.logPopularity[level];
     const beta = q.prior.beta;
     const logBeta = Math.log(beta);
     for (let i = 0; i < out.length; i++) {
       const o = set ? set[i] : i;
-      const term = stamp[o] === id ? Math.log(mass[o] + beta * pop[o]) : logBeta + logPop[o];
+      // Options without votes need no logarithm: their term is their popularity share alone.
+      const term = mass[o] > 0 ? Math.log(mass[o] + beta * pop[o]) : logBeta + logPop[o];
       out[i] += gamma * (term - terms.logZ);
     }
+    songMass?.clear();
   }
 
   /** The session term's evidence for a whole prefix and its log normaliser (a state's prefix array never changes). */
@@ -759,45 +755,28 @@ export class TracklistModel {
     return terms;
   }
 
-  /** The session mass and stamps of `level` for these terms, and the id valid stamps carry. */
-  private sessionMass(terms: SessionTerms, level: Level): { mass: Float64Array; stamp: Int32Array; id: number } {
+  /** The session mass per cluster at every cluster level for these terms: level 1 from the votes, the levels above from their children. */
+  private clusterMass(terms: SessionTerms): { l3: Float64Array; l2: Float64Array; l1: Float64Array } {
     const sizes = this.sizes;
-    const scratch = (this.sessionMassScratch ??= {
-      mass: { l3: new Float64Array(sizes.l3), l2: new Float64Array(sizes.l2), l1: new Float64Array(sizes.l1), song: new Float64Array(sizes.song) },
-      stamp: { l3: new Int32Array(sizes.l3), l2: new Int32Array(sizes.l2), l1: new Int32Array(sizes.l1), song: new Int32Array(sizes.song) },
-      clusters: { terms: null, id: 0 },
-      song: { terms: null, id: 0 },
-      id: 0,
+    const mass = (this.clusterSessionMass ??= {
+      terms: null,
+      l3: new Float64Array(sizes.l3),
+      l2: new Float64Array(sizes.l2),
+      l1: new Float64Array(sizes.l1),
     });
-    const group = level === 'song' ? scratch.song : scratch.clusters;
-    if (group.terms !== terms) {
-      const { mass, stamp } = scratch;
-      if (scratch.id === 0x7fffffff) {
-        // Stamps are int32: start over before the counter leaves their range.
-        for (const l of LEVELS) stamp[l].fill(0);
-        scratch.id = 0;
-        scratch.clusters.terms = scratch.song.terms = null;
-      }
-      const id = (group.id = ++scratch.id);
+    if (mass.terms !== terms) {
+      const { song: l1Of, l1: l2Of, l2: l3Of } = this.parent;
       const { songs, scores, count } = terms.evidence;
-      if (level === 'song') {
-        for (let i = 0; i < count; i++) stampedAdd(mass.song, stamp.song, songs[i], scores[i], id);
-      } else {
-        // Level 1 from the votes, the levels above from their children (a few dozen sums).
-        const { song: l1Of, l1: l2Of, l2: l3Of } = this.parent;
-        const { l1: m1, l2: m2, l3: m3 } = mass;
-        m1.fill(0);
-        m2.fill(0);
-        m3.fill(0);
-        for (let i = 0; i < count; i++) m1[l1Of[songs[i]]] += scores[i];
-        for (let c = 0; c < m1.length; c++) m2[l2Of[c]] += m1[c];
-        for (let c = 0; c < m2.length; c++) m3[l3Of[c]] += m2[c];
-        // Only clusters with votes read their mass (the others their popularity share alone).
-        for (const l of ['l1', 'l2', 'l3'] as const) for (let c = 0; c < mass[l].length; c++) if (mass[l][c] > 0) stamp[l][c] = id;
-      }
-      group.terms = terms;
+      const { l1: m1, l2: m2, l3: m3 } = mass;
+      m1.fill(0);
+      m2.fill(0);
+      m3.fill(0);
+      for (let i = 0; i < count; i++) m1[l1Of[songs[i]]] += scores[i];
+      for (let c = 0; c < m1.length; c++) m2[l2Of[c]] += m1[c];
+      for (let c = 0; c < m2.length; c++) m3[l3Of[c]] += m2[c];
+      mass.terms = terms;
     }
-    return { mass: scratch.mass[level], stamp: scratch.stamp[level], id: group.id };
+    return mass;
   }
 
   /** True when the model has the session-kNN term (its states' `session` prefix matters). */
