@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseImport } from '../../shared/formats/playlistImport.ts';
 import { main } from '../../training/cli.ts';
 import { buildServingFixture, type ServingFixture } from './fixtures.ts';
 
@@ -9,13 +10,14 @@ const bin = resolve(import.meta.dirname, '../../bin/tlgen.js');
 
 interface Run {
   code: number | null;
+  stdout: string;
   stderr: string;
   json: () => Record<string, unknown> & { items: { index: number }[]; tracklist: Record<string, unknown>[] };
 }
 
 function result(code: number | null, stdout: string, stderr: string): Run {
   const lines = stdout.trim().split('\n');
-  return { code, stderr, json: () => JSON.parse(lines[lines.length - 1]) };
+  return { code, stdout, stderr, json: () => JSON.parse(lines[lines.length - 1]) };
 }
 
 /** The CLI as a separate process (end to end: bin wrapper, exit code, stdout). */
@@ -131,6 +133,53 @@ describe('tlgen serving commands', () => {
     expect(
       (await tlgen('generate', '--model', f.versionDir, '--seed-song', seedName, '--likes', likes)).stderr,
     ).toMatch(/--likes: entry 0/);
+  });
+
+  it('writes the tracklist as a file with --format and --out, or to stdout without --out', async () => {
+    const folder = join(f.modelDir, 'exports');
+    mkdirSync(folder, { recursive: true });
+    const file = join(folder, 'set.csv');
+    const args = [
+      'generate',
+      '--model',
+      f.versionDir,
+      '--seed-song',
+      seedName,
+      '--dj',
+      djName,
+      '--length',
+      '5',
+    ];
+    const r = await tlgen(...args, '--rng-seed', '3', '--format', 'csv', '--out', file, '--json');
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ format: 'csv', out: file });
+    const rows = readFileSync(file, 'utf8').split('\r\n');
+    expect(rows[0]).toBe('position,artist,title,song_id,user_score,seed_score,p_l3,p_l2,p_l1,p_song');
+    expect(rows.at(-1)).toBe('');
+    expect(rows.slice(1, -1)).toHaveLength(6);
+    expect(rows[1].startsWith('1,')).toBe(true);
+    expect(rows[1]).toContain(`,${f.model.song(4).id},`);
+    // The rename leaves no temp file behind.
+    expect(readdirSync(folder)).toEqual(['set.csv']);
+
+    const stdout = await tlgen(...args, '--rng-seed', '3', '--format', 'm3u8');
+    expect(stdout.code).toBe(0);
+    const names = r.json().tracklist.map((t) => t.song as string);
+    expect(stdout.stdout.startsWith(`#EXTM3U\n#PLAYLIST:${seedName} (${djName})\n`)).toBe(true);
+    expect(parseImport(stdout.stdout, { fileName: 'x.m3u8' }).entries.map((e) => e.text)).toEqual(names);
+  });
+
+  it('exits 2 naming --format or --out for a bad export request', async () => {
+    const base = ['generate', '--model', f.versionDir, '--seed-song', seedName];
+    const bogus = await tlgen(...base, '--format', 'bogus');
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/--format must be one of m3u8, csv, txt, json, got "bogus"/);
+    const noFormat = await tlgen(...base, '--out', join(f.modelDir, 'x.csv'));
+    expect(noFormat.code).toBe(2);
+    expect(noFormat.stderr).toMatch(/--out needs --format/);
+    const noFolder = await tlgen(...base, '--format', 'txt', '--out', join(f.modelDir, 'missing', 'x.txt'));
+    expect(noFolder.code).toBe(2);
+    expect(noFolder.stderr).toMatch(/--out: cannot write/);
   });
 
   it('exits 2 naming the argument for bad input', async () => {

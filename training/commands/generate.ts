@@ -1,4 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  EXPORT_FORMATS,
+  exportTracklist,
+  type ExportFormat,
+  type ExportSong,
+} from '../../shared/formats/tracklistExport.ts';
 import { ArtifactError } from '../../shared/model/artifact.ts';
 import type { Like } from '../../shared/model/coldStart.ts';
 import { ensureModelVersion } from '../../shared/model/modelVersion.ts';
@@ -136,11 +143,32 @@ export function asCliError<T>(f: () => T): T {
   }
 }
 
+/** `--format`: one of EXPORT_FORMATS, else an InputError naming it. */
+function formatOption(values: Values): ExportFormat | undefined {
+  const v = values.format;
+  if (v === undefined) return undefined;
+  const known: readonly string[] = EXPORT_FORMATS;
+  if (typeof v === 'string' && known.includes(v)) return v as ExportFormat;
+  throw new InputError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${String(v)}"`, 'format');
+}
+
+/** Temp file beside the target, then rename: a reader never sees half a file. */
+function writeAtomically(file: string, body: string): void {
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    writeFileSync(temp, body);
+    renameSync(temp, file);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw new InputError(`--out: cannot write ${file} (${(e as Error).message})`, 'out');
+  }
+}
+
 export const generateCommand: Command = {
   summary:
     'Generates a tracklist from a seed song (SPEC §5.2), shaped by a DJ\'s taste or a like list (cold start), and prints each song with its reward breakdown (user score, seed-song score, model log-probability per level). --likes FILE: JSON array of {"song": "Artist - Title" or id, "score": 0..1}.',
   usage:
-    '--model DIR --seed-song "Artist - Title" [--dj NAME | --likes FILE] [--length 15] [--temperature a,b,c] [--user-weighting W] [--thresholds a,b,c,d] [--rng-seed N] [--json]',
+    '--model DIR --seed-song "Artist - Title" [--dj NAME | --likes FILE] [--length 15] [--temperature a,b,c] [--user-weighting W] [--thresholds a,b,c,d] [--rng-seed N] [--format m3u8|csv|txt|json [--out FILE]] [--json]',
   options: {
     model: { type: 'string' },
     'seed-song': { type: 'string' },
@@ -151,6 +179,8 @@ export const generateCommand: Command = {
     'user-weighting': { type: 'string' },
     thresholds: { type: 'string' },
     'rng-seed': { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
   },
   async run(values, ctx) {
     const seedText = requireOption(values, 'seed-song');
@@ -161,6 +191,10 @@ export const generateCommand: Command = {
     const length = numberOption(values, 'length');
     const userWeighting = numberOption(values, 'user-weighting');
     const rngSeed = numberOption(values, 'rng-seed') ?? Math.floor(Math.random() * 2 ** 31);
+    const format = formatOption(values);
+    const out = typeof values.out === 'string' ? values.out : undefined;
+    if (out === '') throw new InputError('--out needs a file name', 'out');
+    if (out !== undefined && format === undefined) throw new InputError('--out needs --format', 'out');
     const { model, dir } = loadServingModel(values, ctx);
     const seedSong = resolveSong(model, seedText, 'seed-song');
     const dj = typeof values.dj === 'string' ? resolveDj(model, values.dj, 'dj') : undefined;
@@ -177,21 +211,32 @@ export const generateCommand: Command = {
         rngSeed,
       }),
     );
-    const items = tracklist.map(({ song, userScore, songScore, logProb }) => {
-      const info = model.song(song);
+    const infos = tracklist.map(({ song }) => model.song(song));
+    const items = tracklist.map(({ song, userScore, songScore, logProb }, i) => {
+      const info = infos[i];
       return { song: info.name, id: info.id, index: song, userScore, songScore, logProb };
     });
-    items.forEach((t, i) =>
-      ctx.say(
-        `${String(i).padStart(3)}  ${t.song}  user ${t.userScore.toFixed(3)} seed ${t.songScore.toFixed(3)} logP ${(
-          t.logProb.l3 +
-          t.logProb.l2 +
-          t.logProb.l1 +
-          t.logProb.song
-        ).toFixed(2)}`,
-      ),
-    );
-    return {
+    const taste = dj !== undefined ? model.dj(dj).name : liked ? 'likes' : 'no taste';
+    const file =
+      format === undefined
+        ? undefined
+        : exportTracklist(
+            {
+              name: `${items[0].song} (${taste})`,
+              modelVersion: model.versionId,
+              createdAt: new Date().toISOString(),
+              songs: items.map((t, i): ExportSong => ({
+                id: t.id,
+                name: t.song,
+                artists: infos[i].artists,
+                userScore: t.userScore,
+                songScore: t.songScore,
+                logProb: t.logProb,
+              })),
+            },
+            format,
+          );
+    const result = {
       versionId: model.versionId,
       model: dir,
       rngSeed,
@@ -202,6 +247,26 @@ export const generateCommand: Command = {
             ? { likes: liked.likes.length, unknownLikes: liked.unknown }
             : null,
       tracklist: items,
+      format: format ?? null,
+      out: out ?? null,
     };
+    if (file && out === undefined) {
+      // The file is the output: written as is, not as lines that --json would move to stderr.
+      process.stdout.write(file.body);
+      return result;
+    }
+    if (file && out !== undefined) writeAtomically(out, file.body);
+    items.forEach((t, i) =>
+      ctx.say(
+        `${String(i).padStart(3)}  ${t.song}  user ${t.userScore.toFixed(3)} seed ${t.songScore.toFixed(3)} logP ${(
+          t.logProb.l3 +
+          t.logProb.l2 +
+          t.logProb.l1 +
+          t.logProb.song
+        ).toFixed(2)}`,
+      ),
+    );
+    if (out !== undefined) ctx.say(`wrote ${items.length} songs as ${format} to ${out}`);
+    return result;
   },
 };
