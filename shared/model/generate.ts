@@ -1,3 +1,4 @@
+import { LIMITS } from '../limits.ts';
 import { InputError } from '../util/errors.ts';
 import { Random } from '../util/random.ts';
 import { TopK } from '../util/topK.ts';
@@ -38,6 +39,13 @@ export interface GenerateOptions {
   userWeighting?: number;
   thresholds?: number[];
   rngSeed?: number;
+  /**
+   * Songs that follow the seed as given (fed to the model like the seed, then generation goes on):
+   * re-rolling position i keeps positions 1..i-1 fixed.
+   */
+  prefix?: number[];
+  /** Songs that must not be chosen (e.g. the rest of a list whose one position is re-rolled). */
+  exclude?: number[];
 }
 
 export interface GeneratedSong {
@@ -47,12 +55,6 @@ export interface GeneratedSong {
   logProb: { l3: number; l2: number; l1: number; song: number };
 }
 
-export const DEFAULT_LENGTH = 15;
-export const MAX_LENGTH = 100;
-export const DEFAULT_TEMPERATURE: readonly number[] = [1, 1, 1];
-export const DEFAULT_THRESHOLDS: readonly number[] = [0.1, 0.05, 0.05, 0.005];
-export const DEFAULT_USER_WEIGHTING = 1;
-export const MAX_LIKES = 10_000;
 const WARM_START = 2;
 const WARM_TOP = 10;
 const CLUSTER_TOP = 15;
@@ -68,6 +70,8 @@ export interface ResolvedGenerateOptions {
   userWeighting: number;
   thresholds: [number, number, number, number];
   rngSeed: number;
+  prefix: number[];
+  exclude: number[];
 }
 
 function isIndex(x: unknown, n: number): x is number {
@@ -98,32 +102,44 @@ export function resolveGenerateOptions(
     if (o.dj !== undefined) throw new InputError('give either dj or likes, not both', 'likes');
     checkLikes(o.likes, counts.songs);
   }
-  const length = o.length ?? DEFAULT_LENGTH;
-  if (!(Number.isInteger(length) && length >= 1 && length <= MAX_LENGTH))
-    throw new InputError(`length must be an integer from 1 to ${MAX_LENGTH}`, 'length');
+  const { length: L, temperature: T, thresholds: H, userWeighting: W, rngSeed: R } = LIMITS;
+  const length = o.length ?? L.default;
+  if (!(Number.isInteger(length) && length >= L.min && length <= L.max))
+    throw new InputError(`length must be an integer from ${L.min} to ${L.max}`, 'length');
   const temperature = numbers(
-    o.temperature ?? DEFAULT_TEMPERATURE,
-    3,
+    o.temperature ?? T.default,
+    T.count,
     'temperature',
-    0,
-    100,
-    'one per cluster level (l3, l2, l1), each in [0, 100]',
+    T.min,
+    T.max,
+    `one per cluster level (l3, l2, l1), each in [${T.min}, ${T.max}]`,
   );
   const thresholds = numbers(
-    o.thresholds ?? DEFAULT_THRESHOLDS,
-    4,
+    o.thresholds ?? H.default,
+    H.count,
     'thresholds',
-    0,
-    1,
-    'one per level (l3, l2, l1, song), each in [0, 1]',
+    H.min,
+    H.below,
+    `one per level (l3, l2, l1, song), each in [${H.min}, ${H.below})`,
   );
-  if (thresholds.some((t) => t >= 1)) throw new InputError('thresholds must each be below 1', 'thresholds');
-  const w = o.userWeighting ?? DEFAULT_USER_WEIGHTING;
-  if (!(typeof w === 'number' && Number.isFinite(w) && w >= 0))
-    throw new InputError('userWeighting must be a finite number ≥ 0', 'userWeighting');
+  if (thresholds.some((t) => t >= H.below))
+    throw new InputError(`thresholds must each be below ${H.below}`, 'thresholds');
+  const w = o.userWeighting ?? W.default;
+  if (!(typeof w === 'number' && Number.isFinite(w) && w >= W.min && w <= W.max))
+    throw new InputError(`userWeighting must be a number from ${W.min} to ${W.max}`, 'userWeighting');
   const rngSeed = o.rngSeed ?? Math.floor(Math.random() * 2 ** 32);
-  if (!(Number.isInteger(rngSeed) && rngSeed >= 0 && rngSeed < 2 ** 32))
-    throw new InputError('rngSeed must be an integer in [0, 2^32)', 'rngSeed');
+  if (!(Number.isInteger(rngSeed) && rngSeed >= R.min && rngSeed <= R.max))
+    throw new InputError(`rngSeed must be an integer from ${R.min} to ${R.max}`, 'rngSeed');
+  const prefix = songList(o.prefix, 'prefix', counts.songs);
+  if (prefix.length > length)
+    throw new InputError(`prefix holds ${prefix.length} songs, more than length ${length}`, 'prefix');
+  const exclude = songList(o.exclude, 'exclude', counts.songs);
+  const fixed = [o.seedSong, ...prefix];
+  if (new Set(fixed).size < fixed.length)
+    throw new InputError('prefix repeats a song (or the seed)', 'prefix');
+  const excluded = new Set(exclude);
+  const both = fixed.find((s) => excluded.has(s));
+  if (both !== undefined) throw new InputError(`song ${both} is both in the list and excluded`, 'exclude');
   return {
     seedSong: o.seedSong,
     dj: o.dj ?? null,
@@ -133,14 +149,25 @@ export function resolveGenerateOptions(
     userWeighting: w,
     thresholds: thresholds as [number, number, number, number],
     rngSeed,
+    prefix,
+    exclude,
   };
 }
 
-/** Like lists: at most MAX_LIKES entries of { song: index, score in [0, 1] }. */
+function songList(x: unknown, field: string, songs: number): number[] {
+  if (x === undefined) return [];
+  if (!Array.isArray(x) || !x.every((s) => isIndex(s, songs)))
+    throw new InputError(`${field} must be an array of song indices in [0, ${songs})`, field);
+  if (x.length > LIMITS.tracklistSongs)
+    throw new InputError(`${field} holds more than ${LIMITS.tracklistSongs} songs`, field);
+  return x as number[];
+}
+
+/** Like lists: at most LIMITS.likes entries of { song: index, score in [0, 1] }. */
 export function checkLikes(likes: unknown, songs: number): asserts likes is Like[] {
   if (!Array.isArray(likes)) throw new InputError('likes must be an array of { song, score }', 'likes');
-  if (likes.length > MAX_LIKES)
-    throw new InputError(`likes holds ${likes.length} songs, at most ${MAX_LIKES} are allowed`, 'likes');
+  if (likes.length > LIMITS.likes)
+    throw new InputError(`likes holds ${likes.length} songs, at most ${LIMITS.likes} are allowed`, 'likes');
   likes.forEach((l: unknown, i) => {
     const like = l as Partial<Like> | null;
     if (like === null || typeof like !== 'object' || !isIndex(like.song, songs))
@@ -618,16 +645,21 @@ export function sampleTracklist(
   o: Pick<
     ResolvedGenerateOptions,
     'seedSong' | 'length' | 'temperature' | 'userWeighting' | 'thresholds' | 'rngSeed'
-  >,
+  > &
+    Partial<Pick<ResolvedGenerateOptions, 'prefix' | 'exclude'>>,
 ): GeneratedSong[] {
   const { model, songScores: S, userScores: U } = inputs;
+  const prefix = o.prefix ?? [];
   const rng = new Random(o.rngSeed);
   const w = U ? o.userWeighting : 0;
   const avail = Availability.initial(model, inputs.blocked);
   avail.use(o.seedSong);
-  if (avail.total < o.length)
+  for (const s of prefix) avail.use(s);
+  for (const s of o.exclude ?? []) avail.use(s);
+  const toChoose = o.length - prefix.length;
+  if (avail.total < toChoose)
     throw new InputError(
-      `length ${o.length} exceeds the ${avail.total} songs this model can still choose`,
+      `length ${o.length} exceeds the ${avail.total + prefix.length} songs this model can still choose`,
       'length',
     );
 
@@ -655,12 +687,16 @@ export function sampleTracklist(
   let state = model.startState(inputs.context);
   const out: GeneratedSong[] = [entry(o.seedSong, pathLogProbs(model, state, o.seedSong))];
   state = model.step(state, o.seedSong);
+  for (const s of prefix) {
+    out.push(entry(s, pathLogProbs(model, state, s)));
+    state = model.step(state, s);
+  }
   // Warm start: one ranking by song × user^log2(1+w) serves both picks (the top 10 + 1, so the
   // second pick still has 10 to choose from after the first is taken).
   const exponent = Math.log2(1 + w);
   const warm = new TopK(WARM_TOP + WARM_START - 1);
   let floor = -Infinity;
-  if (o.length > 0)
+  if (prefix.length < WARM_START && toChoose > 0)
     for (let s = 0; s < model.songs; s++) {
       if (!avail.song[s]) continue;
       const x = U ? (exponent === 1 ? S[s] * U[s] : S[s] * Math.pow(U[s], exponent)) : S[s];
@@ -670,7 +706,7 @@ export function sampleTracklist(
       floor = warm.floor;
     }
   const ranked = Array.from(warm.sorted());
-  for (let i = 0; i < o.length; i++) {
+  for (let i = prefix.length; i < o.length; i++) {
     let song: number;
     let logProb: GeneratedSong['logProb'];
     if (i < WARM_START) {

@@ -22,8 +22,9 @@ import { CatalogueSearch, type SearchHit } from './search.ts';
 import { type Scored, topK } from './similarity.ts';
 import { type SequenceContext, TracklistModel } from './tracklistInference.ts';
 import { normalizeName, parseTrack } from '../corpus/trackString.ts';
-import type { Csr } from '../graph/csr.ts';
+import { type Csr, transpose } from '../graph/csr.ts';
 import type { Vocabulary } from '../graph/prepare.ts';
+import { LIMITS } from '../limits.ts';
 import { InputError } from '../util/errors.ts';
 
 export type { GeneratedSong, GenerateOptions } from './generate.ts';
@@ -60,8 +61,6 @@ export interface SongInfo {
 
 export type SearchKind = 'songs' | 'artists' | 'djs';
 
-export const MAX_K = 1000;
-
 type VersionVocab = Pick<Vocabulary, 'songs' | 'songKeys' | 'artists' | 'artistKeys' | 'djs'> & {
   /** Public ids as exported; derived from the keys when absent. */
   songIds?: string[];
@@ -97,6 +96,8 @@ export class ServingModel {
   private readonly index: EmbeddingIndex;
   private readonly coldStart: ColdStartModel;
   private search_: CatalogueSearch | null = null;
+  /** The song → artist map transposed (artist → songs), built on first use. */
+  private artistSongMap: Csr | null = null;
   private readonly tracklist: TracklistModel | null;
   private readonly blocked: Uint8Array;
   /** encNorm.dj: unit DJ encodings, the DJ vectors of a DJ-conditioned tracklist model. */
@@ -287,7 +288,7 @@ export class ServingModel {
   }
 
   search(kind: SearchKind, q: string, limit: number): SearchResult[] {
-    const k = this.checkK(limit, 'limit');
+    const k = this.checkK(limit, 'limit', LIMITS.searchLimit.max);
     if (typeof q !== 'string') throw new InputError('q must be a string', 'q');
     const ids = { songs: this.songIds, artists: this.artistIds, djs: this.djIds }[kind];
     if (!ids) throw new InputError('kind must be songs, artists or djs', 'kind');
@@ -350,6 +351,43 @@ export class ServingModel {
   recommendForLikes(likes: Like[], k: number): ItemScore[] {
     checkLikes(likes, this.counts.songs);
     return this.withIds(this.coldStart.recommendForLikes(likes, this.checkK(k, 'k')), this.songIds);
+  }
+
+  /** Songs crediting an artist (any role), most played first; score = plays. */
+  artistSongs(i: number, k: number): ItemScore[] {
+    this.check(i, this.counts.artists, 'artist');
+    const n = this.checkK(k, 'k');
+    const m = (this.artistSongMap ??= transpose(this.songArtists));
+    const ranked = Array.from(m.indices.subarray(m.indptr[i], m.indptr[i + 1]), (s) => ({
+      index: s,
+      score: this.plays[s],
+    }));
+    ranked.sort((a, b) => b.score - a.score || a.index - b.index);
+    return this.withIds(ranked.slice(0, n), this.songIds);
+  }
+
+  /** How many songs credit an artist. */
+  artistSongCount(i: number): number {
+    this.check(i, this.counts.artists, 'artist');
+    const m = (this.artistSongMap ??= transpose(this.songArtists));
+    return m.indptr[i + 1] - m.indptr[i];
+  }
+
+  /** Songs a DJ played more than once in the training sets, most played first; score = ln(plays). */
+  djSongs(i: number, k: number): ItemScore[] {
+    this.check(i, this.counts.djs, 'dj');
+    const n = this.checkK(k, 'k');
+    const p = this.djPlayed;
+    const ranked: Scored[] = [];
+    for (let q = p.indptr[i]; q < p.indptr[i + 1]; q++) ranked.push({ index: p.indices[q], score: p.values[q] });
+    ranked.sort((a, b) => b.score - a.score || a.index - b.index);
+    return this.withIds(ranked.slice(0, n), this.songIds);
+  }
+
+  /** How many songs a DJ played more than once. */
+  djSongCount(i: number): number {
+    this.check(i, this.counts.djs, 'dj');
+    return this.djPlayed.indptr[i + 1] - this.djPlayed.indptr[i];
   }
 
   similarSongs(i: number, k: number): ItemScore[] {
@@ -417,9 +455,9 @@ export class ServingModel {
       throw new InputError(`${field} must be an index in [0, ${n})`, field);
   }
 
-  private checkK(k: number, field: string): number {
-    if (!(Number.isInteger(k) && k >= 1 && k <= MAX_K))
-      throw new InputError(`${field} must be an integer from 1 to ${MAX_K}`, field);
+  private checkK(k: number, field: string, max: number = LIMITS.k.max): number {
+    if (!(Number.isInteger(k) && k >= 1 && k <= max))
+      throw new InputError(`${field} must be an integer from 1 to ${max}`, field);
     return k;
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Container, CosmosClient, Database } from '@azure/cosmos';
+import { LIMITS } from '../limits.ts';
 import { InputError } from '../util/errors.ts';
 import { cosmosClient, isLocalEndpoint, type Settings } from './config.ts';
 
@@ -28,6 +29,8 @@ export interface UserDoc {
 export interface TracklistDoc {
   id: string;
   userId: string;
+  /** Title given by the user; null when unnamed (older documents kept it in request.name). */
+  name: string | null;
   createdAt: string;
   request: unknown;
   tracklist: unknown;
@@ -52,7 +55,6 @@ export class ConflictError extends Error {
   }
 }
 
-export const MAX_LIKES = 1000;
 const SONG_ID = /^s[0-9a-f]{12}$/;
 const FORBIDDEN_ID = /[/\\?#]/;
 
@@ -108,8 +110,8 @@ function checkLikes(likes: unknown, field: string): StoredLike[] {
 }
 
 function checkLikeCount(likes: StoredLike[]): StoredLike[] {
-  if (likes.length > MAX_LIKES)
-    throw new InputError(`a user can like at most ${MAX_LIKES} songs (would have ${likes.length})`, 'likes');
+  if (likes.length > LIMITS.likes)
+    throw new InputError(`a user can like at most ${LIMITS.likes} songs (would have ${likes.length})`, 'likes');
   return likes;
 }
 
@@ -125,10 +127,24 @@ function userOf(doc: UserDoc): UserDoc {
   };
 }
 
+function nameOf(doc: TracklistDoc): string | null {
+  if (typeof doc.name === 'string') return doc.name;
+  const legacy = (doc.request as { name?: unknown } | null)?.name;
+  return doc.name === undefined && typeof legacy === 'string' ? legacy : null;
+}
+
+function checkName(name: unknown): string | null {
+  if (name === null) return null;
+  if (typeof name !== 'string' || name.trim() === '' || name.length > LIMITS.tracklistName)
+    throw new InputError(`name must be 1 to ${LIMITS.tracklistName} characters, or null`, 'name');
+  return name.trim();
+}
+
 function tracklistOf(doc: TracklistDoc): TracklistDoc {
   return {
     id: doc.id,
     userId: doc.userId,
+    name: nameOf(doc),
     createdAt: doc.createdAt,
     request: doc.request,
     tracklist: doc.tracklist,
@@ -305,7 +321,7 @@ export class UserStore {
 
   async saveTracklist(
     userId: string,
-    doc: { request: unknown; tracklist: unknown; modelVersion: string; id?: string },
+    doc: { name?: string | null; request: unknown; tracklist: unknown; modelVersion: string; id?: string },
   ): Promise<TracklistDoc> {
     checkId(userId, 'userId');
     const id = doc.id === undefined ? randomUUID() : checkId(doc.id, 'id');
@@ -315,6 +331,7 @@ export class UserStore {
     const stored: TracklistDoc = {
       id,
       userId,
+      name: checkName(doc.name ?? null),
       createdAt: new Date().toISOString(),
       request: doc.request,
       tracklist: doc.tracklist,
@@ -358,6 +375,32 @@ export class UserStore {
     const { tracklists } = await this.ready();
     const { resource } = await tracklists.item(id, userId).read<TracklistDoc>();
     return resource && resource.userId === userId ? tracklistOf(resource) : null;
+  }
+
+  /**
+   * Renames one of the user's tracklists (null clears the name); null when it does not exist.
+   * Replaced with IfMatch on the ETag read, so a concurrent rename is retried rather than lost.
+   */
+  async renameTracklist(userId: string, id: string, name: string | null): Promise<TracklistDoc | null> {
+    checkId(userId, 'userId');
+    checkId(id, 'id');
+    const next = checkName(name);
+    const { tracklists } = await this.ready();
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const { resource, etag } = await tracklists.item(id, userId).read<TracklistDoc>();
+      if (!resource || resource.userId !== userId) return null;
+      const doc = { ...tracklistOf(resource), name: next };
+      try {
+        await tracklists.item(id, userId).replace(doc, { accessCondition: { type: 'IfMatch', condition: etag! } });
+        return doc;
+      } catch (e) {
+        const status = statusOf(e);
+        if (status === 404) return null;
+        if (status !== 412) throw e;
+      }
+      await this.backoff(attempt);
+    }
+    throw new ConflictError(`tracklist ${id} was changed concurrently ${this.maxAttempts} times in a row`);
   }
 
   async deleteTracklist(userId: string, id: string): Promise<boolean> {

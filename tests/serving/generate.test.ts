@@ -211,6 +211,28 @@ describe('generation', () => {
     expect(tl.songs / tl.sizes.l1).toBeGreaterThan(15);
   });
 
+  it('keeps a fixed prefix, never picks an excluded song, and re-rolls one position', () => {
+    const base = gen({ dj: 1, length: 10, rngSeed: 11 });
+    const songs = base.map((s) => s.song);
+    // Re-roll position 5: positions 1..4 fixed, the current song 5 and everything after it excluded.
+    for (let rngSeed = 0; rngSeed < 10; rngSeed++) {
+      const again = gen({ dj: 1, length: 5, rngSeed, prefix: songs.slice(1, 5), exclude: songs.slice(5) });
+      expect(again.map((s) => s.song).slice(0, 5)).toEqual(songs.slice(0, 5));
+      expect(songs).not.toContain(again[5].song);
+      // A fixed song is scored in the same context as when it was generated.
+      for (const level of ['l3', 'l2', 'l1', 'song'] as const)
+        expect(again[3].logProb[level]).toBeCloseTo(base[3].logProb[level], 9);
+      expect(again[3].userScore).toBe(base[3].userScore);
+    }
+    // Nothing else changes a request without them.
+    expect(gen({ dj: 1, length: 10, rngSeed: 11, prefix: [], exclude: [] })).toEqual(base);
+    const excluded = songs.slice(1);
+    for (let rngSeed = 0; rngSeed < 10; rngSeed++) {
+      const t = gen({ dj: 1, length: 10, rngSeed, exclude: excluded });
+      for (const s of t.slice(1)) expect(excluded).not.toContain(s.song);
+    }
+  });
+
   it('rejects every invalid argument with an InputError naming it', () => {
     const n = m.counts.songs;
     const cases: [Partial<GenerateOptions>, string][] = [
@@ -243,6 +265,13 @@ describe('generation', () => {
       [{ rngSeed: -1 }, 'rngSeed'],
       [{ rngSeed: 0.5 }, 'rngSeed'],
       [{ rngSeed: 2 ** 32 }, 'rngSeed'],
+      [{ userWeighting: 1001 }, 'userWeighting'],
+      [{ prefix: [n] }, 'prefix'],
+      [{ prefix: [1, 1] }, 'prefix'],
+      [{ prefix: [3] }, 'prefix'],
+      [{ length: 1, prefix: [1, 2] }, 'prefix'],
+      [{ exclude: [-1] }, 'exclude'],
+      [{ prefix: [1], exclude: [1] }, 'exclude'],
     ];
     for (const [o, field] of cases) {
       let error: unknown;

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cosmosClient } from '../../shared/store/config.ts';
 import { startCosmos, type LocalCosmosService } from '../../shared/store/localServices.ts';
-import { MAX_LIKES, UserStore, type StoredLike } from '../../shared/store/userStore.ts';
+import { LIMITS } from '../../shared/limits.ts';
+import { UserStore, type StoredLike } from '../../shared/store/userStore.ts';
 import { InputError } from '../../shared/util/errors.ts';
 
 let cosmos: LocalCosmosService;
@@ -75,17 +76,17 @@ describe('UserStore users', () => {
   });
 
   it('validates likes and the 1,000-like limit', async () => {
-    const many: StoredLike[] = Array.from({ length: MAX_LIKES + 1 }, (_, i) => ({
+    const many: StoredLike[] = Array.from({ length: LIMITS.likes + 1 }, (_, i) => ({
       song: song(i),
       score: 0.5,
     }));
     expect((await inputError(store.putLikes('u-limit', many))).field).toBe('likes');
     expect(await store.getUser('u-limit')).toBeNull();
-    await store.putLikes('u-limit', many.slice(0, MAX_LIKES));
-    expect((await inputError(store.patchLikes('u-limit', { add: [many[MAX_LIKES]] }))).field).toBe('likes');
+    await store.putLikes('u-limit', many.slice(0, LIMITS.likes));
+    expect((await inputError(store.patchLikes('u-limit', { add: [many[LIMITS.likes]] }))).field).toBe('likes');
     // Re-scoring an existing like does not grow the list.
     const rescored = await store.patchLikes('u-limit', { add: [{ song: many[0].song, score: 1 }] });
-    expect(rescored.likes).toHaveLength(MAX_LIKES);
+    expect(rescored.likes).toHaveLength(LIMITS.likes);
 
     expect((await inputError(store.putLikes('u-bad', [{ song: 'song-1', score: 0.5 }]))).field).toBe('likes');
     expect((await inputError(store.putLikes('u-bad', [{ song: song(1), score: 1.5 }]))).field).toBe('likes');
@@ -159,6 +160,23 @@ describe('UserStore tracklists', () => {
     expect(await store.deleteTracklist('alice', first.id)).toBe(true);
     expect(await store.getTracklist('alice', first.id)).toBeNull();
     expect(await store.deleteTracklist('alice', first.id)).toBe(false);
+  });
+
+  it('renames a tracklist (20 concurrent renames all land on one of their values), never for another user', async () => {
+    const saved = await store.saveTracklist('erin', { ...body(20), name: '  Warm-up  ' });
+    expect(saved.name).toBe('Warm-up');
+    expect(await store.renameTracklist('frank', saved.id, 'Stolen')).toBeNull();
+    expect((await store.getTracklist('erin', saved.id))!.name).toBe('Warm-up');
+    const names = Array.from({ length: 20 }, (_, i) => `Peak time ${i}`);
+    const renamed = await Promise.all(names.map((n) => store.renameTracklist('erin', saved.id, n)));
+    expect(renamed.every((r) => r !== null && names.includes(r.name!))).toBe(true);
+    const after = await store.getTracklist('erin', saved.id);
+    expect(names).toContain(after!.name);
+    expect(after!.tracklist).toEqual(saved.tracklist);
+    expect((await store.renameTracklist('erin', saved.id, null))!.name).toBeNull();
+    expect(await store.renameTracklist('erin', 'no-such-id', 'x')).toBeNull();
+    expect((await inputError(store.renameTracklist('erin', saved.id, ' '))).field).toBe('name');
+    expect((await inputError(store.renameTracklist('erin', saved.id, 'x'.repeat(201)))).field).toBe('name');
   });
 
   it("deleteUser removes the user and all their tracklists, nobody else's", async () => {
