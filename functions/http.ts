@@ -13,16 +13,17 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 import type { z } from 'zod';
+import { LIMITS } from '../shared/limits.ts';
 import { InputError } from '../shared/util/errors.ts';
 import { errorBody, fromInputError, HttpError } from './errors.ts';
 import { readPrincipal } from './identity.ts';
 import type { Principal } from './identity.ts';
 import type { ServedModel, Services } from './services.ts';
 
-/** Request bodies above this are refused with 413 (likes ≤ 1,000 fit in a few tens of KB). */
-export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES = LIMITS.bodyBytes;
 
-export type Auth = 'public' | 'user';
+/** public: anyone, no identity read; optional: the principal when there is one; user: 401 without. */
+export type Auth = 'public' | 'optional' | 'user';
 type Schema = z.ZodType;
 
 export interface RouteInput<P, Q, B, A extends Auth> {
@@ -40,8 +41,24 @@ export interface RouteInput<P, Q, B, A extends Auth> {
 
 export interface RouteResult {
   status?: number;
+  /** A JSON body. */
   body?: unknown;
+  /** A file to download instead of JSON (exports). */
+  file?: DownloadFile;
   headers?: Record<string, string>;
+}
+
+export interface DownloadFile {
+  body: string;
+  contentType: string;
+  filename: string;
+}
+
+/** A route whose success answer is a file rather than JSON (documentation). */
+export interface FileResponse {
+  description: string;
+  /** Media types it can answer with. */
+  contentTypes: string[];
 }
 
 export interface RouteSpec<P extends Schema, Q extends Schema, B extends Schema, A extends Auth> {
@@ -59,6 +76,8 @@ export interface RouteSpec<P extends Schema, Q extends Schema, B extends Schema,
   body?: B;
   /** Schema of the success body (documentation). */
   response?: Schema;
+  /** The success answer is a file (documentation). */
+  fileResponse?: FileResponse;
   /** Success status (default 200). */
   status?: number;
   /** Error statuses the route can answer besides 400/500 (documentation). */
@@ -87,6 +106,7 @@ export interface Route {
   description?: string;
   tags: string[];
   schemas: { params?: Schema; query?: Schema; body?: Schema; response?: Schema };
+  fileResponse?: FileResponse;
   status: number;
   errors: number[];
   invoke(input: RawInput): Promise<RouteResult>;
@@ -147,6 +167,7 @@ export function defineRoute<
     description: spec.description,
     tags: spec.tags,
     schemas: { params: spec.params, query: spec.query, body: spec.body, response: spec.response },
+    fileResponse: spec.fileResponse,
     status: spec.status ?? 200,
     errors: spec.errors ?? [],
     async invoke(raw) {
@@ -227,6 +248,20 @@ async function readBody(request: HttpRequest): Promise<unknown> {
   }
 }
 
+/** A download: the name in both the plain (ASCII) and the RFC 6266 UTF-8 form. */
+function fileAnswer(status: number, file: DownloadFile, headers: Record<string, string>): HttpResponseInit {
+  const ascii = file.filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return {
+    status,
+    body: file.body,
+    headers: {
+      ...headers,
+      'content-type': file.contentType,
+      'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.filename)}`,
+    },
+  };
+}
+
 /** Turns a thrown value into the answer; only bugs are logged as errors. */
 export function errorResponse(e: unknown, route: string, context: InvocationContext): HttpResponseInit {
   if (e instanceof InputError) e = fromInputError(e);
@@ -251,7 +286,7 @@ export function createHttpHandler(route: Route, deps: HandlerDeps): HttpHandler 
   return async (request, context) => {
     try {
       const principal =
-        route.auth === 'user' ? readPrincipal(request.headers, deps.trustIdentityHeaders()) : null;
+        route.auth === 'public' ? null : readPrincipal(request.headers, deps.trustIdentityHeaders());
       if (route.auth === 'user' && !principal) throw unauthorized();
       const body = route.schemas.body ? await readBody(request) : undefined;
       const result = await route.invoke({
@@ -264,9 +299,10 @@ export function createHttpHandler(route: Route, deps: HandlerDeps): HttpHandler 
         context,
       });
       const status = result.status ?? 200;
-      if (result.body === undefined) return { status, headers: result.headers };
       const headers: Record<string, string> = { ...result.headers };
-      if (route.auth === 'user') headers['cache-control'] = 'private, no-store';
+      if (route.auth !== 'public') headers['cache-control'] = 'private, no-store';
+      if (result.file) return fileAnswer(status, result.file, headers);
+      if (result.body === undefined) return { status, headers: result.headers };
       return json(status, result.body, headers);
     } catch (e) {
       return errorResponse(e, route.name, context);

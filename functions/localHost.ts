@@ -11,17 +11,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import azureFunctions from '@azure/functions';
 import type { HttpHandler, HttpResponse, HttpResponseInit, LogHandler } from '@azure/functions';
+import { CorsPolicy } from './cors.ts';
+import { devAuthAnswer, devSession, devSessionHeaders } from './devSignIn.ts';
 import { errorBody } from './errors.ts';
 import { createHttpHandler, MAX_BODY_BYTES } from './http.ts';
 import type { Route } from './http.ts';
-import { compileRoute } from './routeTemplate.ts';
+import { API_PREFIX, compileRoute } from './routeTemplate.ts';
 import type { CompiledRoute } from './routeTemplate.ts';
 import { routes as defaultRoutes } from './routes.ts';
 import type { Services } from './services.ts';
+import { webAppResponse, WEB_ROOT } from './webApp.ts';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
 
-export const ROUTE_PREFIX = '/api';
+export const ROUTE_PREFIX = `/${API_PREFIX}`;
 
 export interface LocalHostOptions {
   services: Services | (() => Services);
@@ -31,9 +34,14 @@ export interface LocalHostOptions {
   host?: string;
   /**
    * Local dev mode: believe x-ms-client-principal* headers as if App Service Authentication had set
-   * them (default true). With false, /api/me* answers 401 to everyone.
+   * them, and serve a dev stand-in of its /.auth sign-in endpoints (default true). With false,
+   * /api/me* answers 401 to everyone.
    */
   devIdentity?: boolean;
+  /** Cross-origin callers allowed (default: the CORS_ALLOWED_ORIGINS setting). */
+  cors?: CorsPolicy;
+  /** Folder of the built web app served at / (default web/dist; null = API only). */
+  webRoot?: string | null;
   /** Where InvocationContext logs go (default: the console). */
   logHandler?: LogHandler;
   /** Called after each request (e.g. to print an access log line). */
@@ -109,10 +117,12 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
 async function writeResponse(
   res: ServerResponse,
   result: HttpResponseInit | HttpResponse | void,
+  extraHeaders: Record<string, string> = {},
 ): Promise<number> {
   const init = (result ?? {}) as HttpResponseInit;
   const status = init.status ?? 200;
   const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+  for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
   let payload: Buffer;
   if (init.jsonBody !== undefined) {
     payload = Buffer.from(JSON.stringify(init.jsonBody));
@@ -149,6 +159,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const host = options.host ?? '127.0.0.1';
   let port = 0;
 
+  const cors = options.cors ?? CorsPolicy.fromEnv();
+  const webRoot = options.webRoot === undefined ? WEB_ROOT : options.webRoot;
+
   const server = createServer((req, res) => {
     const started = performance.now();
     const method = (req.method ?? 'GET').toUpperCase();
@@ -163,37 +176,71 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     void (async () => {
       const path = url.pathname;
       const lower = path.toLowerCase();
+      if (devIdentity && lower.startsWith('/.auth/')) {
+        const form = method === 'POST' ? ((await readBody(req)) ?? Buffer.alloc(0)).toString('utf8') : '';
+        if (method !== 'POST') req.resume();
+        const answer = devAuthAnswer(method, url, req.headers.cookie, form);
+        if (answer) {
+          res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+          res.end(answer.body);
+          return finish(answer.status);
+        }
+      }
       if (lower !== ROUTE_PREFIX && !lower.startsWith(ROUTE_PREFIX + '/')) {
         req.resume();
-        send(res, 404, errorBody(`no endpoint at ${path}; the API lives under ${ROUTE_PREFIX}/`));
-        return finish(404);
+        if (webRoot === null) {
+          send(res, 404, errorBody(`no endpoint at ${path}; the API lives under ${ROUTE_PREFIX}/`));
+          return finish(404);
+        }
+        let decoded: string;
+        try {
+          decoded = decodeURIComponent(path);
+        } catch {
+          send(res, 400, errorBody(`malformed path ${path}`));
+          return finish(400);
+        }
+        return finish(await writeResponse(res, await webAppResponse(decoded, method, webRoot)));
       }
+      const origin = req.headers.origin;
+      const corsHeaders = cors.responseHeaders(origin);
       const rest = path.slice(ROUTE_PREFIX.length);
       const matching = entries
         .map((e) => ({ e, params: e.compiled.match(rest) }))
         .filter((m): m is { e: Entry; params: Record<string, string> } => m.params !== null);
+      const methods = [...new Set(matching.flatMap((m) => m.e.route.methods))];
+      if (method === 'OPTIONS' && matching.length > 0 && req.headers['access-control-request-method']) {
+        req.resume();
+        const pre = cors.preflight(origin, req.headers['access-control-request-headers'], methods);
+        res.writeHead(pre.status, pre.headers);
+        res.end();
+        return finish(pre.status);
+      }
       const hit = matching.find((m) => m.e.route.methods.includes(method as Route['methods'][number]));
       if (!hit) {
         req.resume();
         if (matching.length === 0) {
-          send(res, 404, errorBody(`no endpoint at ${path}; see ${ROUTE_PREFIX}/openapi.json`));
+          send(res, 404, errorBody(`no endpoint at ${path}; see ${ROUTE_PREFIX}/openapi.json`), corsHeaders);
           return finish(404);
         }
-        const allow = [...new Set(matching.flatMap((m) => m.e.route.methods))].join(', ');
-        send(res, 405, errorBody(`${method} not allowed on ${path}`), { allow });
+        send(res, 405, errorBody(`${method} not allowed on ${path}`), { allow: methods.join(', '), ...corsHeaders });
         return finish(405);
       }
       const body = await readBody(req);
       if (body === null) {
         send(res, 413, errorBody(`request body over ${MAX_BODY_BYTES} bytes`, 'body'), {
           connection: 'close',
+          ...corsHeaders,
         });
         return finish(413);
       }
+      const headers = flatHeaders(req);
+      // What Easy Auth does for a browser session: the principal headers come from the session.
+      const session = devIdentity ? devSession(req.headers.cookie) : null;
+      if (session) Object.assign(headers, devSessionHeaders(session));
       const request = new HttpRequest({
         method,
         url: url.toString(),
-        headers: flatHeaders(req),
+        headers,
         body: body.length > 0 ? { string: body.toString('utf8') } : undefined,
         params: hit.params,
       });
@@ -203,7 +250,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         ...(options.logHandler ? { logHandler: options.logHandler } : {}),
       });
       const result = await hit.e.handler(request, context);
-      finish(await writeResponse(res, result));
+      finish(await writeResponse(res, result, corsHeaders));
     })().catch((e: unknown) => {
       // Only reachable through a bug in this adapter: the handlers map their own errors.
       console.error('local host: request failed', e);

@@ -1,41 +1,102 @@
 /**
  * The OpenAPI 3.1 document of the route table, generated from the same zod schemas that validate
- * requests (z.toJSONSchema emits JSON Schema 2020-12, the dialect of OpenAPI 3.1).
+ * requests (z.toJSONSchema emits JSON Schema 2020-12, the dialect of OpenAPI 3.1). Schemas
+ * with an `id` (schemas.ts `named`) become named components referenced with $ref, so generated
+ * clients get one type per shape.
  */
 import { z } from 'zod';
+import { LIMITS } from '../shared/limits.ts';
 import type { Route } from './http.ts';
-import { MAX_BODY_BYTES } from './http.ts';
-import { PRINCIPAL_HEADER } from './identity.ts';
 import { openApiPath } from './routeTemplate.ts';
 import { errorOut } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const out = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  delete out.$schema;
+const COMPONENTS = '#/components/schemas/';
+
+/** Builds component schemas while operations are converted; a name must mean one shape. */
+class Components {
+  readonly schemas: Record<string, JsonSchema> = {};
+
+  /** The JSON Schema of `schema`, its named parts moved into the components. */
+  convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+    const out = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+    delete out.$schema;
+    const defs = (out.$defs ?? {}) as Record<string, JsonSchema>;
+    delete out.$defs;
+    for (const [id, def] of Object.entries(defs)) this.add(id, rewrite(def, io) as JsonSchema);
+    // A named schema itself comes back as a $ref to its own definition.
+    return rewrite(out, io) as JsonSchema;
+  }
+
+  private add(id: string, schema: JsonSchema): void {
+    const known = this.schemas[id];
+    if (known && JSON.stringify(known) !== JSON.stringify(schema))
+      throw new Error(`openapi: component ${id} has two shapes (is it used both in requests and in responses?)`);
+    this.schemas[id] = schema;
+  }
+}
+
+/**
+ * Local $defs references become component references. Responses drop zod's
+ * `additionalProperties: false` (zod strips unknown keys on output, but clients should accept
+ * fields added later); request schemas keep theirs, as strict objects refuse unknown fields.
+ */
+function rewrite(x: unknown, io: 'input' | 'output'): unknown {
+  if (Array.isArray(x)) return x.map((v) => rewrite(v, io));
+  if (x === null || typeof x !== 'object') return x;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(x)) {
+    if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) out[k] = COMPONENTS + v.slice(8);
+    else if (io === 'output' && k === 'additionalProperties' && v === false) continue;
+    else out[k] = rewrite(v, io);
+  }
   return out;
 }
 
-const ERROR_REF = { $ref: '#/components/schemas/Error' };
+const ERROR_REF = { $ref: `${COMPONENTS}Error` };
+
+const RETRY_AFTER = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+};
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid input; error.field names the offending field (e.g. likes[3].song)',
   401: 'Sign-in required',
   404: 'Unknown id; error.suggestions may list matching names',
-  413: `Body larger than ${MAX_BODY_BYTES} bytes`,
+  409: 'The document kept changing under concurrent writes; nothing was applied, try again',
+  413: `Body larger than ${LIMITS.bodyBytes} bytes`,
   500: 'A bug; error.invocationId identifies the logged invocation',
-  503: 'No model available yet, or storage busy; retry later',
+  503: 'The model is still loading (or none is published), or storage is busy; retry after Retry-After seconds',
 };
 
-function parameters(route: Route): JsonSchema[] {
+/** Security schemes: what a client of the Azure deployment really sends. */
+const SECURITY_SCHEMES = {
+  appServiceSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'AppServiceAuthSession',
+    description:
+      'Browser session of App Service Authentication: sign in at /.auth/login/aad?post_login_redirect_uri=/account (same origin as the API), sign out at /.auth/logout. Locally `npm start` emulates these URLs with a dev sign-in page.',
+  },
+  entraIdBearer: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      "Microsoft Entra ID access token for the API's app registration (audience its client id or api://<client id>), e.g. from MSAL in a mobile app; App Service Authentication validates it.",
+  },
+};
+const USER_SECURITY = [{ appServiceSession: [] }, { entraIdBearer: [] }];
+
+function parameters(route: Route, components: Components): JsonSchema[] {
   const out: JsonSchema[] = [];
   for (const [where, schema] of [
     ['path', route.schemas.params],
     ['query', route.schemas.query],
   ] as const) {
     if (!schema) continue;
-    const s = jsonSchema(schema, 'input');
+    const s = components.convert(schema, 'input');
     const properties = (s.properties ?? {}) as Record<string, JsonSchema>;
     const required = new Set((s.required as string[] | undefined) ?? []);
     for (const [name, prop] of Object.entries(properties)) {
@@ -52,22 +113,40 @@ function parameters(route: Route): JsonSchema[] {
   return out;
 }
 
-function operation(route: Route): JsonSchema {
+function success(route: Route, components: Components): JsonSchema {
   const ok = route.status;
-  const responses: Record<string, JsonSchema> = {
-    [String(ok)]: route.schemas.response
-      ? {
-          description: route.summary,
-          content: { 'application/json': { schema: jsonSchema(route.schemas.response, 'output') } },
-        }
-      : { description: ok === 204 ? 'Done (no body)' : route.summary },
+  const headers =
+    ok === 201
+      ? { Location: { description: 'URL of the created resource', schema: { type: 'string' } } }
+      : undefined;
+  if (route.fileResponse)
+    return {
+      description: route.fileResponse.description,
+      headers: {
+        'Content-Disposition': {
+          description: 'attachment; filename="…" (and filename* in UTF-8)',
+          schema: { type: 'string' },
+        },
+      },
+      content: Object.fromEntries(route.fileResponse.contentTypes.map((t) => [t, { schema: { type: 'string' } }])),
+    };
+  if (!route.schemas.response) return { description: ok === 204 ? 'Done (no body)' : route.summary };
+  return {
+    description: route.summary,
+    ...(headers ? { headers } : {}),
+    content: { 'application/json': { schema: components.convert(route.schemas.response, 'output') } },
   };
+}
+
+function operation(route: Route, components: Components): JsonSchema {
+  const responses: Record<string, JsonSchema> = { [String(route.status)]: success(route, components) };
   const errors = new Set([400, ...route.errors, 500]);
   if (route.auth === 'user') errors.add(401);
   if (route.name !== 'openapi') errors.add(503);
   for (const status of [...errors].sort((a, b) => a - b))
     responses[String(status)] = {
       description: ERROR_TEXT[status] ?? 'Error',
+      ...(status === 503 ? { headers: RETRY_AFTER } : {}),
       content: { 'application/json': { schema: ERROR_REF } },
     };
   return {
@@ -75,17 +154,18 @@ function operation(route: Route): JsonSchema {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: route.tags,
-    parameters: parameters(route),
+    parameters: parameters(route, components),
     ...(route.schemas.body
       ? {
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: jsonSchema(route.schemas.body, 'input') } },
+            content: { 'application/json': { schema: components.convert(route.schemas.body, 'input') } },
           },
         }
       : {}),
     responses,
-    ...(route.auth === 'user' ? { security: [{ easyAuth: [] }] } : {}),
+    // {} = also without credentials (optional sign-in).
+    security: route.auth === 'user' ? USER_SECURITY : route.auth === 'optional' ? [{}, ...USER_SECURITY] : [],
   };
 }
 
@@ -94,11 +174,13 @@ const cache = new WeakMap<readonly Route[], JsonSchema>();
 export function openApiDocument(routes: readonly Route[]): JsonSchema {
   const cached = cache.get(routes);
   if (cached) return cached;
+  const components = new Components();
+  components.convert(errorOut, 'output');
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of routes) {
     const path = openApiPath(route.route);
     paths[path] ??= {};
-    for (const method of route.methods) paths[path][method.toLowerCase()] = operation(route);
+    for (const method of route.methods) paths[path][method.toLowerCase()] = operation(route, components);
   }
   const doc: JsonSchema = {
     openapi: '3.1.0',
@@ -107,31 +189,21 @@ export function openApiDocument(routes: readonly Route[]): JsonSchema {
       version: '1',
       description:
         'DJ tracklist generation and music recommendations. Ids are stable across model versions. ' +
-        'Catalogue and generation endpoints are public; /me endpoints need a user signed in through ' +
-        'App Service Authentication.',
+        'Catalogue and generation endpoints are public; /me endpoints need a signed-in user ' +
+        '(App Service Authentication: a browser session on the same origin, or an Entra ID bearer token).',
+      license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/api' }],
     tags: [
-      { name: 'service' },
-      { name: 'songs' },
-      { name: 'artists' },
-      { name: 'djs' },
-      { name: 'tracklists' },
-      { name: 'me', description: 'The signed-in user' },
+      { name: 'service', description: 'Health and this document' },
+      { name: 'songs', description: 'Songs: search, details, similar songs, matching imported lines' },
+      { name: 'artists', description: 'Artists: search, details, their songs, similar artists' },
+      { name: 'djs', description: 'DJs: search, details, their songs, similar DJs, recommendations' },
+      { name: 'tracklists', description: 'Generating and exporting tracklists' },
+      { name: 'me', description: 'The signed-in user: likes, recommendations, saved tracklists' },
     ],
     paths,
-    components: {
-      schemas: { Error: jsonSchema(errorOut, 'output') },
-      securitySchemes: {
-        easyAuth: {
-          type: 'apiKey',
-          in: 'header',
-          name: PRINCIPAL_HEADER,
-          description:
-            'Set by App Service Authentication after sign-in (/.auth/login/aad); not sent by clients directly.',
-        },
-      },
-    },
+    components: { schemas: components.schemas, securitySchemes: SECURITY_SCHEMES },
   };
   cache.set(routes, doc);
   return doc;

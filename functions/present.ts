@@ -2,7 +2,10 @@
  * Between public ids and the served model's indices: resolving ids (404 with search suggestions,
  * or 400 naming the field inside a body), turning indices into JSON, and mapping stored likes.
  */
+import { exportTracklist } from '../shared/formats/tracklistExport.ts';
+import type { ExportFormat, ExportSong } from '../shared/formats/tracklistExport.ts';
 import { badRequest, notFound } from './errors.ts';
+import type { DownloadFile } from './http.ts';
 import type { GeneratedSong, Like, Ranked, ServedModel, StoredLike, TracklistDoc } from './services.ts';
 
 export type Kind = 'songs' | 'artists' | 'djs';
@@ -69,6 +72,51 @@ export function likesToIndices(model: ServedModel, likes: readonly StoredLike[],
   });
 }
 
+/** Song ids in a request body → indices; an unknown id is a 400 naming its place (`prefix[2]`). */
+export function songIdsToIndices(model: ServedModel, ids: readonly string[] | undefined, field: string): number[] | undefined {
+  return ids?.map((id, i) => {
+    const song = model.songIndex(id);
+    if (song === undefined) throw badRequest(`unknown song id "${id}"`, `${field}[${i}]`);
+    return song;
+  });
+}
+
+/** A tracklist item as a client sends it back (export, save). */
+export interface TracklistItemInput {
+  id: string;
+  userScore?: number;
+  songScore?: number;
+  logProb?: GeneratedSong['logProb'];
+}
+
+const NO_LOG_PROB = { l3: 0, l2: 0, l1: 0, song: 0 };
+
+/**
+ * A tracklist sent back by a client, with names and artists looked up again in the model (an
+ * unknown id is a 400 naming `tracklist[3].id`); missing scores become 0.
+ */
+export function tracklistFromInput(model: ServedModel, items: readonly TracklistItemInput[], field = 'tracklist') {
+  return items.map((item, i) => {
+    const song = model.songIndex(item.id);
+    if (song === undefined) throw badRequest(`unknown song id "${item.id}"`, `${field}[${i}].id`);
+    return {
+      ...songJson(model, song),
+      userScore: item.userScore ?? 0,
+      songScore: item.songScore ?? 0,
+      logProb: item.logProb ?? NO_LOG_PROB,
+    };
+  });
+}
+
+/** A tracklist as a downloadable file. */
+export function tracklistFile(
+  tracklist: { name: string | null; songs: ExportSong[]; modelVersion?: string | null; createdAt?: string | null },
+  format: ExportFormat,
+): DownloadFile {
+  const file = exportTracklist(tracklist, format);
+  return { body: file.body, contentType: file.contentType, filename: file.filename };
+}
+
 /** Stored likes → indices for generation/recommendation; songs the current model lacks are skipped. */
 export function storedLikesToIndices(model: ServedModel, likes: readonly StoredLike[]): Like[] {
   const out: Like[] = [];
@@ -98,10 +146,9 @@ export function tracklistJson(model: ServedModel, songs: GeneratedSong[]) {
 
 /** A saved tracklist as the API shows it. */
 export function savedTracklistJson(doc: TracklistDoc) {
-  const request = (doc.request ?? {}) as { name?: unknown };
   return {
     id: doc.id,
-    name: typeof request.name === 'string' ? request.name : null,
+    name: doc.name,
     createdAt: doc.createdAt,
     request: doc.request,
     tracklist: doc.tracklist,
@@ -110,12 +157,12 @@ export function savedTracklistJson(doc: TracklistDoc) {
 }
 
 export function savedTracklistSummary(doc: TracklistDoc) {
-  const request = (doc.request ?? {}) as { name?: unknown; seedSong?: unknown };
+  const first = Array.isArray(doc.tracklist) ? (doc.tracklist[0] as { id?: unknown } | undefined) : undefined;
   return {
     id: doc.id,
-    name: typeof request.name === 'string' ? request.name : null,
+    name: doc.name,
     createdAt: doc.createdAt,
-    seedSong: typeof request.seedSong === 'string' ? request.seedSong : null,
+    seedSong: typeof first?.id === 'string' ? first.id : null,
     songs: Array.isArray(doc.tracklist) ? doc.tracklist.length : 0,
     model: { version: doc.modelVersion },
   };

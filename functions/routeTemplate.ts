@@ -72,3 +72,6 @@ export function openApiPath(template: string): string {
       .join('/')
   );
 }
+
+/** The API's path prefix. host.json's routePrefix is "" (the web app lives at the root), so it is part of each route. */
+export const API_PREFIX = 'api';

@@ -9,33 +9,46 @@ import { HttpError, notFound } from './errors.ts';
 import { defineRoute } from './http.ts';
 import type { Route } from './http.ts';
 import { openApiDocument } from './openapi.ts';
+import { EXPORT_FORMATS, exportTracklist } from '../shared/formats/tracklistExport.ts';
+import type { ExportSong } from '../shared/formats/tracklistExport.ts';
 import {
   likesJson,
   likesToIndices,
   refsJson,
   resolve,
+  songIdsToIndices,
   songJson,
   songsJson,
   storedLikesToIndices,
+  tracklistFile,
+  tracklistFromInput,
   tracklistJson,
   savedTracklistJson,
   savedTracklistSummary,
 } from './present.ts';
 import {
+  artistOut,
+  artistsOut,
+  djOut,
+  djsOut,
+  exportQuery,
+  exportRequest,
   healthOut,
   idParams,
   kQuery,
   LIMITS,
   likesOut,
+  matchOut,
+  matchRequest,
   meOut,
   myTracklistRequest,
   preferencesPatch,
   preferencesPut,
-  refOut,
-  refsOut,
+  renameTracklistRequest,
   savedTracklistOut,
   savedTracklistsOut,
   searchQuery,
+  sessionOut,
   songDetailOut,
   songsOut,
   tracklistOut,
@@ -43,6 +56,7 @@ import {
 } from './schemas.ts';
 import type { Principal } from './identity.ts';
 import type { ServedModel } from './services.ts';
+import type { TracklistDoc } from './services.ts';
 
 function searchItems(model: ServedModel, kind: 'artists' | 'djs', q: string, limit: number) {
   return {
@@ -52,6 +66,20 @@ function searchItems(model: ServedModel, kind: 'artists' | 'djs', q: string, lim
 
 function profileOf(p: Principal): { name?: string; idp?: string } {
   return { ...(p.name ? { name: p.name } : {}), ...(p.identityProvider ? { idp: p.identityProvider } : {}) };
+}
+
+/** Suggestions shown for a line that matches no song exactly. */
+const MATCH_SUGGESTIONS = 3;
+
+const EXPORT_FILE = {
+  description: 'The tracklist as a file (Content-Disposition: attachment)',
+  contentTypes: EXPORT_FORMATS.map((f) => exportTracklist({ name: null, songs: [] }, f).contentType.split(';')[0]),
+};
+
+async function savedOr404(services: { users: { getTracklist(u: string, id: string): Promise<TracklistDoc | null> } }, user: string, id: string) {
+  const doc = await services.users.getTracklist(user, id);
+  if (!doc) throw notFound(`no saved tracklist "${id}"`, 'id');
+  return doc;
 }
 
 /** Generation needs the tracklist model; a version exported without one still serves the rest. */
@@ -159,6 +187,38 @@ export const routes: Route[] = [
     },
   }),
 
+  defineRoute({
+    name: 'matchSongs',
+    methods: ['POST'],
+    route: 'songs/match',
+    auth: 'public',
+    summary: 'Match "Artist - Title" lines against the catalogue',
+    description:
+      'For importing playlists: each line gets the song with the same identity (case, accents and ft. variants ignored) or null, and close names as suggestions when there is no exact match.',
+    tags: ['songs'],
+    body: matchRequest,
+    response: matchOut,
+    errors: [413],
+    async handler({ body, model }) {
+      const m = await model();
+      return {
+        body: {
+          items: body.queries.map((query) => {
+            const index = query.trim() === '' ? undefined : m.findSong(query.trim());
+            return {
+              query,
+              song: index === undefined ? null : songJson(m, index),
+              suggestions:
+                index !== undefined || query.trim() === ''
+                  ? []
+                  : m.search('songs', query.slice(0, LIMITS.queryLength), MATCH_SUGGESTIONS).map((h) => songJson(m, h.index)),
+            };
+          }),
+        },
+      };
+    },
+  }),
+
   // Artists
   defineRoute({
     name: 'searchArtists',
@@ -168,7 +228,7 @@ export const routes: Route[] = [
     summary: 'Search artists by name',
     tags: ['artists'],
     query: searchQuery,
-    response: refsOut,
+    response: artistsOut,
     async handler({ query, model }) {
       return { body: searchItems(await model(), 'artists', query.q, query.limit) };
     },
@@ -181,11 +241,29 @@ export const routes: Route[] = [
     summary: 'One artist',
     tags: ['artists'],
     params: idParams,
-    response: refOut,
+    response: artistOut,
     errors: [404],
     async handler({ params, model }) {
       const m = await model();
-      return { body: m.artist(resolve(m, 'artists', params.id, 'id')) };
+      const i = resolve(m, 'artists', params.id, 'id');
+      return { body: { ...m.artist(i), songs: m.artistSongCount(i) } };
+    },
+  }),
+  defineRoute({
+    name: 'artistSongs',
+    methods: ['GET'],
+    route: 'artists/{id}/songs',
+    auth: 'public',
+    summary: "An artist's songs (any credit), most played first",
+    description: 'score = plays in the training sets',
+    tags: ['artists'],
+    params: idParams,
+    query: kQuery,
+    response: songsOut,
+    errors: [404],
+    async handler({ params, query, model }) {
+      const m = await model();
+      return { body: songsJson(m, m.artistSongs(resolve(m, 'artists', params.id, 'id'), query.k)) };
     },
   }),
   defineRoute({
@@ -197,7 +275,7 @@ export const routes: Route[] = [
     tags: ['artists'],
     params: idParams,
     query: kQuery,
-    response: refsOut,
+    response: artistsOut,
     errors: [404],
     async handler({ params, query, model }) {
       const m = await model();
@@ -216,7 +294,7 @@ export const routes: Route[] = [
     summary: 'Search DJs by name',
     tags: ['djs'],
     query: searchQuery,
-    response: refsOut,
+    response: djsOut,
     async handler({ query, model }) {
       return { body: searchItems(await model(), 'djs', query.q, query.limit) };
     },
@@ -229,11 +307,29 @@ export const routes: Route[] = [
     summary: 'One DJ',
     tags: ['djs'],
     params: idParams,
-    response: refOut,
+    response: djOut,
     errors: [404],
     async handler({ params, model }) {
       const m = await model();
-      return { body: m.dj(resolve(m, 'djs', params.id, 'id')) };
+      const i = resolve(m, 'djs', params.id, 'id');
+      return { body: { ...m.dj(i), songs: m.djSongCount(i) } };
+    },
+  }),
+  defineRoute({
+    name: 'djSongs',
+    methods: ['GET'],
+    route: 'djs/{id}/songs',
+    auth: 'public',
+    summary: 'Songs a DJ played more than once, most played first',
+    description: 'score = ln(plays) in the training sets',
+    tags: ['djs'],
+    params: idParams,
+    query: kQuery,
+    response: songsOut,
+    errors: [404],
+    async handler({ params, query, model }) {
+      const m = await model();
+      return { body: songsJson(m, m.djSongs(resolve(m, 'djs', params.id, 'id'), query.k)) };
     },
   }),
   defineRoute({
@@ -261,7 +357,7 @@ export const routes: Route[] = [
     tags: ['djs'],
     params: idParams,
     query: kQuery,
-    response: refsOut,
+    response: djsOut,
     errors: [404],
     async handler({ params, query, model }) {
       const m = await model();
@@ -285,18 +381,55 @@ export const routes: Route[] = [
     async handler({ body, model }) {
       const m = await model();
       requireGeneration(m);
-      const { seedSong, dj, likes, ...knobs } = body;
+      const { seedSong, dj, likes, prefix, exclude, ...knobs } = body;
       const songs = m.generate({
         ...knobs,
         seedSong: resolve(m, 'songs', seedSong, 'seedSong'),
         dj: dj === undefined ? undefined : resolve(m, 'djs', dj, 'dj'),
         likes: likes === undefined ? undefined : likesToIndices(m, likes, 'likes'),
+        prefix: songIdsToIndices(m, prefix, 'prefix'),
+        exclude: songIdsToIndices(m, exclude, 'exclude'),
       });
       return { body: { tracklist: tracklistJson(m, songs), model: { version: m.versionId } } };
     },
   }),
+  defineRoute({
+    name: 'exportTracklist',
+    methods: ['POST'],
+    route: 'tracklists/export',
+    auth: 'public',
+    summary: 'Export an unsaved tracklist as M3U8, CSV, text or JSON',
+    description: 'Names and artists are looked up again by id; an unknown id is a 400 naming tracklist[i].id.',
+    tags: ['tracklists'],
+    query: exportQuery,
+    body: exportRequest,
+    fileResponse: EXPORT_FILE,
+    errors: [413],
+    async handler({ query, body, model }) {
+      const m = await model();
+      const songs = tracklistFromInput(m, body.tracklist);
+      return { file: tracklistFile({ name: body.name ?? null, songs, modelVersion: m.versionId }, query.format) };
+    },
+  }),
 
   // The signed-in user
+  defineRoute({
+    name: 'getSession',
+    methods: ['GET'],
+    route: 'session',
+    auth: 'optional',
+    summary: 'Who is signed in, if anyone',
+    description: 'Never a 401: apps ask this before calling /me (user is null when signed out).',
+    tags: ['me'],
+    response: sessionOut,
+    handler({ principal }) {
+      return {
+        body: {
+          user: principal ? { id: principal.id, name: principal.name, identityProvider: principal.identityProvider } : null,
+        },
+      };
+    },
+  }),
   defineRoute({
     name: 'getMe',
     methods: ['GET'],
@@ -391,7 +524,9 @@ export const routes: Route[] = [
     methods: ['POST'],
     route: 'me/tracklists',
     auth: 'user',
-    summary: 'Generate a tracklist with my taste and save it',
+    summary: 'Save a tracklist: the one given, or a new one generated with my taste',
+    description:
+      'With `tracklist`, that list is saved as generated (names looked up again by id) and the other fields record how it was made; without it a tracklist is generated from the fields with my likes as taste.',
     tags: ['me'],
     body: myTracklistRequest,
     response: savedTracklistOut,
@@ -399,14 +534,27 @@ export const routes: Route[] = [
     errors: [401, 404, 413],
     async handler({ principal, body, services, model }) {
       const m = await model();
-      requireGeneration(m);
-      const { name: _name, seedSong, ...knobs } = body;
-      const seed = resolve(m, 'songs', seedSong, 'seedSong');
-      const likes = storedLikesToIndices(m, (await services.users.getUser(principal.id))?.likes ?? []);
-      const songs = m.generate({ ...knobs, seedSong: seed, likes: likes.length > 0 ? likes : undefined });
+      const { name, tracklist: given, ...generation } = body;
+      let tracklist;
+      if (given) {
+        tracklist = tracklistFromInput(m, given);
+      } else {
+        requireGeneration(m);
+        const { seedSong, prefix, exclude, ...knobs } = generation;
+        const likes = storedLikesToIndices(m, (await services.users.getUser(principal.id))?.likes ?? []);
+        const songs = m.generate({
+          ...knobs,
+          seedSong: resolve(m, 'songs', seedSong, 'seedSong'),
+          likes: likes.length > 0 ? likes : undefined,
+          prefix: songIdsToIndices(m, prefix, 'prefix'),
+          exclude: songIdsToIndices(m, exclude, 'exclude'),
+        });
+        tracklist = tracklistJson(m, songs);
+      }
       const saved = await services.users.saveTracklist(principal.id, {
-        request: body,
-        tracklist: tracklistJson(m, songs),
+        name: name ?? null,
+        request: generation,
+        tracklist,
         modelVersion: m.versionId,
       });
       return {
@@ -441,9 +589,46 @@ export const routes: Route[] = [
     response: savedTracklistOut,
     errors: [401, 404],
     async handler({ principal, params, services }) {
-      const doc = await services.users.getTracklist(principal.id, params.id);
+      return { body: savedTracklistJson(await savedOr404(services, principal.id, params.id)) };
+    },
+  }),
+  defineRoute({
+    name: 'renameMyTracklist',
+    methods: ['PATCH'],
+    route: 'me/tracklists/{id}',
+    auth: 'user',
+    summary: 'Rename one of my saved tracklists',
+    tags: ['me'],
+    params: idParams,
+    body: renameTracklistRequest,
+    response: savedTracklistOut,
+    errors: [401, 404, 409, 413],
+    async handler({ principal, params, body, services }) {
+      const doc = await services.users.renameTracklist(principal.id, params.id, body.name);
       if (!doc) throw notFound(`no saved tracklist "${params.id}"`, 'id');
       return { body: savedTracklistJson(doc) };
+    },
+  }),
+  defineRoute({
+    name: 'exportMyTracklist',
+    methods: ['GET'],
+    route: 'me/tracklists/{id}/export',
+    auth: 'user',
+    summary: 'Export one of my saved tracklists as M3U8, CSV, text or JSON',
+    tags: ['me'],
+    params: idParams,
+    query: exportQuery,
+    fileResponse: EXPORT_FILE,
+    errors: [401, 404],
+    async handler({ principal, params, query, services }) {
+      const doc = await savedOr404(services, principal.id, params.id);
+      const songs = Array.isArray(doc.tracklist) ? (doc.tracklist as ExportSong[]) : [];
+      return {
+        file: tracklistFile(
+          { name: doc.name, songs, modelVersion: doc.modelVersion, createdAt: doc.createdAt },
+          query.format,
+        ),
+      };
     },
   }),
   defineRoute({

@@ -72,6 +72,24 @@ export class FakeModel implements ServedModel {
     const i = DJ_IDS.indexOf(id);
     return i < 0 ? undefined : i;
   }
+  findSong(text: string) {
+    const i = SONGS.findIndex((n) => n.toLowerCase() === text.trim().toLowerCase());
+    return i < 0 ? this.songIndex(text) : i;
+  }
+  artistSongs(i: number, k: number) {
+    this.record('artistSongs', i, k);
+    return [{ index: i, id: SONG_IDS[i], score: 10 - i }].slice(0, k);
+  }
+  artistSongCount() {
+    return 1;
+  }
+  djSongs(i: number, k: number) {
+    this.record('djSongs', i, k);
+    return this.ranked(SONGS.length, k, -1);
+  }
+  djSongCount() {
+    return SONGS.length;
+  }
   song(i: number): SongInfo {
     return {
       id: SONG_IDS[i],
@@ -220,11 +238,12 @@ export class FakeUsers implements Users {
   }
   async saveTracklist(
     userId: string,
-    doc: { request: unknown; tracklist: unknown; modelVersion: string; id?: string },
+    doc: { name?: string | null; request: unknown; tracklist: unknown; modelVersion: string; id?: string },
   ) {
     const stored: TracklistDoc = {
       id: doc.id ?? randomUUID(),
       userId,
+      name: doc.name ?? null,
       createdAt: new Date().toISOString(),
       request: doc.request,
       tracklist: doc.tracklist,
@@ -239,6 +258,12 @@ export class FakeUsers implements Users {
   async getTracklist(userId: string, id: string) {
     const d = (this.tracklists.get(userId) ?? []).find((x) => x.id === id);
     return d ? structuredClone(d) : null;
+  }
+  async renameTracklist(userId: string, id: string, name: string | null) {
+    const d = (this.tracklists.get(userId) ?? []).find((x) => x.id === id);
+    if (!d) return null;
+    d.name = name;
+    return structuredClone(d);
   }
   async deleteTracklist(userId: string, id: string) {
     const list = this.tracklists.get(userId) ?? [];
@@ -273,6 +298,8 @@ export interface CallOptions {
 export interface CallResult {
   status: number;
   body: unknown;
+  /** A non-JSON body (file downloads). */
+  text: string | undefined;
   headers: Headers;
   logs: Logged[];
   invocationId: string;
@@ -313,6 +340,7 @@ export async function call(services: Services, name: string, o: CallOptions = {}
   return {
     status: res.status ?? 200,
     body: res.jsonBody,
+    text: typeof res.body === 'string' ? res.body : undefined,
     headers: new Headers(res.headers as Record<string, string>),
     logs,
     invocationId,

@@ -38,10 +38,31 @@ describe('route table', () => {
       'GET me/tracklists/{id}',
       'DELETE me/tracklists/{id}',
       'GET openapi.json',
+      'GET session',
+      'POST songs/match',
+      'POST tracklists/export',
+      'PATCH me/tracklists/{id}',
+      'GET me/tracklists/{id}/export',
+      'GET artists/{id}/songs',
+      'GET djs/{id}/songs',
     ])
       expect(seen).toContain(endpoint);
     for (const r of routes)
-      expect(r.auth).toBe(r.route === 'me' || r.route.startsWith('me/') ? 'user' : 'public');
+      expect(r.auth, r.name).toBe(
+        r.route === 'me' || r.route.startsWith('me/') ? 'user' : r.route === 'session' ? 'optional' : 'public',
+      );
+  });
+});
+
+describe('session', () => {
+  it('says who is signed in without ever answering 401, and only from trusted headers', async () => {
+    const s = fakeServices();
+    expect((await call(s, 'getSession')).body).toEqual({ user: null });
+    const me = await call(s, 'getSession', { headers: alice });
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ user: { id: 'alice-oid', name: 'Alice', identityProvider: 'aad' } });
+    expect(me.headers.get('cache-control')).toBe('private, no-store');
+    expect((await call(s, 'getSession', { headers: alice, trusted: false })).body).toEqual({ user: null });
   });
 });
 
@@ -257,11 +278,15 @@ describe('POST /tracklists', () => {
     const dj = await call(s, 'generateTracklist', { body: { ...good, dj: 'DJ Nobody' } });
     expect(dj.status).toBe(404);
     expect((dj.body as Err).error.field).toBe('dj');
-    const engine = await call(s, 'generateTracklist', { body: { ...good, temperature: [1, 2] } });
+    const schema = await call(s, 'generateTracklist', { body: { ...good, temperature: [1, 2] } });
+    expect(schema.status).toBe(400);
+    expect((schema.body as Err).error.field).toBe('temperature');
+    s.model.model!.failWith = new InputError('length 15 exceeds the 4 songs this model can still choose', 'length');
+    const engine = await call(s, 'generateTracklist', { body: good });
     expect(engine.status).toBe(400);
     expect((engine.body as Err).error).toEqual({
-      message: 'temperature must be 3 numbers',
-      field: 'temperature',
+      message: 'length 15 exceeds the 4 songs this model can still choose',
+      field: 'length',
     });
   });
 

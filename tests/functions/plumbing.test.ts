@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import azureFunctions from '@azure/functions';
 import type { Timer } from '@azure/functions';
@@ -7,6 +8,7 @@ import { createRetrainTimer, RETRAIN_SCHEDULE_BINDING } from '../../functions/re
 import { compileRoute, openApiPath } from '../../functions/routeTemplate.ts';
 import { routes } from '../../functions/routes.ts';
 import { readSettings } from '../../shared/store/config.ts';
+import { LIMITS } from '../../shared/limits.ts';
 
 const { InvocationContext } = azureFunctions;
 
@@ -106,28 +108,47 @@ describe('OpenAPI document', () => {
     );
     const search = doc.paths['/songs'].get as { parameters: { name: string; required: boolean }[] };
     expect(search.parameters.find((p) => p.name === 'q')!.required).toBe(true);
-    const post = doc.paths['/tracklists'].post as {
-      requestBody: {
-        content: {
-          'application/json': {
-            schema: {
-              required: string[];
-              properties: Record<string, { maximum?: number; maxItems?: number }>;
-              additionalProperties: boolean;
-            };
-          };
-        };
-      };
+    type Schema = {
+      $ref?: string;
+      required: string[];
+      properties: Record<string, Schema & { maximum?: number; maxItems?: number; minItems?: number; items?: Schema }>;
+      additionalProperties: boolean;
+      exclusiveMaximum?: number;
     };
-    const schema = post.requestBody.content['application/json'].schema;
+    const deref = (x: Schema): Schema =>
+      x.$ref ? (doc.components.schemas[x.$ref.replace('#/components/schemas/', '')] as Schema) : x;
+    const post = doc.paths['/tracklists'].post as {
+      requestBody: { content: { 'application/json': { schema: Schema } } };
+      security: unknown;
+    };
+    const ref = post.requestBody.content['application/json'].schema;
+    expect(ref.$ref).toBe('#/components/schemas/TracklistRequest');
+    const schema = deref(ref);
     expect(schema.required).toEqual(['seedSong']);
-    expect(schema.properties.length.maximum).toBe(100);
-    expect(schema.properties.likes.maxItems).toBe(1000);
+    expect(schema.properties.length.maximum).toBe(LIMITS.length.max);
+    expect(schema.properties.likes.maxItems).toBe(LIMITS.likes);
+    // Exactly as many numbers as the engine takes, within the engine's bounds.
+    expect(schema.properties.temperature).toMatchObject({ minItems: 3, maxItems: 3 });
+    expect(schema.properties.thresholds).toMatchObject({ minItems: 4, maxItems: 4 });
+    expect(schema.properties.thresholds.items!.exclusiveMaximum).toBe(LIMITS.thresholds.below);
     expect(schema.additionalProperties).toBe(false);
+    expect(post.security).toEqual([]);
+    for (const name of ['Song', 'Artist', 'Dj', 'TracklistItem', 'Tracklist', 'Like', 'SavedTracklist', 'Error'])
+      expect(doc.components.schemas[name], name).toBeDefined();
     const me = doc.paths['/me'].get as { security: unknown; responses: Record<string, unknown> };
-    expect(me.security).toEqual([{ easyAuth: [] }]);
+    expect(me.security).toEqual([{ appServiceSession: [] }, { entraIdBearer: [] }]);
     expect(Object.keys(me.responses)).toContain('401');
-    expect(doc.paths['/health'].get.security).toBeUndefined();
+    expect(doc.paths['/health'].get.security).toEqual([]);
+    const schemes = (doc.components as unknown as { securitySchemes: Record<string, { in?: string; scheme?: string }> })
+      .securitySchemes;
+    expect(schemes.appServiceSession.in).toBe('cookie');
+    expect(schemes.entraIdBearer.scheme).toBe('bearer');
+    const generated = post as unknown as { responses: Record<string, { headers?: Record<string, unknown> }> };
+    expect(generated.responses['503'].headers).toHaveProperty('Retry-After');
+    const created = doc.paths['/me/tracklists'].post as unknown as {
+      responses: Record<string, { headers?: Record<string, unknown> }>;
+    };
+    expect(created.responses['201'].headers).toHaveProperty('Location');
   });
 
   it('has only resolvable $refs and no leftover $schema keys', () => {
@@ -189,11 +210,17 @@ describe('functions/index.ts', () => {
       createServices: create,
     }));
     await import('../../functions/index.ts');
-    expect(http).toHaveBeenCalledTimes(routes.length);
+    expect(http).toHaveBeenCalledTimes(routes.length + 1);
+    expect(http).toHaveBeenCalledWith('webApp', expect.objectContaining({ route: '{*path}', methods: ['GET', 'HEAD'] }));
+    // host.json drops the default "api" prefix so the web app can live at the root of the same origin.
+    const host = JSON.parse(readFileSync(new URL('../../host.json', import.meta.url), 'utf8')) as {
+      extensions: { http: { routePrefix: string } };
+    };
+    expect(host.extensions.http.routePrefix).toBe('');
     for (const route of routes) {
       const call = http.mock.calls.find((c) => c[0] === route.name);
       expect(call, route.name).toBeDefined();
-      expect(call![1]).toMatchObject({ route: route.route, methods: route.methods, authLevel: 'anonymous' });
+      expect(call![1]).toMatchObject({ route: `api/${route.route}`, methods: route.methods, authLevel: 'anonymous' });
       expect(typeof call![1].handler).toBe('function');
     }
     expect(timer).toHaveBeenCalledWith(
