@@ -6,7 +6,8 @@
 // Creates one resource group holding: a user-assigned managed identity, a
 // storage account (models, corpus, deployment package), Cosmos DB for NoSQL
 // (serverless), Log Analytics + Application Insights, a Flex Consumption
-// Function App (Node 22) with App Service Authentication, a Container
+// Function App (Node 22) that serves the web app at / and the API under /api,
+// with App Service Authentication, a Container
 // Registry, and a Container Apps environment with the manual training job.
 // See infra/README.md ("Deploy to Azure") for every parameter.
 targetScope = 'subscription'
@@ -31,6 +32,12 @@ param resourceGroupName string = ''
 
 @description('Entra ID app registration (client) id for App Service Authentication; empty = authentication not configured and AUTH_ENABLED=false.')
 param authClientId string = ''
+
+@description('Extra web origins allowed to call the API cross-origin (platform CORS and CORS_ALLOWED_ORIGINS): comma-separated scheme://host[:port] values, e.g. "https://a.example,https://b.example"; blanks are ignored; empty = none (the web app on the Function App\'s own origin needs none). Any entry containing "*" fails the deployment.')
+param corsAllowedOrigins string = ''
+
+@description('Absolute URLs App Service Authentication may redirect to after sign-in/sign-out (login.allowedExternalRedirectUrls): comma-separated, blanks ignored; empty = none (same-origin paths such as /account are always allowed). Any entry containing "*" fails the deployment.')
+param authAllowedRedirectUrls string = ''
 
 @description('Seconds between the Function App\'s checks for a newer model version (MODEL_REFRESH_SECONDS).')
 @minValue(10)
@@ -114,6 +121,20 @@ param principalType string = 'User'
 // ---------------------------------------------------------------------------
 // Names and shared values
 // ---------------------------------------------------------------------------
+
+// Comma-separated azd variables -> lists: entries trimmed, empty entries dropped.
+// Deployment-time checks: fail() makes the deployment fail when these root
+// variables are evaluated, before any resource is deployed, if a list holds a
+// wildcard. CORS "*" would let every site call the API; a wildcard redirect URL
+// would be an open redirect after sign-in.
+var corsOriginList = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
+var corsOrigins = empty(filter(corsOriginList, origin => contains(origin, '*')))
+  ? corsOriginList
+  : fail('corsAllowedOrigins (CORS_ALLOWED_ORIGINS) must list explicit origins; "*" and wildcard entries are not allowed')
+var authRedirectUrlList = filter(map(split(authAllowedRedirectUrls, ','), url => trim(url)), url => !empty(url))
+var authRedirectUrls = empty(filter(authRedirectUrlList, url => contains(url, '*')))
+  ? authRedirectUrlList
+  : fail('authAllowedRedirectUrls (AUTH_ALLOWED_REDIRECT_URLS) must list explicit URLs; "*" and wildcard entries are not allowed')
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -278,6 +299,8 @@ module api 'modules/function-app.bicep' = {
     maximumInstanceCount: functionMaximumInstanceCount
     alwaysReadyInstances: functionAlwaysReadyInstances
     authClientId: authClientId
+    authAllowedRedirectUrls: authRedirectUrls
+    corsAllowedOrigins: corsOrigins
   }
   // monitoring (App Insights) is already upstream through training.
   dependsOn: [
@@ -311,3 +334,6 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output COSMOS_DATABASE string = cosmosDatabaseName
 output TRAINING_JOB_RESOURCE_ID string = training.outputs.jobId
 output AUTH_ENABLED bool = api.outputs.authEnabled
+// The web app is served by the Function App itself (API under /api).
+output AZURE_WEB_URL string = api.outputs.uri
+output CORS_ALLOWED_ORIGINS string = join(corsOrigins, ',')

@@ -1,6 +1,7 @@
 // Function App on the Flex Consumption plan (Linux, Node 22) serving
-// generation and recommendations. Identity-based everything: no keys,
-// connection strings or secrets in app settings.
+// generation and recommendations under /api and the web app (web/dist) at /,
+// on one origin. Identity-based everything: no keys, connection strings or
+// secrets in app settings.
 
 import { resourceTags } from 'types.bicep'
 
@@ -75,6 +76,12 @@ param alwaysReadyInstances int
 
 @description('Entra ID application (client) id for App Service Authentication; empty = not configured.')
 param authClientId string
+
+@description('Absolute URLs allowed as post-login/logout redirect targets besides the app\'s own origin (checked for wildcards by main.bicep).')
+param authAllowedRedirectUrls string[]
+
+@description('Origins allowed to call the app cross-origin; never "*" (checked by main.bicep). Empty = no cross-origin callers.')
+param corsAllowedOrigins string[]
 
 // Generation is CPU-bound (a few ms of one core per tracklist): a low per-instance HTTP
 // concurrency makes Flex Consumption scale out instead of queueing requests on one instance.
@@ -173,6 +180,12 @@ var appSettings = [
     name: 'AUTH_ENABLED'
     value: authEnabled ? 'true' : 'false'
   }
+  // Same comma-separated list as siteConfig.cors below. In Azure the platform
+  // answers CORS (including preflights); locally the host reads this setting.
+  {
+    name: 'CORS_ALLOWED_ORIGINS'
+    value: join(corsAllowedOrigins, ',')
+  }
 ]
 
 resource site 'Microsoft.Web/sites@2025-03-01' = {
@@ -195,6 +208,13 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
+      // Platform CORS for other web origins. No credentials: cross-origin callers
+      // send an Entra ID bearer token, never the Easy Auth session cookie. Set on
+      // every provisioning, so origins added by hand in the portal are replaced.
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        supportCredentials: false
+      }
       appSettings: appSettings
     }
     functionAppConfig: {
@@ -245,9 +265,13 @@ resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
 }
 
 // App Service Authentication (Easy Auth) with Entra ID. Anonymous requests are
-// let through (the public generation/recommendation endpoints); when a user is
-// signed in the platform injects x-ms-client-principal, and the app itself
-// answers 401 on /api/me*. No client secret: sign-in uses the ID token flow.
+// let through (the web app's pages and the public generation/recommendation
+// endpoints); when a user is signed in (session cookie from /.auth/login/aad,
+// or a bearer token from a mobile app) the platform injects
+// x-ms-client-principal, and the app itself answers 401 on /api/me*. No client
+// secret: sign-in uses the ID token flow. The token store stays off: the web
+// app only needs the session cookie and asks /api/me who is signed in, so no
+// provider tokens are kept (and /.auth/me, which reads the store, is not used).
 resource auth 'Microsoft.Web/sites/config@2025-03-01' = if (authEnabled) {
   parent: site
   name: 'authsettingsV2'
@@ -281,6 +305,11 @@ resource auth 'Microsoft.Web/sites/config@2025-03-01' = if (authEnabled) {
       tokenStore: {
         enabled: false
       }
+      // Same-origin redirects (e.g. post_login_redirect_uri=/account) are always
+      // allowed; only other absolute URLs need listing here.
+      allowedExternalRedirectUrls: authAllowedRedirectUrls
+      // Keeps the #fragment of the page that started the sign-in.
+      preserveUrlFragmentsForLogins: true
     }
   }
 }

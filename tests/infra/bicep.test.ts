@@ -1,7 +1,7 @@
 // Builds and lints infra/main.bicep with the real Bicep compiler (pinned and
 // restored through scripts/bicep.sh), then checks the compiled ARM JSON.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -205,6 +205,7 @@ const REQUIRED_APP_SETTINGS = [
   'AzureWebJobsStorage__clientId',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  'CORS_ALLOWED_ORIGINS',
 ];
 
 const JOB_ENV = [
@@ -238,6 +239,100 @@ let root: Template;
 let rootScope: Scope;
 const all: Found[] = [];
 
+// ---------------------------------------------------------------------------
+// Evaluated deployments: `bicep snapshot` runs the ARM template engine offline
+// on a .bicepparam file and predicts every resource (nested modules included)
+// with its properties evaluated, and runs fail() checks.
+// ---------------------------------------------------------------------------
+
+interface Snapshot {
+  predictedResources: JsonObject[];
+  diagnostics: Json[];
+  outputs: JsonObject;
+}
+
+const SNAPSHOT_TARGET = [
+  '--subscription-id',
+  '00000000-0000-0000-0000-000000000001',
+  '--tenant-id',
+  '00000000-0000-0000-0000-000000000002',
+  '--location',
+  'swedencentral',
+];
+
+const WEB_ORIGINS = ['https://app.example', 'https://partner.example:8443'];
+const WEB_REDIRECTS = ['https://app.example/signed-in', 'https://partner.example/done'];
+const WEB_CLIENT_ID = '11111111-2222-4333-8444-555555555555';
+
+/** Parameter files, as `param name = value` lines (besides environmentName and location). */
+const SNAPSHOT_PARAMS: Record<string, Record<string, string>> = {
+  // Blanks around entries and empty entries are dropped.
+  web: {
+    authClientId: WEB_CLIENT_ID,
+    corsAllowedOrigins: ` ${WEB_ORIGINS[0]}, ,${WEB_ORIGINS[1]},`,
+    authAllowedRedirectUrls: WEB_REDIRECTS.join(', '),
+  },
+  defaults: {},
+  corsStar: { corsAllowedOrigins: `${WEB_ORIGINS[0]},*` },
+  corsWildcardHost: { corsAllowedOrigins: 'https://*.example' },
+  redirectWildcard: { authClientId: WEB_CLIENT_ID, authAllowedRedirectUrls: 'https://app.example/*' },
+};
+
+const snapshotRuns: Record<string, RunResult> = {};
+const snapshots: Record<string, Snapshot | undefined> = {};
+
+function bicepString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function writeParamFile(dir: string, name: string, params: Record<string, string>): string {
+  const file = path.join(dir, `${name}.bicepparam`);
+  // `using` needs a relative path.
+  const using = path.relative(dir, mainBicep).split(path.sep).join('/');
+  const lines = [
+    `using ${bicepString(using)}`,
+    "param environmentName = 'snaptest'",
+    "param location = 'swedencentral'",
+  ];
+  for (const [k, v] of Object.entries(params)) lines.push(`param ${k} = ${bicepString(v)}`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+function snapshot(name: string): Snapshot {
+  const run = snapshotRuns[name];
+  expect(run.code, `bicep snapshot ${name} failed:\n${run.output}`).toBe(0);
+  const snap = snapshots[name];
+  if (!snap) throw new Error(`no snapshot for ${name}`);
+  return snap;
+}
+
+function predicted(snap: Snapshot, type: string): JsonObject[] {
+  return snap.predictedResources.filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
+}
+
+function predictedSite(snap: Snapshot): JsonObject {
+  const sites = predicted(snap, 'Microsoft.Web/sites');
+  expect(sites).toHaveLength(1);
+  return sites[0];
+}
+
+function predictedAuth(snap: Snapshot): JsonObject[] {
+  return predicted(snap, 'Microsoft.Web/sites/config').filter((r) =>
+    str(r.name, 'config name').endsWith('/authsettingsV2'),
+  );
+}
+
+function predictedAppSettings(snap: Snapshot): Map<string, Json> {
+  const siteConfig = obj(obj(predictedSite(snap).properties, 'site properties').siteConfig, 'siteConfig');
+  return new Map(
+    arr(siteConfig.appSettings, 'appSettings').map((e) => {
+      const o = obj(e, 'app setting');
+      return [str(o.name, 'name'), o.value] as const;
+    }),
+  );
+}
+
 function ofType(type: string, opts: { existing?: boolean } = {}): Found[] {
   return all.filter(
     (f) =>
@@ -269,14 +364,29 @@ beforeAll(async () => {
   writeFileSync(bad, 'param unusedParameter string\noutput answer int = 42\n');
   const good = path.join(workDir, 'good.bicep');
   writeFileSync(good, 'output answer int = 42\n');
+  const snapshotNames = Object.keys(SNAPSHOT_PARAMS);
+  const paramFiles = snapshotNames.map((name) => writeParamFile(workDir, name, SNAPSHOT_PARAMS[name]));
   // The compiler starts slowly (~1-3 s); run everything at once.
-  [buildResult, lintResult, versionResult, badLintResult, goodLintResult] = await Promise.all([
+  const [built, linted, version, badLint, goodLint, ...snapped] = await Promise.all([
     run(bicep, ['build', mainBicep, '--outfile', outFile]),
     run(bicep, ['lint', '--pattern', path.join(repoRoot, 'infra', '**', '*.bicep')]),
     run(bicep, ['--version']),
     run('bash', [bicepScript, 'lint', bad]),
     run('bash', [bicepScript, 'lint', good]),
+    ...paramFiles.map((file) => run(bicep, ['snapshot', file, '--mode', 'overwrite', ...SNAPSHOT_TARGET])),
   ]);
+  [buildResult, lintResult, versionResult, badLintResult, goodLintResult] = [
+    built,
+    linted,
+    version,
+    badLint,
+    goodLint,
+  ];
+  snapshotNames.forEach((name, i) => {
+    snapshotRuns[name] = snapped[i];
+    const file = path.join(workDir, `${name}.snapshot.json`);
+    snapshots[name] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Snapshot) : undefined;
+  });
   expect(buildResult.code, `bicep build failed:\n${buildResult.output}`).toBe(0);
   root = JSON.parse(readFileSync(outFile, 'utf8')) as Template;
   rootScope = { deployment: '(root)', template: root, passed: {}, parent: undefined };
@@ -334,6 +444,11 @@ describe('compiled template: scope, parameters, outputs, tags', () => {
     expect(obj(p.functionInstanceMemoryMB, 'functionInstanceMemoryMB').defaultValue).toBe(2048);
     expect(obj(p.functionAlwaysReadyInstances, 'functionAlwaysReadyInstances').defaultValue).toBe(0);
     expect(obj(p.authClientId, 'authClientId').defaultValue).toBe('');
+    // Lists arrive from azd as one string: comma-separated, empty = none.
+    for (const name of ['corsAllowedOrigins', 'authAllowedRedirectUrls']) {
+      expect(obj(p[name], name).type, name).toBe('string');
+      expect(obj(p[name], name).defaultValue, name).toBe('');
+    }
     for (const name of ['trainingImage', 'trainingCpu', 'trainingMemory']) expect(p[name]).toBeDefined();
     // Nothing secret is a parameter.
     for (const [name, decl] of Object.entries(p)) {
@@ -356,9 +471,20 @@ describe('compiled template: scope, parameters, outputs, tags', () => {
       'MODEL_STORAGE_ACCOUNT_URL',
       'COSMOS_ENDPOINT',
       'TRAINING_JOB_RESOURCE_ID',
+      'AZURE_WEB_URL',
+      'CORS_ALLOWED_ORIGINS',
     ]) {
       expect(root.outputs[name], name).toBeDefined();
     }
+    // The web app is served by the Function App: same URL.
+    const webUrl = str(obj(root.outputs.AZURE_WEB_URL, 'AZURE_WEB_URL').value, 'AZURE_WEB_URL');
+    expect(webUrl).toMatch(
+      /'Microsoft\.Resources\/deployments', 'api'\), '[0-9-]+'\)\.outputs\.uri\.value\]$/,
+    );
+    expect(webUrl).toBe(obj(root.outputs.AZURE_FUNCTION_APP_URL, 'AZURE_FUNCTION_APP_URL').value);
+    expect(obj(root.outputs.CORS_ALLOWED_ORIGINS, 'CORS_ALLOWED_ORIGINS').value).toBe(
+      "[join(variables('corsOrigins'), ',')]",
+    );
     expect(obj(root.outputs.MODEL_CONTAINER, 'out').value).toBe("[variables('modelContainerName')]");
     expect(resolve("[variables('modelContainerName')]", rootScope)).toBe('models');
   });
@@ -504,6 +630,8 @@ describe('Function App (Flex Consumption)', () => {
     expect(s.get('AZURE_CLIENT_ID')).toBe(IDENTITY_CLIENT);
     expect(s.get('AUTH_ENABLED')).toBe("[if(variables('authEnabled'), 'true', 'false')]");
     expect(site.scope.template.variables.authEnabled).toBe("[not(empty(parameters('authClientId')))]");
+    // The same comma-separated list the platform CORS gets (see "web app" below).
+    expect(s.get('CORS_ALLOWED_ORIGINS')).toBe("[join(parameters('corsAllowedOrigins'), ',')]");
   });
 
   it('connects to host storage and App Insights with the identity, not with keys', () => {
@@ -585,6 +713,122 @@ describe('Function App (Flex Consumption)', () => {
       "[parameters('authClientId')]",
       "[format('api://{0}', parameters('authClientId'))]",
     ]);
+    expect(obj(p.httpSettings, 'httpSettings').requireHttps).toBe(true);
+    const login = obj(p.login, 'login');
+    // Session cookie only: no provider tokens are stored.
+    expect(obj(login.tokenStore, 'tokenStore').enabled).toBe(false);
+    expect(login.preserveUrlFragmentsForLogins).toBe(true);
+    expect(paramName(login.allowedExternalRedirectUrls)).toBe('authAllowedRedirectUrls');
+    expect(obj(f.scope.passed.authAllowedRedirectUrls, 'passed authAllowedRedirectUrls').value).toBe(
+      "[variables('authRedirectUrls')]",
+    );
+  });
+});
+
+describe('web app on the Function App: CORS and sign-in redirects', () => {
+  const WILDCARD_CHECK = {
+    corsOrigins: ['corsOriginList', 'origin', 'corsAllowedOrigins (CORS_ALLOWED_ORIGINS)', 'origins'],
+    authRedirectUrls: [
+      'authRedirectUrlList',
+      'url',
+      'authAllowedRedirectUrls (AUTH_ALLOWED_REDIRECT_URLS)',
+      'URLs',
+    ],
+  } as const;
+
+  it('splits the comma-separated parameters into lists and fails the deployment on a wildcard entry', () => {
+    const v = root.variables;
+    // Split on commas, trim, drop empty entries.
+    for (const [list, param, item] of [
+      ['corsOriginList', 'corsAllowedOrigins', 'origin'],
+      ['authRedirectUrlList', 'authAllowedRedirectUrls', 'url'],
+    ]) {
+      expect(v[list], list).toBe(
+        `[filter(map(split(parameters('${param}'), ','), lambda('${item}', trim(lambdaVariables('${item}')))), ` +
+          `lambda('${item}', not(empty(lambdaVariables('${item}')))))]`,
+      );
+    }
+    for (const [checked, [list, item, what, noun]] of Object.entries(WILDCARD_CHECK)) {
+      expect(v[checked], checked).toBe(
+        `[if(empty(filter(variables('${list}'), lambda('${item}', contains(lambdaVariables('${item}'), '*')))), ` +
+          `variables('${list}'), fail('${what} must list explicit ${noun}; "*" and wildcard entries are not allowed'))]`,
+      );
+    }
+  });
+
+  it('sets platform CORS from the checked list, without credentials', () => {
+    const site = single('Microsoft.Web/sites');
+    const cors = obj(obj(props(site).siteConfig, 'siteConfig').cors, 'cors');
+    expect(cors).toEqual({ allowedOrigins: "[parameters('corsAllowedOrigins')]", supportCredentials: false });
+    expect(obj(site.scope.passed.corsAllowedOrigins, 'passed corsAllowedOrigins').value).toBe(
+      "[variables('corsOrigins')]",
+    );
+    expect(declaredParameter(site.scope, 'corsAllowedOrigins').type).toBe('array');
+    expect(declaredParameter(site.scope, 'authAllowedRedirectUrls').type).toBe('array');
+  });
+
+  it('evaluates to the listed origins and redirect URLs (bicep snapshot)', () => {
+    const snap = snapshot('web');
+    expect(snap.diagnostics).toEqual([]);
+    const siteConfig = obj(obj(predictedSite(snap).properties, 'site properties').siteConfig, 'siteConfig');
+    expect(siteConfig.cors).toEqual({ allowedOrigins: WEB_ORIGINS, supportCredentials: false });
+    const settings = predictedAppSettings(snap);
+    expect(settings.get('CORS_ALLOWED_ORIGINS')).toBe(WEB_ORIGINS.join(','));
+    expect(settings.get('AUTH_ENABLED')).toBe('true');
+    expect(snap.outputs.CORS_ALLOWED_ORIGINS).toBe(WEB_ORIGINS.join(','));
+    expect(snap.outputs.AZURE_WEB_URL).toBe(snap.outputs.AZURE_FUNCTION_APP_URL);
+
+    const auth = predictedAuth(snap);
+    expect(auth).toHaveLength(1);
+    const p = obj(auth[0].properties, 'authsettingsV2 properties');
+    expect(obj(p.globalValidation, 'globalValidation')).toEqual({
+      requireAuthentication: false,
+      unauthenticatedClientAction: 'AllowAnonymous',
+    });
+    expect(obj(p.httpSettings, 'httpSettings').requireHttps).toBe(true);
+    expect(obj(p.login, 'login')).toEqual({
+      tokenStore: { enabled: false },
+      allowedExternalRedirectUrls: WEB_REDIRECTS,
+      preserveUrlFragmentsForLogins: true,
+    });
+    const aad = obj(
+      obj(p.identityProviders, 'identityProviders').azureActiveDirectory,
+      'azureActiveDirectory',
+    );
+    expect(obj(aad.registration, 'registration').clientId).toBe(WEB_CLIENT_ID);
+    expect(obj(aad.validation, 'validation').allowedAudiences).toEqual([
+      WEB_CLIENT_ID,
+      `api://${WEB_CLIENT_ID}`,
+    ]);
+  });
+
+  it('allows no cross-origin callers and configures no authentication by default (bicep snapshot)', () => {
+    const snap = snapshot('defaults');
+    const siteConfig = obj(obj(predictedSite(snap).properties, 'site properties').siteConfig, 'siteConfig');
+    expect(siteConfig.cors).toEqual({ allowedOrigins: [], supportCredentials: false });
+    expect(predictedAppSettings(snap).get('CORS_ALLOWED_ORIGINS')).toBe('');
+    expect(predictedAppSettings(snap).get('AUTH_ENABLED')).toBe('false');
+    expect(predictedAuth(snap)).toEqual([]);
+    expect(snap.outputs.CORS_ALLOWED_ORIGINS).toBe('');
+  });
+
+  it('rejects "*" and wildcard entries before predicting any resource (bicep snapshot)', () => {
+    const cases: [string, RegExp][] = [
+      [
+        'corsStar',
+        /variable 'corsOrigins' is not valid: corsAllowedOrigins \(CORS_ALLOWED_ORIGINS\) must list explicit origins/,
+      ],
+      ['corsWildcardHost', /variable 'corsOrigins' is not valid: corsAllowedOrigins/],
+      [
+        'redirectWildcard',
+        /variable 'authRedirectUrls' is not valid: authAllowedRedirectUrls \(AUTH_ALLOWED_REDIRECT_URLS\) must list explicit URLs/,
+      ],
+    ];
+    for (const [name, message] of cases) {
+      expect(snapshotRuns[name].code, name).not.toBe(0);
+      expect(snapshotRuns[name].output, name).toMatch(message);
+      expect(snapshots[name], name).toBeUndefined();
+    }
   });
 });
 
@@ -784,6 +1028,9 @@ describe('azd wiring', () => {
     expect(file.parameters.environmentName.value).toBe('${AZURE_ENV_NAME}');
     expect(file.parameters.location.value).toBe('${AZURE_LOCATION}');
     expect(file.parameters.principalId.value).toBe('${AZURE_PRINCIPAL_ID}');
+    // Comma-separated lists, empty when the azd variable is unset.
+    expect(file.parameters.corsAllowedOrigins.value).toBe('${CORS_ALLOWED_ORIGINS=}');
+    expect(file.parameters.authAllowedRedirectUrls.value).toBe('${AUTH_ALLOWED_REDIRECT_URLS=}');
     for (const name of Object.keys(file.parameters)) expect(root.parameters[name], name).toBeDefined();
   });
 
@@ -793,4 +1040,59 @@ describe('azd wiring', () => {
     expect(yaml).toMatch(/^services:\n {2}api:\n(?: {4}.*\n)*? {4}host: function\n/m);
     expect(yaml).toMatch(/^ {4}project: \.\n/m);
   });
+
+  it('azure.yaml builds the web app (npm run build:web) before azd packages the api service', () => {
+    const doc = parseYamlMappings(readFileSync(path.join(repoRoot, 'azure.yaml'), 'utf8'));
+    const api = obj(obj(doc.services, 'services').api, 'services.api');
+    expect(api.host).toBe('function');
+    const hooks = obj(api.hooks, 'services.api.hooks');
+    expect(Object.keys(hooks)).toEqual(['prepackage']);
+    const prepackage = obj(hooks.prepackage, 'prepackage');
+    // With both OS variants the schema allows nothing else beside them.
+    expect(prepackage).toEqual({
+      posix: { shell: 'sh', run: 'npm run build:web' },
+      windows: { shell: 'pwsh', run: 'npm run build:web' },
+    });
+    // The parser really sees nesting (so the check above can fail).
+    expect(parseYamlMappings('a:\n  b:\n    c: d # note\n  e: f\n')).toEqual({
+      a: { b: { c: 'd' }, e: 'f' },
+    });
+    expect(() => parseYamlMappings('a:\n   - x\n')).toThrow();
+  });
 });
+
+/**
+ * Parses the block-mapping subset of YAML that azure.yaml uses (`key: value`,
+ * nested by indentation, `#` comments, plain or quoted scalars). Anything else throws.
+ */
+function parseYamlMappings(text: string): JsonObject {
+  const top: JsonObject = {};
+  const stack: { indent: number; node: JsonObject }[] = [{ indent: 0, node: top }];
+  let pending: { indent: number; node: JsonObject } | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/\s+#.*$/, '').replace(/^\s*#.*$/, '');
+    if (line.trim() === '') continue;
+    const indent = line.length - line.trimStart().length;
+    const m = /^([A-Za-z0-9_.-]+):(?: (.*))?$/.exec(line.trim());
+    if (!m) throw new Error(`unsupported YAML line: ${raw}`);
+    if (pending) {
+      if (indent <= pending.indent) throw new Error(`empty mapping before: ${raw}`);
+      stack.push({ indent, node: pending.node });
+      pending = undefined;
+    }
+    while (indent < stack[stack.length - 1].indent) stack.pop();
+    const frame = stack[stack.length - 1];
+    if (indent !== frame.indent) throw new Error(`bad indentation: ${raw}`);
+    const [, key, value] = m;
+    if (key in frame.node) throw new Error(`duplicate key ${key}`);
+    if (value === undefined || value === '') {
+      const child: JsonObject = {};
+      frame.node[key] = child;
+      pending = { indent, node: child };
+    } else {
+      frame.node[key] = value.trim().replace(/^(['"])(.*)\1$/, '$2');
+    }
+  }
+  if (pending) throw new Error('mapping without entries at the end');
+  return top;
+}
