@@ -7,8 +7,10 @@
  *   2. when the registry has no model yet: synthesise the `small` corpus into .data/demo, train
  *      every stage with `tlgen train --budget fast` and `tlgen export` it as a model version
  *      (child processes: tfjs stays out of this one), then publish it through BlobModelRegistry;
- *   3. the route table on http://127.0.0.1:${PORT:-7071}/api (local host, dev identity mode: the
- *      Easy Auth headers are believed, e.g. `-H 'x-ms-client-principal-id: me'`), URLs printed;
+ *   3. the web app (web/dist, built by scripts/buildWeb.ts when its sources changed) at
+ *      http://127.0.0.1:${PORT:-7071}/ and the route table under /api (local host, dev identity
+ *      mode: a dev sign-in page stands in for Easy Auth at /.auth/login/aad, and the Easy Auth
+ *      headers are believed, e.g. `-H 'x-ms-client-principal-id: me'`), URLs printed;
  *   4. Ctrl-C (SIGINT/SIGTERM) closes the server and stops both services.
  *
  * Later runs skip step 2 (the published model is reused). Options: `npm start -- --port N --data DIR
@@ -62,6 +64,8 @@ export interface LocalStackOptions {
   accessLog?: boolean;
   /** Serving processes (default 1 = this process serves; more = a worker pool on one port). */
   workers?: number;
+  /** Build the web app first when its sources changed (default true). */
+  web?: boolean;
 }
 
 export interface LocalStack {
@@ -185,6 +189,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       published = true;
     }
 
+    if (options.web ?? true) {
+      // Build tooling stays out of the Functions package: only the local stack loads it.
+      const { ensureWebBuild } = await import('../scripts/buildWeb.ts');
+      await ensureWebBuild({ log });
+    }
     const services = createServices(settings);
     const model = await services.model.get();
     const envPort = process.env.PORT ? Number(process.env.PORT) : undefined;
@@ -235,12 +244,14 @@ export function banner(stack: Pick<LocalStack, 'url' | 'model' | 'workers'>): st
   const m = stack.model;
   const song = m.song(0);
   const q = encodeURIComponent(song.artists[0]?.name ?? song.name.split(' ')[0]);
+  const site = stack.url.replace(/\/api$/, '');
   return [
     '',
+    `Tracklist AI web app on ${site}/`,
     `Tracklist AI API on ${stack.url} (model ${m.versionId}: ${m.counts.songs} songs, ${m.counts.artists} artists, ${m.counts.djs} DJs; ${stack.workers} serving process${stack.workers > 1 ? 'es' : ''})`,
     `  health       ${stack.url}/health`,
     `  song search  ${stack.url}/songs?q=${q}`,
-    `  OpenAPI      ${stack.url}/openapi.json`,
+    `  OpenAPI      ${stack.url}/openapi.json (reference: ${site}/docs)`,
     `  generate     curl -s -X POST ${stack.url}/tracklists -H 'content-type: application/json' -d '{"seedSong": "${song.id}", "length": 10}'`,
     `  as a user    curl -s ${stack.url}/me -H 'x-ms-client-principal-id: me'   (dev identity headers are accepted locally)`,
     'Ctrl-C stops everything.',

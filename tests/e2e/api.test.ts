@@ -4,6 +4,7 @@ import { principalHeaders } from '../../functions/identity.ts';
 import { startLocalStack } from '../../functions/localStack.ts';
 import type { LocalStack } from '../../functions/localStack.ts';
 import { tempDir } from '../tempDirs.ts';
+import { seedTinyDemo, TINY_TRAIN_ARGS } from './tinyModel.ts';
 
 /*
  * End to end through HTTP: the `npm start` stack (functions/localStack.ts) with real Azurite and
@@ -18,11 +19,13 @@ let api: string;
 
 beforeAll(async () => {
   dir = tempDir('tracklist-e2e-');
+  await seedTinyDemo(dir);
   stack = await startLocalStack({
     dataDir: dir,
     profile: 'tiny',
-    trainArgs: ['--steps', '60', '--tracklist-steps', '40'],
+    trainArgs: TINY_TRAIN_ARGS,
     persist: false,
+    web: false,
     port: 0,
     log: () => undefined,
   });

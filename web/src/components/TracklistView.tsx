@@ -1,0 +1,153 @@
+/**
+ * A tracklist as a DJ reads it: numbered songs with their artists, the taste and seed scores as
+ * bars, and the model's probability of each choice per level of its song clustering as small
+ * badges. Row actions (like, re-roll) and list actions (regenerate, copy, export, save) are given
+ * by the page.
+ */
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import type { ExportFormat, TracklistItem } from '../api/client.ts';
+import { exportTracklist } from '../../../shared/formats/tracklistExport.ts';
+import { copyText, filenameOf, saveFile } from '../download.ts';
+import { useSession } from '../session.tsx';
+import { errorText, LikeButton, ScoreBar, SongName } from './bits.tsx';
+
+const LEVELS = [
+  { key: 'l3', label: 'Broad', help: 'its broad cluster of songs' },
+  { key: 'l2', label: 'Mid', help: 'its mid-level cluster' },
+  { key: 'l1', label: 'Fine', help: 'its fine cluster' },
+  { key: 'song', label: 'Song', help: 'the song within its fine cluster' },
+] as const;
+
+export const EXPORT_FORMATS: { format: ExportFormat; label: string }[] = [
+  { format: 'm3u8', label: 'M3U8' },
+  { format: 'csv', label: 'CSV' },
+  { format: 'txt', label: 'Text' },
+  { format: 'json', label: 'JSON' },
+];
+
+function percent(logProb: number): string {
+  const p = Math.exp(logProb) * 100;
+  return p >= 99.5 ? '100%' : p >= 10 ? `${Math.round(p)}%` : p >= 1 ? `${p.toFixed(1)}%` : '<1%';
+}
+
+export function LevelBadges({ item }: { item: TracklistItem }) {
+  return (
+    <span class="levels" aria-label="model probability per level">
+      {LEVELS.map((l) => {
+        const p = Math.exp(item.logProb[l.key]);
+        return (
+          <span
+            key={l.key}
+            class="level"
+            title={`${l.label}: the model gave ${l.help} ${percent(item.logProb[l.key])}`}
+            style={{ '--p': `${Math.round(Math.min(1, p) * 100)}%` }}
+          >
+            <span class="level-name">{l.label}</span> {percent(item.logProb[l.key])}
+          </span>
+        );
+      })}
+    </span>
+  );
+}
+
+interface Props {
+  items: TracklistItem[];
+  name: string | null;
+  /** Row actions after the like button (e.g. re-roll), by position. */
+  rowActions?: (index: number) => ComponentChildren;
+  toolbar?: ComponentChildren;
+  /** Export through the API: POST /tracklists/export (unsaved) or a saved list's export URL. */
+  savedId?: string;
+}
+
+export function TracklistView({ items, name, rowActions, toolbar, savedId }: Props) {
+  const { api } = useSession();
+  const [note, setNote] = useState<string | null>(null);
+  const text = () => exportTracklist({ name, songs: items }, 'txt').body;
+
+  const download = async (format: ExportFormat) => {
+    setNote(null);
+    try {
+      if (savedId) {
+        // A saved list: a plain link would do, the client keeps errors visible.
+        const r = await api.client.GET('/me/tracklists/{id}/export', {
+          params: { path: { id: savedId }, query: { format } },
+          parseAs: 'text',
+        });
+        if (!r.response.ok || r.data === undefined) throw new Error(`export failed (${r.response.status})`);
+        saveFile(r.data, filenameOf(r.response.headers.get('content-disposition'), `tracklist.${format}`), r.response.headers.get('content-type') ?? 'text/plain');
+      } else {
+        const r = await api.client.POST('/tracklists/export', {
+          params: { query: { format } },
+          body: { name, tracklist: items },
+          parseAs: 'text',
+        });
+        if (!r.response.ok || r.data === undefined) throw new Error(`export failed (${r.response.status})`);
+        saveFile(r.data, filenameOf(r.response.headers.get('content-disposition'), `tracklist.${format}`), r.response.headers.get('content-type') ?? 'text/plain');
+      }
+    } catch (e) {
+      setNote(errorText(e));
+    }
+  };
+
+  const copy = async () => {
+    try {
+      await copyText(text());
+      setNote('Copied as text.');
+    } catch (e) {
+      setNote(`Could not copy: ${errorText(e)}`);
+    }
+  };
+
+  return (
+    <div class="tracklist">
+      <div class="toolbar">
+        {toolbar}
+        <button type="button" onClick={copy}>
+          Copy as text
+        </button>
+        <span class="export" role="group" aria-label="Export">
+          <span class="muted">Export</span>
+          {EXPORT_FORMATS.map((f) => (
+            <button type="button" key={f.format} onClick={() => download(f.format)}>
+              {f.label}
+            </button>
+          ))}
+        </span>
+      </div>
+      {note && (
+        <p class="note" role="status">
+          {note}
+        </p>
+      )}
+      <ol class="tracks">
+        {items.map((item, i) => (
+          <li key={`${i}-${item.id}`} class="track" data-song={item.id}>
+            <span class="pos" aria-hidden="true">
+              {String(i + 1).padStart(2, '0')}
+            </span>
+            <div class="track-main">
+              <SongName song={item} />
+              <div class="track-meta">
+                {i === 0 ? (
+                  <span class="badge seed">Seed</span>
+                ) : (
+                  <>
+                    <ScoreBar label="Taste" value={item.userScore} title="How well the song fits the taste (DJ or likes), 0–1" />
+                    <ScoreBar label="Seed" value={item.songScore} title="Similarity to the seed song, 0–1" />
+                    <LevelBadges item={item} />
+                  </>
+                )}
+              </div>
+            </div>
+            <span class="row-end">
+              <LikeButton song={item.id} name={item.name} />
+              {rowActions?.(i)}
+            </span>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
