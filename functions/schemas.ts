@@ -233,7 +233,7 @@ export const djsOut = named('DjList', 'Ranked DJs', z.object({ items: z.array(sc
 export const djOut = named(
   'Dj',
   'One DJ',
-  z.object({ ...ref, songs: z.number().meta({ description: 'songs the DJ played more than once' }) }),
+  z.object({ ...ref, songs: z.number().meta({ description: 'distinct songs the DJ played' }) }),
 );
 
 export const modelRef = named('ModelRef', 'The model version that answered', z.object({ version: z.string() }));

@@ -373,7 +373,7 @@ export class ServingModel {
     return m.indptr[i + 1] - m.indptr[i];
   }
 
-  /** Songs a DJ played more than once in the training sets, most played first; score = ln(plays). */
+  /** Songs a DJ played in the corpus's tracklists, most played first; score = plays. */
   djSongs(i: number, k: number): ItemScore[] {
     this.check(i, this.counts.djs, 'dj');
     const n = this.checkK(k, 'k');
@@ -384,7 +384,7 @@ export class ServingModel {
     return this.withIds(ranked.slice(0, n), this.songIds);
   }
 
-  /** How many songs a DJ played more than once. */
+  /** How many distinct songs a DJ played. */
   djSongCount(i: number): number {
     this.check(i, this.counts.djs, 'dj');
     return this.djPlayed.indptr[i + 1] - this.djPlayed.indptr[i];

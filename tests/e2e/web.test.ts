@@ -239,6 +239,17 @@ describe('web app in Chromium', () => {
     await page.getByRole('button', { name: 'Add 3 songs to my likes' }).click();
     await expect.poll(() => page.locator('.likes .row').count()).toBe(4);
     await expect.poll(async () => (await recsSection.locator('.row .title').allTextContents()).join('|')).not.toBe(recsBefore.join('|'));
+    // A playlist file: one song, and one entry that is not "Artist - Title" (reported by line).
+    const fourth = stack.model.song(4).name;
+    await page.locator('input[type=file]').setInputFiles({
+      name: 'crate.m3u8',
+      mimeType: 'audio/x-mpegurl',
+      buffer: Buffer.from(`#EXTM3U\n#EXTINF:312,${fourth}\n/music/a.mp3\n#EXTINF:200,Untitled\n/music/untitled.mp3\n`),
+    });
+    await expect.poll(() => review.textContent()).toMatch(/From crate\.m3u8: 1 matched, 0 not in the catalogue, 1 lines not read/);
+    expect(await review.locator('.problems').textContent()).toMatch(/Line 4: .*Artist - Title/);
+    await page.getByRole('button', { name: 'Add 1 songs to my likes' }).click();
+    await expect.poll(() => page.locator('.likes .row').count()).toBe(5);
     // A liked song's score is adjustable.
     // Dragging the slider to 0.5 and letting go.
     const slider = page.locator(`#score-${song.id}`);
@@ -253,7 +264,7 @@ describe('web app in Chromium', () => {
     await pickSeed(page, song.name);
     await page.getByLabel('My likes').check();
     const body = await generateRequest(page, () => page.locator('#generate').click());
-    expect((body.likes as unknown[]).length).toBe(4);
+    expect((body.likes as unknown[]).length).toBe(5);
     await page.locator('.track').nth(15).waitFor();
     const ids = await trackIds(page);
     await page.getByRole('button', { name: 'Save', exact: true }).click();

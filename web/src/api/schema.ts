@@ -153,7 +153,7 @@ export interface paths {
         };
         /**
          * An artist's songs (any credit), most played first
-         * @description score = plays in the training sets
+         * @description score = plays in the corpus the model was trained on
          */
         get: operations["artistSongs"];
         put?: never;
@@ -223,8 +223,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Songs a DJ played more than once, most played first
-         * @description score = ln(plays) in the training sets
+         * Songs a DJ played, most played first
+         * @description score = plays in the corpus the model was trained on
          */
         get: operations["djSongs"];
         put?: never;
@@ -551,7 +551,7 @@ export interface components {
         Dj: {
             id: string;
             name: string;
-            /** @description songs the DJ played more than once */
+            /** @description distinct songs the DJ played */
             songs: number;
         };
         /** @description A generated tracklist, seed first */
@@ -1433,7 +1433,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Songs a DJ played more than once, most played first */
+            /** @description Songs a DJ played, most played first */
             200: {
                 headers: {
                     [name: string]: unknown;

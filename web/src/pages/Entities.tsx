@@ -128,7 +128,7 @@ export function DjPage({ id }: { id: string }) {
     <div class="page entity">
       <p class="kicker">DJ</p>
       <h1>{dj.data.name}</h1>
-      <p class="facts muted">Played {dj.data.songs} songs more than once in the training sets.</p>
+      <p class="facts muted">Played {dj.data.songs} different songs in the sets the model learned from.</p>
       <div class="actions">
         <button type="button" class="primary" onClick={() => navigate(`/?dj=${encodeURIComponent(id)}`)}>
           Generate as this DJ
