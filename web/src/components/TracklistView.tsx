@@ -69,23 +69,13 @@ export function TracklistView({ items, name, rowActions, toolbar, savedId }: Pro
   const download = async (format: ExportFormat) => {
     setNote(null);
     try {
-      if (savedId) {
-        // A saved list: a plain link would do, the client keeps errors visible.
-        const r = await api.client.GET('/me/tracklists/{id}/export', {
-          params: { path: { id: savedId }, query: { format } },
-          parseAs: 'text',
-        });
-        if (!r.response.ok || r.data === undefined) throw new Error(`export failed (${r.response.status})`);
-        saveFile(r.data, filenameOf(r.response.headers.get('content-disposition'), `tracklist.${format}`), r.response.headers.get('content-type') ?? 'text/plain');
-      } else {
-        const r = await api.client.POST('/tracklists/export', {
-          params: { query: { format } },
-          body: { name, tracklist: items },
-          parseAs: 'text',
-        });
-        if (!r.response.ok || r.data === undefined) throw new Error(`export failed (${r.response.status})`);
-        saveFile(r.data, filenameOf(r.response.headers.get('content-disposition'), `tracklist.${format}`), r.response.headers.get('content-type') ?? 'text/plain');
-      }
+      // A saved list is exported by id (its stored names), an unsaved one is sent back whole.
+      const r = savedId
+        ? await api.client.GET('/me/tracklists/{id}/export', { params: { path: { id: savedId }, query: { format } }, parseAs: 'text' })
+        : await api.client.POST('/tracklists/export', { params: { query: { format } }, body: { name, tracklist: items }, parseAs: 'text' });
+      if (!r.response.ok || r.data === undefined) throw new Error(`export failed (${r.response.status})`);
+      const headers = r.response.headers;
+      saveFile(r.data, filenameOf(headers.get('content-disposition'), `tracklist.${format}`), headers.get('content-type') ?? 'text/plain');
     } catch (e) {
       setNote(errorText(e));
     }
