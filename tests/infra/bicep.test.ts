@@ -1041,18 +1041,12 @@ describe('azd wiring', () => {
     expect(yaml).toMatch(/^ {4}project: \.\n/m);
   });
 
-  it('azure.yaml builds the web app (npm run build:web) before azd packages the api service', () => {
+  it('azure.yaml deploys dist/api as `npm run build` writes it, without a remote build', () => {
     const doc = parseYamlMappings(readFileSync(path.join(repoRoot, 'azure.yaml'), 'utf8'));
     const api = obj(obj(doc.services, 'services').api, 'services.api');
-    expect(api.host).toBe('function');
-    const hooks = obj(api.hooks, 'services.api.hooks');
-    expect(Object.keys(hooks)).toEqual(['prepackage']);
-    const prepackage = obj(hooks.prepackage, 'prepackage');
-    // With both OS variants the schema allows nothing else beside them.
-    expect(prepackage).toEqual({
-      posix: { shell: 'sh', run: 'npm run build:web' },
-      windows: { shell: 'pwsh', run: 'npm run build:web' },
-    });
+    expect(api).toMatchObject({ host: 'function', language: 'ts', dist: 'dist/api', remoteBuild: 'false' });
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.build).toBe('node scripts/buildFunctions.ts');
     // The parser really sees nesting (so the check above can fail).
     expect(parseYamlMappings('a:\n  b:\n    c: d # note\n  e: f\n')).toEqual({
       a: { b: { c: 'd' }, e: 'f' },
