@@ -22,6 +22,13 @@ export const LIMITS = {
   thresholds: { count: 4, min: 0, below: 1, default: [0.1, 0.05, 0.05, 0.005] as readonly number[] },
   /** Weight of the taste against the seed similarity (w = 1 balances them). */
   userWeighting: { min: 0, max: 1000, default: 1 },
+  /**
+   * How strongly the taste and seed scores reshape the model's own choices: 0 samples the model
+   * alone, 1 is the original recipe's full adjustment.
+   */
+  steering: { min: 0, max: 1, default: 1 },
+  /** Share of probability taken from a song one of whose artists already played in the set. */
+  artistRepeatPenalty: { min: 0, max: 0.99, default: 0 },
   /** RNG seeds are 32-bit unsigned integers. */
   rngSeed: { min: 0, max: 2 ** 32 - 1 },
   /** Characters of a saved tracklist's name. */

@@ -2,6 +2,7 @@ import { LIMITS } from '../limits.ts';
 import { InputError } from '../util/errors.ts';
 import { Random } from '../util/random.ts';
 import { TopK } from '../util/topK.ts';
+import type { Csr } from '../graph/csr.ts';
 import type { Like } from './coldStart.ts';
 import type { Level, LstmState, SequenceContext, TracklistModel } from './tracklistInference.ts';
 
@@ -46,6 +47,12 @@ export interface GenerateOptions {
   prefix?: number[];
   /** Songs that must not be chosen (e.g. the rest of a list whose one position is re-rolled). */
   exclude?: number[];
+  /** See LIMITS.steering. */
+  steering?: number;
+  /** See LIMITS.artistRepeatPenalty. */
+  artistRepeatPenalty?: number;
+  /** Songs after the seed drawn from the top of the seed × taste ranking before the model takes over (default 2; not in the public API). */
+  warmStart?: number;
 }
 
 export interface GeneratedSong {
@@ -56,6 +63,7 @@ export interface GeneratedSong {
 }
 
 const WARM_START = 2;
+const MAX_WARM_START = 10;
 const WARM_TOP = 10;
 const CLUSTER_TOP = 15;
 const MAX_LOGIT = Math.log(1000);
@@ -72,6 +80,9 @@ export interface ResolvedGenerateOptions {
   rngSeed: number;
   prefix: number[];
   exclude: number[];
+  steering: number;
+  artistRepeatPenalty: number;
+  warmStart: number;
 }
 
 function isIndex(x: unknown, n: number): x is number {
@@ -137,6 +148,11 @@ export function resolveGenerateOptions(
   const fixed = [o.seedSong, ...prefix];
   if (new Set(fixed).size < fixed.length)
     throw new InputError('prefix repeats a song (or the seed)', 'prefix');
+  const steering = within(o.steering, LIMITS.steering, 'steering');
+  const artistRepeatPenalty = within(o.artistRepeatPenalty, LIMITS.artistRepeatPenalty, 'artistRepeatPenalty');
+  const warmStart = o.warmStart ?? WARM_START;
+  if (!(Number.isInteger(warmStart) && warmStart >= 0 && warmStart <= MAX_WARM_START))
+    throw new InputError(`warmStart must be an integer from 0 to ${MAX_WARM_START}`, 'warmStart');
   const excluded = new Set(exclude);
   const both = fixed.find((s) => excluded.has(s));
   if (both !== undefined) throw new InputError(`song ${both} is both in the list and excluded`, 'exclude');
@@ -151,7 +167,17 @@ export function resolveGenerateOptions(
     rngSeed,
     prefix,
     exclude,
+    steering,
+    artistRepeatPenalty,
+    warmStart,
   };
+}
+
+function within(x: number | undefined, limit: { min: number; max: number; default: number }, field: string): number {
+  const v = x ?? limit.default;
+  if (!(typeof v === 'number' && Number.isFinite(v) && v >= limit.min && v <= limit.max))
+    throw new InputError(`${field} must be a number from ${limit.min} to ${limit.max}`, field);
+  return v;
 }
 
 function songList(x: unknown, field: string, songs: number): number[] {
@@ -368,6 +394,8 @@ export interface GenerationInputs {
   blocked: Uint8Array;
   /** The DJ and taste vectors the tracklist model is conditioned on (none: zeros, a set without known DJs). */
   context?: SequenceContext;
+  /** Songs × artists credits, needed for the artist-repeat penalty. */
+  songArtists?: Csr | null;
 }
 
 /** Availability of songs and of clusters (count of available songs below each). */
@@ -473,9 +501,9 @@ export interface ExpLogits {
 /**
  * The sampling distribution at one level (SPEC §5.2 step 4) over the candidate options, from the
  * model's logits and the options' weighted scores (w·user³ + song³)/(1 + w): logits × temperature,
- * shifted so the largest is ln 1000, each multiplied by its min-max-scaled score but never
- * increased (min(x, x·f)), softmax, options at or below the threshold zeroed (the most likely
- * always stays), renormalised.
+ * shifted so the largest is ln 1000, each multiplied by its min-max-scaled score f (or by
+ * 1 − steering + steering·f) but never increased (min(x, x·f)), softmax, options at or below the
+ * threshold zeroed (the most likely always stays), renormalised.
  */
 export function adjustedProbabilities(
   logits: ArrayLike<number>,
@@ -484,6 +512,8 @@ export function adjustedProbabilities(
   threshold: number,
   out?: Float64Array,
   expLogits?: ExpLogits,
+  steering = 1,
+  bias?: ArrayLike<number> | null,
 ): Float64Array {
   const n = logits.length;
   let xMax = -Infinity;
@@ -498,8 +528,10 @@ export function adjustedProbabilities(
   let aMax = -Infinity;
   for (let j = 0; j < n; j++) {
     const x = logits[j] * temperature - (xMax - MAX_LOGIT);
-    const f = fHi > fLo ? (weighted[j] - fLo) / (fHi - fLo) : 1;
-    p[j] = Math.min(x, x * f);
+    // steering < 1 moves the factor towards 1: the model's own preference counts more.
+    const f = 1 - steering + steering * (fHi > fLo ? (weighted[j] - fLo) / (fHi - fLo) : 1);
+    // A bias (the artist-repeat penalty) multiplies the option's final odds, whatever f is.
+    p[j] = Math.min(x, x * f) + (bias ? bias[j] : 0);
     aMax = Math.max(aMax, p[j]);
   }
   // An option whose adjusted value is its shifted logit (x ≤ 0 or f = 1: most of a large set)
@@ -537,6 +569,12 @@ interface LevelContext {
   userWeighting: number;
   temperature: readonly number[];
   thresholds: readonly number[];
+  steering: number;
+  /** Song-level factor for a song one of whose artists already played: ln(1 − penalty), 0 = none. */
+  repeatLogit: number;
+  /** Songs × artists credits, and the artists already in the set (for the repeat penalty). */
+  songArtists: Csr | null;
+  artistsPlayed: Uint8Array | null;
   rng: Random;
 }
 
@@ -549,6 +587,8 @@ interface LevelScratch {
   /** exp(z − max z) over the normalisation set, and gathered for the candidates. */
   exps: Float64Array;
   candidateExps: Float64Array;
+  /** Per-candidate log factor (the artist-repeat penalty). */
+  bias: Float64Array;
 }
 
 /**
@@ -572,7 +612,15 @@ function levelScratch(size: number): LevelScratch {
     probabilities: new Float64Array(size),
     exps: new Float64Array(size),
     candidateExps: new Float64Array(size),
+    bias: new Float64Array(size),
   };
+}
+
+/** Whether one of the song's credited artists already played in the set. */
+function artistRepeats(ctx: LevelContext, song: number): boolean {
+  const m = ctx.songArtists!;
+  for (let q = m.indptr[song]; q < m.indptr[song + 1]; q++) if (ctx.artistsPlayed![m.indices[q]]) return true;
+  return false;
 }
 
 /**
@@ -607,6 +655,7 @@ function sampleLevel(
   // … and the candidates among them, with their logits, exponentials and weighted scores.
   const { logits: candidateLogits, weights: candidateWeights, candidateExps: candidateAllExps } = scratch;
   const { songScores: S, userScores: U, userWeighting: w } = ctx;
+  const penalised = level === 'song' && ctx.repeatLogit !== 0;
   let n = 0;
   for (let i = 0; i < count; i++) {
     const option = set ? set[i] : i;
@@ -614,6 +663,7 @@ function sampleLevel(
     cand[n] = i;
     candidateLogits[n] = z[i];
     candidateAllExps[n] = exps[i];
+    if (penalised) scratch.bias[n] = artistRepeats(ctx, option) ? ctx.repeatLogit : 0;
     candidateWeights[n++] =
       level === 'song' ? weightedScore(U ? U[option] : 0, S[option], w) : ctx.clusterWeighted(level, option);
   }
@@ -622,10 +672,16 @@ function sampleLevel(
   const weights = candidateWeights.subarray(0, n);
   const candidateExps = candidateAllExps.subarray(0, n);
   const temperature = level === 'song' ? 1 : ctx.temperature[LEVEL_INDEX[level]];
-  const p = adjustedProbabilities(logits, weights, temperature, ctx.thresholds[LEVEL_INDEX[level]], scratch.probabilities, {
-    values: candidateExps,
-    shift: zMax,
-  });
+  const p = adjustedProbabilities(
+    logits,
+    weights,
+    temperature,
+    ctx.thresholds[LEVEL_INDEX[level]],
+    scratch.probabilities,
+    { values: candidateExps, shift: zMax },
+    ctx.steering,
+    penalised ? scratch.bias.subarray(0, n) : null,
+  );
   let r = ctx.rng.next();
   let pick = -1;
   for (let j = 0; j < n && pick < 0; j++) if (p[j] > 0 && (r -= p[j]) < 0) pick = j;
@@ -646,7 +702,7 @@ export function sampleTracklist(
     ResolvedGenerateOptions,
     'seedSong' | 'length' | 'temperature' | 'userWeighting' | 'thresholds' | 'rngSeed'
   > &
-    Partial<Pick<ResolvedGenerateOptions, 'prefix' | 'exclude'>>,
+    Partial<Pick<ResolvedGenerateOptions, 'prefix' | 'exclude' | 'steering' | 'artistRepeatPenalty' | 'warmStart'>>,
 ): GeneratedSong[] {
   const { model, songScores: S, userScores: U } = inputs;
   const prefix = o.prefix ?? [];
@@ -668,6 +724,9 @@ export function sampleTracklist(
   const clusters = new ClusterScores(model, U ? [S, U] : [S], atStart);
   const clusterWeighted = (level: 'l3' | 'l2' | 'l1', option: number): number =>
     weightedScore(U ? clusters.get(level, option, 1) : 0, clusters.get(level, option, 0), w);
+  const penalty = o.artistRepeatPenalty ?? 0;
+  const songArtists = penalty > 0 ? (inputs.songArtists ?? null) : null;
+  if (penalty > 0 && !songArtists) throw new Error('generate: artistRepeatPenalty needs the song credits');
   const ctx: LevelContext = {
     clusterWeighted,
     songScores: S,
@@ -675,8 +734,17 @@ export function sampleTracklist(
     userWeighting: w,
     temperature: o.temperature,
     thresholds: o.thresholds,
+    steering: o.steering ?? 1,
+    repeatLogit: songArtists ? Math.log(1 - penalty) : 0,
+    songArtists,
+    artistsPlayed: songArtists ? new Uint8Array(songArtists.cols) : null,
     rng,
   };
+  const played = (song: number) => {
+    if (!songArtists) return;
+    for (let q = songArtists.indptr[song]; q < songArtists.indptr[song + 1]; q++) ctx.artistsPlayed![songArtists.indices[q]] = 1;
+  };
+  const warmStart = o.warmStart ?? WARM_START;
   const entry = (song: number, logProb: GeneratedSong['logProb']): GeneratedSong => ({
     song,
     userScore: U ? U[song] : 0,
@@ -687,16 +755,18 @@ export function sampleTracklist(
   let state = model.startState(inputs.context);
   const out: GeneratedSong[] = [entry(o.seedSong, pathLogProbs(model, state, o.seedSong))];
   state = model.step(state, o.seedSong);
+  played(o.seedSong);
   for (const s of prefix) {
     out.push(entry(s, pathLogProbs(model, state, s)));
     state = model.step(state, s);
+    played(s);
   }
   // Warm start: one ranking by song × user^log2(1+w) serves both picks (the top 10 + 1, so the
   // second pick still has 10 to choose from after the first is taken).
   const exponent = Math.log2(1 + w);
-  const warm = new TopK(WARM_TOP + WARM_START - 1);
+  const warm = new TopK(WARM_TOP + Math.max(0, warmStart - 1));
   let floor = -Infinity;
-  if (prefix.length < WARM_START && toChoose > 0)
+  if (prefix.length < warmStart && toChoose > 0)
     for (let s = 0; s < model.songs; s++) {
       if (!avail.song[s]) continue;
       const x = U ? (exponent === 1 ? S[s] * U[s] : S[s] * Math.pow(U[s], exponent)) : S[s];
@@ -709,7 +779,7 @@ export function sampleTracklist(
   for (let i = prefix.length; i < o.length; i++) {
     let song: number;
     let logProb: GeneratedSong['logProb'];
-    if (i < WARM_START) {
+    if (i < warmStart) {
       const top = ranked.filter((s) => avail.song[s] === 1).slice(0, WARM_TOP);
       song = top[rng.int(top.length)];
       logProb = pathLogProbs(model, state, song);
@@ -722,6 +792,7 @@ export function sampleTracklist(
       logProb = { l3: l3.logProb, l2: l2.logProb, l1: l1.logProb, song: s.logProb };
     }
     avail.use(song);
+    played(song);
     out.push(entry(song, logProb));
     if (i + 1 < o.length) state = model.step(state, song);
   }

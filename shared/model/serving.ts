@@ -326,6 +326,7 @@ export class ServingModel {
         songScores: minMaxScale(this.index.songCosines(r.seedSong, scratch.seed), scratch.seed),
         userScores: taste ? minMaxScale(taste.scores, scratch.user) : null,
         blocked: this.blocked,
+        songArtists: this.songArtists,
         context: taste ? { ...taste.context, tasteScores: this.tasteScoresShared ? taste.scores : null } : {},
       },
       r,

@@ -42,6 +42,24 @@ describe('adjusted sampling distribution (SPEC §5.2 step 4)', () => {
     expect(got[2]).toBe(0);
   });
 
+  it('samples the model alone with steering 0, and moves linearly towards the full adjustment', () => {
+    const logits = [2, 1, -3, 0.5];
+    const weighted = [0.2, 1, 0.9, 0.6];
+    const plain = adjustedProbabilities(logits, weighted, 1, 0, undefined, undefined, 0);
+    const z = logits.map(Math.exp);
+    const sum = z.reduce((a, b) => a + b, 0);
+    z.forEach((v, j) => expect(plain[j]).toBeCloseTo(v / sum, 12));
+    expect(Array.from(adjustedProbabilities(logits, weighted, 1, 0, undefined, undefined, 1))).toEqual(
+      Array.from(adjustedProbabilities(logits, weighted, 1, 0)),
+    );
+    const half = adjustedProbabilities(logits, weighted, 1, 0, undefined, undefined, 0.5);
+    const full = adjustedProbabilities(logits, weighted, 1, 0);
+    // The best-scored option gains with steering; the worst-scored one loses.
+    expect(half[1]).toBeGreaterThan(plain[1]);
+    expect(full[1]).toBeGreaterThan(half[1]);
+    expect(half[0]).toBeLessThan(plain[0]);
+  });
+
   it('keeps the most likely option whatever the threshold, and treats equal scores as 1', () => {
     const got = adjustedProbabilities([0, 0.1, 0.2], [0.5, 0.5, 0.5], 1, 0.99);
     expect(Array.from(got)).toEqual([0, 0, 1]);
@@ -233,6 +251,27 @@ describe('generation', () => {
     }
   });
 
+  it('plays an artist again less often with the artist-repeat penalty', () => {
+    const repeats = (penalty: number) => {
+      let n = 0;
+      for (let rngSeed = 0; rngSeed < 20; rngSeed++) {
+        const seen = new Set<string>();
+        for (const g of gen({ dj: rngSeed % m.counts.djs, length: 30, rngSeed, artistRepeatPenalty: penalty, warmStart: 0 })) {
+          const artists = m.song(g.song).artists.map((a) => a.id);
+          if (artists.some((a) => seen.has(a))) n++;
+          for (const a of artists) seen.add(a);
+        }
+      }
+      return n;
+    };
+    const without = repeats(0);
+    expect(without).toBeGreaterThan(20);
+    // Within a small cluster every candidate may share an artist, so not every repeat can go.
+    const strong = repeats(0.9);
+    expect(strong).toBeLessThan(0.75 * without);
+    expect(repeats(0.99)).toBeLessThanOrEqual(strong);
+  });
+
   it('rejects every invalid argument with an InputError naming it', () => {
     const n = m.counts.songs;
     const cases: [Partial<GenerateOptions>, string][] = [
@@ -272,6 +311,10 @@ describe('generation', () => {
       [{ length: 1, prefix: [1, 2] }, 'prefix'],
       [{ exclude: [-1] }, 'exclude'],
       [{ prefix: [1], exclude: [1] }, 'exclude'],
+      [{ steering: 1.5 }, 'steering'],
+      [{ steering: -0.1 }, 'steering'],
+      [{ artistRepeatPenalty: 1 }, 'artistRepeatPenalty'],
+      [{ warmStart: 11 }, 'warmStart'],
     ];
     for (const [o, field] of cases) {
       let error: unknown;

@@ -17,6 +17,19 @@ import { TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../../shared
 import { TracklistPredictor } from '../nextsong/tracklistPredictor.ts';
 import { replacementChooser, setContext } from '../tracklist/windows.ts';
 import { clusteringSection, plantedLevels } from '../tracklist/report.ts';
+import { formatGenerationTable } from '../eval/generation.ts';
+import { GENERATION_SETS, runGeneration } from '../eval/generationRun.ts';
+
+const SECTIONS = ['recommendation', 'next-song', 'clustering', 'generation'] as const;
+
+/** `--only a,b`: the sections to run (default all). */
+function sectionsOf(value: string | boolean | undefined): Set<string> {
+  if (value === undefined) return new Set(SECTIONS);
+  const names = String(value).split(',').map((s) => s.trim());
+  const unknown = names.find((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (unknown !== undefined) throw new InputError(`--only: unknown section "${unknown}" (one of ${SECTIONS.join(', ')})`, 'only');
+  return new Set(names);
+}
 
 /**
  * `tlgen eval`: scores a trained model folder on the held-out data recorded in its prepared
@@ -25,12 +38,15 @@ import { clusteringSection, plantedLevels } from '../tracklist/report.ts';
 export const evalCommand: Command = {
   summary:
     'Evaluates a model folder on its recorded held-out split: recommendation (model vs popularity, item-kNN, BPR-MF; the original recall protocol) and next song (model vs popularity, markov, sr, vsknn, and the exact oracle on synthetic corpora).',
-  usage: '--model DIR --corpus FILE [--truth FILE] [--max-positions N] [--json]',
+  usage:
+    '--model DIR --corpus FILE [--truth FILE] [--max-positions N] [--only recommendation|next-song|clustering|generation[,…]] [--generation-sets 300] [--json]',
   options: {
     model: { type: 'string' },
     corpus: { type: 'string' },
     truth: { type: 'string' },
     'max-positions': { type: 'string' },
+    only: { type: 'string' },
+    'generation-sets': { type: 'string' },
   },
   async run(values, ctx) {
     const modelDir = requireOption(values, 'model');
@@ -46,19 +62,25 @@ export const evalCommand: Command = {
     const truthFile = typeof values.truth === 'string' ? values.truth : existsSync(truthPath(corpus)) ? truthPath(corpus) : null;
     if (truthFile && !existsSync(truthFile)) throw new InputError(`--truth: no such file ${truthFile}`, 'truth');
     const maxPositions = intOption(values, 'max-positions', Number.MAX_SAFE_INTEGER, 1);
+    const generationSets = intOption(values, 'generation-sets', GENERATION_SETS, 10);
+    const only = sectionsOf(values.only);
     const started = performance.now();
     const prepared = loadPrepared(preparedDir);
 
     const embeddingsDir = join(modelDir, 'embeddings');
     const embeddings = existsSync(join(embeddingsDir, 'manifest.json')) ? readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }) : null;
     const index = embeddings ? new EmbeddingIndex(embeddings) : null;
-    const recommendation = evaluateRecommendation(
-      prepared,
-      { model: index ? { name: 'model', scoreDj: (dj, out) => index.scoreDj(dj, out) } : null, baselines: fitBaselines(prepared.click) },
-      { progress: true },
-    );
-    ctx.say('\nRecommendation (per-DJ 20 % hold-out; original protocol on held-out pairs)');
-    ctx.say(formatRecommendationTable(recommendation));
+    const recommendation = only.has('recommendation')
+      ? evaluateRecommendation(
+          prepared,
+          { model: index ? { name: 'model', scoreDj: (dj, out) => index.scoreDj(dj, out) } : null, baselines: fitBaselines(prepared.click) },
+          { progress: true },
+        )
+      : null;
+    if (recommendation) {
+      ctx.say('\nRecommendation (per-DJ 20 % hold-out; original protocol on held-out pairs)');
+      ctx.say(formatRecommendationTable(recommendation));
+    }
 
     const tracklistDir = join(modelDir, 'tracklist');
     const tracklist = existsSync(join(tracklistDir, 'manifest.json'))
@@ -70,15 +92,20 @@ export const evalCommand: Command = {
     const fitted = fitNextSongBaselines(prepared, { seed: 1, log: (line) => process.stderr.write(line + '\n') });
     const raw = truthFile ? await readSplitTracklists(corpus, prepared.sequences) : null;
     const oracle = truth ? new OraclePredictor(truth, prepared.vocab.songKeys) : null;
-    const nextSong = evaluateNextSong(
-      prepared,
-      { model: modelPredictor, baselines: fitted.predictors, oracle },
-      { maxPositions, seed: 1, progress: true, ...(raw ? { raw: (t: number) => raw.get(t) } : {}) },
-    );
-    ctx.say('\nNext song (held-out tracklists)');
-    ctx.say(formatNextSongTable(nextSong));
-    const clustering = tracklist
-      ? clusteringSection(prepared.songSong, tracklist, truth ? plantedLevels(truth, prepared.vocab.songKeys) : null)
+    const nextSong = only.has('next-song')
+      ? evaluateNextSong(
+          prepared,
+          { model: modelPredictor, baselines: fitted.predictors, oracle },
+          { maxPositions, seed: 1, progress: true, ...(raw ? { raw: (t: number) => raw.get(t) } : {}) },
+        )
+      : null;
+    if (nextSong) {
+      ctx.say('\nNext song (held-out tracklists)');
+      ctx.say(formatNextSongTable(nextSong));
+    }
+    const planted = truth ? plantedLevels(truth, prepared.vocab.songKeys) : null;
+    const clustering = tracklist && only.has('clustering')
+      ? clusteringSection(prepared.songSong, tracklist, planted)
       : null;
     if (clustering) {
       ctx.say('\nClustering (finest level first)');
@@ -88,10 +115,29 @@ export const evalCommand: Command = {
           .join('\n'),
       );
     }
+    const generation = only.has('generation')
+      ? runGeneration({
+          modelDir,
+          prepared,
+          index,
+          tracklist,
+          baselines: fitted.predictors,
+          truth,
+          planted,
+          raw: raw ? (t) => raw.get(t) : null,
+          sets: generationSets,
+          say: ctx.say,
+        }).report
+      : null;
+    if (generation) {
+      ctx.say('\nGenerated tracklists beside the real held-out sets (means per set)');
+      ctx.say(formatGenerationTable(generation));
+    }
     return {
       recommendation,
-      nextSong: { ...nextSong, baselineParams: fitted.params },
+      nextSong: nextSong ? { ...nextSong, baselineParams: fitted.params } : null,
       clustering,
+      generation,
       truth: truthFile,
       seconds: (performance.now() - started) / 1000,
     };
