@@ -12,7 +12,17 @@
  * `@azure/functions-core` stays external: the Functions worker provides it through `require`, and
  * without it @azure/functions runs in its test mode. A bundle that pulled in tfjs fails the build.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -65,19 +75,26 @@ export async function buildFunctionsPackage(
     metafile: true,
     external: [WORKER_MODULE],
     // CommonJS dependencies call require(); an ES module has none unless it makes one.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     logLevel: 'silent',
     absWorkingDir: ROOT,
   });
   for (const warning of result.warnings) log(`functions: esbuild: ${warning.text}`);
   const training = Object.keys(result.metafile.inputs).filter((p) => TRAINING_ONLY.test(p));
   if (training.length > 0)
-    throw new Error(`functions: the serving bundle imports training-only code: ${training.slice(0, 3).join(', ')}`);
+    throw new Error(
+      `functions: the serving bundle imports training-only code: ${training.slice(0, 3).join(', ')}`,
+    );
 
   cpSync(WEB_DIST, join(staging, 'web', 'dist'), { recursive: true });
   cpSync(join(ROOT, 'host.json'), join(staging, 'host.json'));
   if (existsSync(join(ROOT, '.funcignore'))) cpSync(join(ROOT, '.funcignore'), join(staging, '.funcignore'));
-  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+  };
   const manifest = {
     name: `${root.name}-api`,
     version: root.version,

@@ -1,24 +1,27 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CorpusLineError } from '../shared/corpus/jsonl.ts';
+import { loadTruth } from '../shared/corpus/oracle.ts';
 import { readArtifact } from '../shared/model/artifact.ts';
 import { readSettings, type Settings } from '../shared/store/config.ts';
-import {
-  BlobModelRegistry,
-  RegistryError,
-  downloadCorpus,
-  type ModelRegistry,
-} from '../shared/store/modelRegistry.ts';
+import { BlobModelRegistry, RegistryError, downloadCorpus } from '../shared/store/modelRegistry.ts';
+import { InputError } from '../shared/util/errors.ts';
 import type { Command, CommandContext } from './command.ts';
+import { baselineChecks, gateReport, GateRejectedError, servedChecks, type GateReport } from './gate.ts';
+import { servingSmokeTest } from './servingSmokeTest.ts';
 
 /**
  * The training job (the container's entry point; locally started by shared/store/retrain.ts):
- * corpus blob → `tlgen train` (all stages) → `tlgen eval` → `tlgen export` → publish to the model
- * registry, which moves models/latest.json only after the uploaded version has been verified.
- * Any failure exits non-zero, and a failure before the end of publish leaves the pointer alone.
+ * corpus blob → `tlgen train` (all stages) → `tlgen eval` → `tlgen export` → quality gate
+ * (training/gate.ts) → publish to the model registry, which moves models/latest.json only after
+ * the uploaded version has been verified. A candidate the gate turns down goes to
+ * models/rejected/<version>/ with its report. Any failure exits non-zero and leaves the pointer
+ * alone; the next timer run tries again.
  *
  * Env (training-job.bicep): MODEL_STORAGE_ACCOUNT_URL, MODEL_CONTAINER, CORPUS_CONTAINER,
- * CORPUS_BLOB, TRAIN_BUDGET (fast | full, default full), AZURE_CLIENT_ID.
+ * CORPUS_BLOB, TRAIN_BUDGET (fast | full, default full), TRAIN_GATE (on | off, default on),
+ * TRAIN_GATE_TOLERANCE (default 0.05), AZURE_CLIENT_ID.
  */
 
 export type JobCommand = 'train' | 'eval' | 'export';
@@ -30,9 +33,14 @@ export const JOB_COMMANDS: Record<JobCommand, () => Promise<Command>> = {
   export: async () => (await import('./commands/export.ts')).exportCommand,
 };
 
+/** What the job needs of the registry (BlobModelRegistry). */
+export type JobRegistry = Pick<BlobModelRegistry, 'publish' | 'reject' | 'latest' | 'manifest'>;
+
 export interface JobOptions {
   /** Where the published version goes (default the BlobModelRegistry of the settings). */
-  registry?: ModelRegistry;
+  registry?: JobRegistry;
+  /** Extra `tlgen train` options (e.g. step caps for a quick run). */
+  trainArgs?: Record<string, string>;
   /** Command table (default JOB_COMMANDS). */
   commands?: Record<JobCommand, () => Promise<Command>>;
   /** Working folder (default a fresh temporary folder, removed at the end). */
@@ -44,7 +52,17 @@ export interface JobResult {
   versionId: string;
   corpusBlob: string;
   budget: 'fast' | 'full';
-  seconds: { download: number; train: number; eval: number; export: number; publish: number; total: number };
+  /** The gate's report; null with TRAIN_GATE=off. */
+  gate: GateReport | null;
+  seconds: {
+    download: number;
+    train: number;
+    eval: number;
+    export: number;
+    gate: number;
+    publish: number;
+    total: number;
+  };
 }
 
 export async function runJob(settings: Settings, options: JobOptions = {}): Promise<JobResult> {
@@ -72,25 +90,43 @@ export async function runJob(settings: Settings, options: JobOptions = {}): Prom
     return (await command.run(values, ctx)) as Record<string, unknown>;
   };
   try {
+    const corpusLabel = `${settings.corpusContainer}/${settings.corpusBlob}`;
     const corpusName = settings.corpusBlob
       .split('/')
       .pop()!
       .replace(/[^A-Za-z0-9._-]/g, '_');
     const corpus = join(work, 'corpus', corpusName.endsWith('.jsonl') ? corpusName : `${corpusName}.jsonl`);
-    log(`downloading ${settings.corpusContainer}/${settings.corpusBlob}`);
+    log(`downloading ${corpusLabel}`);
     await downloadCorpus(settings, corpus);
+    if (statSync(corpus).size === 0)
+      throw new InputError(`corpus blob ${corpusLabel} is empty`, 'CORPUS_BLOB');
     // A synthetic corpus may carry its ground truth beside it (eval uses it for the oracle).
     const truthBlob = settings.corpusBlob.replace(/\.jsonl$/, '') + '.truth.json';
+    const truthFile = corpus.replace(/\.jsonl$/, '') + '.truth.json';
     try {
-      await downloadCorpus(settings, corpus.replace(/\.jsonl$/, '') + '.truth.json', truthBlob);
+      await downloadCorpus(settings, truthFile, truthBlob);
       log(`found ground truth ${truthBlob}`);
     } catch (e) {
       if (!(e instanceof RegistryError)) throw e;
     }
+    checkTruth(truthFile, `${settings.corpusContainer}/${truthBlob}`);
     const download = lap();
 
     const modelDir = join(work, 'model');
-    await run('train', { corpus, out: modelDir, stage: 'all', budget: settings.trainBudget });
+    try {
+      await run('train', {
+        corpus,
+        out: modelDir,
+        stage: 'all',
+        budget: settings.trainBudget,
+        ...options.trainArgs,
+      });
+    } catch (e) {
+      // The corpus line is named in the blob, not in this job's temporary copy.
+      if (e instanceof CorpusLineError)
+        throw new InputError(e.message.replace(e.file, `corpus blob ${corpusLabel}`), 'CORPUS_BLOB');
+      throw e;
+    }
     const train = lap();
 
     const metrics = await run('eval', { model: modelDir, corpus });
@@ -100,12 +136,39 @@ export async function runJob(settings: Settings, options: JobOptions = {}): Prom
 
     const versionDir = join(work, 'version');
     const exported = await run('export', { model: modelDir, out: versionDir, metrics: metricsFile });
-    const versionId =
-      typeof exported.versionId === 'string'
-        ? exported.versionId
-        : (readArtifact(versionDir, { verify: false }).meta as { versionId?: unknown }).versionId;
+    const meta = readArtifact(versionDir, { verify: false }).meta as {
+      versionId?: unknown;
+      counts?: unknown;
+    };
+    const versionId = typeof exported.versionId === 'string' ? exported.versionId : meta.versionId;
     if (typeof versionId !== 'string') throw new Error(`export wrote no version id into ${versionDir}`);
     const exportSeconds = lap();
+
+    let gate: GateReport | null = null;
+    if (settings.trainGate === 'off') log('quality gate off (TRAIN_GATE=off): publishing unchecked');
+    else {
+      const served = await registry.latest();
+      const checks = baselineChecks(metrics);
+      if (served) {
+        const manifest = await registry.manifest(served.versionId);
+        checks.push(
+          ...servedChecks(
+            { metrics, counts: meta.counts },
+            { metrics: manifest.meta.metrics, counts: manifest.meta.counts },
+            served.versionId,
+            settings.trainGateTolerance,
+          ),
+        );
+      }
+      checks.push(...servingSmokeTest(versionDir));
+      gate = gateReport(versionId, served?.versionId ?? null, settings.trainGateTolerance, checks);
+      for (const c of checks) log(`gate ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+      if (gate.decision === 'reject') {
+        await registry.reject(versionDir, versionId, gate);
+        throw new GateRejectedError(gate);
+      }
+    }
+    const gateSeconds = lap();
 
     log(`publishing model version ${versionId}`);
     await registry.publish(versionDir, versionId);
@@ -115,11 +178,13 @@ export async function runJob(settings: Settings, options: JobOptions = {}): Prom
       versionId,
       corpusBlob: settings.corpusBlob,
       budget: settings.trainBudget,
+      gate,
       seconds: {
         download,
         train,
         eval: evalSeconds,
         export: exportSeconds,
+        gate: gateSeconds,
         publish,
         total: (performance.now() - started) / 1000,
       },
@@ -129,16 +194,43 @@ export async function runJob(settings: Settings, options: JobOptions = {}): Prom
   }
 }
 
+/** A truth sidecar must be ours (a synthetic-corpus truth file), or the job stops before training. */
+function checkTruth(file: string, label: string): void {
+  try {
+    statSync(file);
+  } catch {
+    return; // no sidecar: a real corpus
+  }
+  try {
+    loadTruth(file);
+  } catch (e) {
+    const why = e instanceof SyntaxError ? 'not JSON' : 'not a synthetic-corpus truth file';
+    throw new InputError(
+      `truth blob ${label} is ${why} (remove it or upload the one synth wrote)`,
+      'CORPUS_BLOB',
+    );
+  }
+}
+
+/** Bad input, a registry refusal and a rejected candidate are reported in their own words; bugs with a stack. */
+export function jobFailure(e: unknown): { line: string; code: number } {
+  const known = e instanceof InputError || e instanceof RegistryError || e instanceof GateRejectedError;
+  const text = known ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+  return {
+    line: `[job] FAILED, models/latest.json unchanged: ${text}`,
+    code: e instanceof GateRejectedError ? 3 : known ? 2 : 1,
+  };
+}
+
 if (import.meta.main) {
   let code = 0;
   try {
     const result = await runJob(readSettings());
     process.stdout.write(JSON.stringify(result) + '\n');
   } catch (e) {
-    process.stderr.write(
-      `[job] FAILED, models/latest.json unchanged: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-    );
-    code = 1;
+    const failure = jobFailure(e);
+    process.stderr.write(failure.line + '\n');
+    code = failure.code;
   }
   // tfjs and worker pools may keep handles open; the job is over either way.
   process.exit(code);

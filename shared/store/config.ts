@@ -40,6 +40,10 @@ export interface Settings {
   authEnabled: boolean;
   /** TRAIN_BUDGET: `fast` or `full` (default `full`). */
   trainBudget: 'fast' | 'full';
+  /** TRAIN_GATE: `on` (default) checks a candidate before it is published; `off` publishes it unchecked. */
+  trainGate: 'on' | 'off';
+  /** TRAIN_GATE_TOLERANCE: share by which a candidate may fall short of the served version (default 0.05). */
+  trainGateTolerance: number;
   /** MODEL_CACHE_DIR: where served model versions are downloaded (default <tmp>/tracklist-models). */
   modelCacheDir: string;
 }
@@ -90,6 +94,15 @@ export function readSettings(env: Env = process.env): Settings {
   const budget = str(env, 'TRAIN_BUDGET', 'full');
   if (budget !== 'fast' && budget !== 'full')
     throw new InputError(`setting TRAIN_BUDGET must be fast or full, got "${budget}"`, 'TRAIN_BUDGET');
+  const gate = str(env, 'TRAIN_GATE', 'on').toLowerCase();
+  if (gate !== 'on' && gate !== 'off')
+    throw new InputError(`setting TRAIN_GATE must be on or off, got "${gate}"`, 'TRAIN_GATE');
+  const tolerance = nonNegative(env, 'TRAIN_GATE_TOLERANCE', 0.05);
+  if (tolerance >= 1)
+    throw new InputError(
+      `setting TRAIN_GATE_TOLERANCE must be below 1, got "${tolerance}"`,
+      'TRAIN_GATE_TOLERANCE',
+    );
   const auth = str(env, 'AUTH_ENABLED', 'false').toLowerCase();
   if (auth !== 'true' && auth !== 'false')
     throw new InputError(`setting AUTH_ENABLED must be true or false, got "${auth}"`, 'AUTH_ENABLED');
@@ -106,6 +119,8 @@ export function readSettings(env: Env = process.env): Settings {
     trainingJobResourceId: optional(env, 'TRAINING_JOB_RESOURCE_ID'),
     authEnabled: auth === 'true',
     trainBudget: budget,
+    trainGate: gate,
+    trainGateTolerance: tolerance,
     modelCacheDir: str(env, 'MODEL_CACHE_DIR', join(tmpdir(), 'tracklist-models')),
   };
 }

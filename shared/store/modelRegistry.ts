@@ -43,10 +43,13 @@ export class RegistryError extends Error {
 
 export const MODELS_PREFIX = 'models/';
 export const LATEST_BLOB = 'models/latest.json';
+/** Candidates the training job's quality gate turned down, each with its report. */
+export const REJECTED_PREFIX = 'models/rejected/';
+export const GATE_REPORT_FILE = 'gate-report.json';
 const VERSION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkVersionId(versionId: string): string {
-  if (!VERSION_ID.test(versionId) || versionId === 'latest.json')
+  if (!VERSION_ID.test(versionId) || versionId === 'latest.json' || versionId === 'rejected')
     throw new RegistryError(`invalid model version id "${versionId}" (letters, digits, . _ - only)`);
   return versionId;
 }
@@ -157,36 +160,96 @@ export class BlobModelRegistry implements ModelRegistry {
     const current = await this.latest();
     if (current?.versionId === versionId)
       throw new RegistryError(`model version ${versionId} is the published one; versions are immutable`);
+    const local = await this.uploadVerified(localVersionDir, `${MODELS_PREFIX}${versionId}/`, versionId);
+    await this.writePointer(versionId, local.get(MANIFEST_FILE)!.sha256);
+  }
 
-    const files = listFiles(localVersionDir);
-    const local = new Map<string, { bytes: number; sha256: string }>();
-    for (const file of files) {
-      const path = join(localVersionDir, file);
-      local.set(file, { bytes: statSync(path).size, sha256: await fileSha256(path) });
-    }
-    const prefix = `${MODELS_PREFIX}${versionId}/`;
-    // Leftovers of an earlier failed attempt at this id are not part of the version.
-    for await (const blob of this.container.listBlobsFlat({ prefix })) {
-      if (!local.has(blob.name.slice(prefix.length))) await this.container.deleteBlob(blob.name);
-    }
-    for (const file of files) await this.uploadFile(prefix + file, join(localVersionDir, file));
+  /**
+   * Keeps a candidate the quality gate turned down under `models/rejected/<version>/` with its
+   * report (`gate-report.json`), uploaded and read back like a published version; the pointer
+   * is not touched.
+   */
+  async reject(localVersionDir: string, versionId: string, report: object): Promise<void> {
+    checkVersionId(versionId);
+    await this.ensureContainer();
+    const prefix = `${REJECTED_PREFIX}${versionId}/`;
+    await this.uploadVerified(localVersionDir, prefix, versionId);
+    const body = JSON.stringify(report, null, 2);
+    await this.container.getBlockBlobClient(prefix + GATE_REPORT_FILE).upload(body, Buffer.byteLength(body), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
+  }
 
-    await this.verifyUploaded(versionId, local);
-
-    const manifestSha256 = local.get(MANIFEST_FILE)!.sha256;
+  /** Moves `models/latest.json` to a version whose blobs have been verified. */
+  async writePointer(versionId: string, manifestSha256: string): Promise<LatestPointer> {
+    checkVersionId(versionId);
     const pointer: LatestPointer = { versionId, publishedAt: new Date().toISOString(), manifestSha256 };
     const body = JSON.stringify(pointer);
     await this.container.getBlockBlobClient(LATEST_BLOB).upload(body, Buffer.byteLength(body), {
       blobHTTPHeaders: { blobContentType: 'application/json', blobCacheControl: 'no-cache' },
     });
+    return pointer;
   }
 
-  /** Reads every blob of the version back: exactly the local files, each with its length and sha256. */
+  /** The parsed manifest.json of a version (published, or rejected with `rejected: true`) and its sha256. */
+  async manifest(
+    versionId: string,
+    options: { rejected?: boolean } = {},
+  ): Promise<{ createdAt: string | null; meta: Record<string, unknown>; sha256: string }> {
+    const name = `${options.rejected ? REJECTED_PREFIX : MODELS_PREFIX}${checkVersionId(versionId)}/${MANIFEST_FILE}`;
+    let data: Buffer;
+    try {
+      data = await this.container.getBlobClient(name).downloadToBuffer();
+    } catch (e) {
+      if (isNotFound(e))
+        throw new RegistryError(`model version ${versionId} does not exist in the registry (no ${name})`);
+      throw e;
+    }
+    let parsed: { createdAt?: unknown; meta?: unknown };
+    try {
+      parsed = JSON.parse(data.toString('utf8')) as typeof parsed;
+    } catch {
+      throw new RegistryError(`${name} is not valid JSON`);
+    }
+    return {
+      createdAt: typeof parsed.createdAt === 'string' ? parsed.createdAt : null,
+      meta:
+        typeof parsed.meta === 'object' && parsed.meta !== null
+          ? (parsed.meta as Record<string, unknown>)
+          : {},
+      sha256: sha256(data),
+    };
+  }
+
+  /**
+   * Uploads every file of a folder under `prefix` (after removing blobs there that are not among
+   * them, leftovers of an earlier failed attempt), then reads every blob back.
+   */
+  private async uploadVerified(
+    localDir: string,
+    prefix: string,
+    versionId: string,
+  ): Promise<Map<string, { bytes: number; sha256: string }>> {
+    const files = listFiles(localDir);
+    const local = new Map<string, { bytes: number; sha256: string }>();
+    for (const file of files) {
+      const path = join(localDir, file);
+      local.set(file, { bytes: statSync(path).size, sha256: await fileSha256(path) });
+    }
+    for await (const blob of this.container.listBlobsFlat({ prefix })) {
+      if (!local.has(blob.name.slice(prefix.length))) await this.container.deleteBlob(blob.name);
+    }
+    for (const file of files) await this.uploadFile(prefix + file, join(localDir, file));
+    await this.verifyUploaded(versionId, prefix, local);
+    return local;
+  }
+
+  /** Reads every blob under `prefix` back: exactly the local files, each with its length and sha256. */
   private async verifyUploaded(
     versionId: string,
+    prefix: string,
     local: Map<string, { bytes: number; sha256: string }>,
   ): Promise<void> {
-    const prefix = `${MODELS_PREFIX}${versionId}/`;
     const seen = new Set<string>();
     for await (const blob of this.container.listBlobsFlat({ prefix })) {
       const file = blob.name.slice(prefix.length);

@@ -23,7 +23,10 @@ let unpackedBytes: number;
 let zipBytes: number;
 
 beforeAll(async () => {
-  built = await buildFunctionsPackage({ outDir: join(tempDir('tracklist-pkg-build-'), 'api'), log: () => undefined });
+  built = await buildFunctionsPackage({
+    outDir: join(tempDir('tracklist-pkg-build-'), 'api'),
+    log: () => undefined,
+  });
   const zip = azdZip(built.dir);
   zipBytes = zip.byteLength;
   unpacked = tempDir('tracklist-pkg-unpacked-');
@@ -36,7 +39,10 @@ beforeAll(async () => {
 describe('Functions package', () => {
   it('is small, holds no dependencies to install and no training code, and azd builds it locally', () => {
     expect(unpackedBytes).toBeLessThanOrEqual(TARGET_BYTES);
-    const manifest = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const manifest = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(manifest).toMatchObject({ type: 'module', main: PACKAGE_ENTRY });
     expect(manifest.dependencies).toBeUndefined();
     expect(existsSync(join(unpacked, 'node_modules'))).toBe(false);
@@ -50,10 +56,18 @@ describe('Functions package', () => {
   });
 
   it('registers every route, the web app and the timer from the unpacked folder on Node 22', () => {
-    const main = join(unpacked, (JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as { main: string }).main);
+    const main = join(
+      unpacked,
+      (JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as { main: string }).main,
+    );
     const run = spawnSync(
       process.execPath,
-      ['--no-experimental-strip-types', '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(main).href)})`],
+      [
+        '--no-experimental-strip-types',
+        '--input-type=module',
+        '-e',
+        `await import(${JSON.stringify(pathToFileURL(main).href)})`,
+      ],
       { cwd: unpacked, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, timeout: 60_000 },
     );
     expect(process.versions.node.split('.')[0]).toBe('22');

@@ -13,9 +13,10 @@ import { writeVersion } from './fixtures.ts';
 import { tempDir } from '../tempDirs.ts';
 
 /*
- * The job's wiring (corpus download → train → eval → export → publish) with STUB commands: the
- * real ones train for minutes; they have their own tests. What is real here: Azurite, the corpus
- * transfer, the registry and its pointer.
+ * The job's wiring (corpus download → train → eval → export → publish) with STUB commands and the
+ * gate off (TRAIN_GATE=off, the first-deployment switch). What is real here: Azurite, the corpus
+ * transfer, the registry and its pointer. The real commands and the gate run in
+ * tests/store/jobGate.test.ts.
  */
 
 let azurite: LocalBlobService;
@@ -78,14 +79,15 @@ function stubCommands(
 }
 
 describe('training job', () => {
-  it('downloads the corpus, runs train/eval/export and publishes the version', async () => {
-    const settings = settingsFor();
+  it('downloads the corpus, runs train/eval/export and publishes the version unchecked with TRAIN_GATE=off', async () => {
+    const settings = settingsFor({ TRAIN_GATE: 'off' });
     const corpusFile = join(work, 'corpus.jsonl');
     writeFileSync(corpusFile, CORPUS);
     await uploadCorpus(settings, corpusFile);
     const seen: Record<string, Record<string, unknown>> = {};
     const result = await runJob(settings, { commands: stubCommands(seen), log: () => undefined });
     expect(result.versionId).toBe('V1');
+    expect(result.gate).toBeNull();
     expect(seen.corpusText.text).toBe(CORPUS);
     expect(seen.train).toMatchObject({ stage: 'all', budget: 'fast' });
     expect(seen.export.model).toBe(seen.train.out);
@@ -215,5 +217,12 @@ describe('settings', () => {
     });
     expect(() => readSettings({ MODEL_REFRESH_SECONDS: 'soon' })).toThrow(/MODEL_REFRESH_SECONDS/);
     expect(() => readSettings({ TRAIN_BUDGET: 'huge' })).toThrow(/TRAIN_BUDGET/);
+    expect(s).toMatchObject({ trainGate: 'on', trainGateTolerance: 0.05 });
+    expect(readSettings({ TRAIN_GATE: 'OFF', TRAIN_GATE_TOLERANCE: '0.1' })).toMatchObject({
+      trainGate: 'off',
+      trainGateTolerance: 0.1,
+    });
+    expect(() => readSettings({ TRAIN_GATE: 'maybe' })).toThrow(/TRAIN_GATE/);
+    expect(() => readSettings({ TRAIN_GATE_TOLERANCE: '1.5' })).toThrow(/TRAIN_GATE_TOLERANCE/);
   });
 });
