@@ -2,10 +2,10 @@ import { HttpError } from './errors.ts';
 
 /**
  * Who is calling, from App Service Authentication ("Easy Auth") headers. The platform strips these
- * headers from incoming requests and sets them itself only when authentication is enabled on the
- * site, so they are trusted only then (AUTH_ENABLED=true, written by infra when an Entra app is
- * configured) or in the local host's explicit dev mode; otherwise anyone could claim any identity
- * and every request is anonymous.
+ * headers from incoming requests and sets them itself only when authentication is on for the site,
+ * so they are trusted only when both infra (AUTH_ENABLED=true) and the platform
+ * (WEBSITE_AUTH_ENABLED=true) say it is on, or in the local host's explicit dev mode; otherwise
+ * anyone could claim any identity, so every request is anonymous (fail closed).
  */
 export interface Principal {
   /** Stable user id (the Entra object id in Azure): the Cosmos document id of the user. */
@@ -42,32 +42,49 @@ interface ClientPrincipal {
 }
 
 /**
- * Whether the platform authenticates requests: AUTH_ENABLED=true, unless the platform's own
- * WEBSITE_AUTH_ENABLED says otherwise.
+ * Whether the platform authenticates requests: AUTH_ENABLED=true (infra configured an Entra app)
+ * and WEBSITE_AUTH_ENABLED=true (App Service says Easy Auth is on, so client-sent copies of the
+ * headers are stripped). Anything else, unset included, is "not trusted".
  */
 export function platformAuthEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const platform = env.WEBSITE_AUTH_ENABLED;
-  return (
-    env.AUTH_ENABLED?.toLowerCase() === 'true' &&
-    (platform === undefined || platform.toLowerCase() === 'true')
-  );
+  return env.AUTH_ENABLED?.toLowerCase() === 'true' && env.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true';
+}
+
+/** Standard padded base64 only (what Easy Auth writes); Buffer.from would skip junk and accept base64url. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function malformed(): HttpError {
+  return new HttpError(401, `malformed ${PRINCIPAL_HEADER} header`);
 }
 
 function decodePrincipal(value: string): ClientPrincipal {
+  if (!BASE64.test(value)) throw malformed();
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new Error('not an object');
-    return parsed as ClientPrincipal;
+    parsed = JSON.parse(UTF8.decode(Buffer.from(value, 'base64')));
   } catch {
-    throw new HttpError(401, `malformed ${PRINCIPAL_HEADER} header`);
+    throw malformed();
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw malformed();
+  const p = parsed as Record<string, unknown>;
+  for (const key of ['auth_typ', 'name_typ'])
+    if (p[key] !== undefined && typeof p[key] !== 'string') throw malformed();
+  if (p.claims !== undefined) {
+    if (!Array.isArray(p.claims)) throw malformed();
+    for (const c of p.claims as unknown[]) {
+      const claim = c as { typ?: unknown; val?: unknown } | null;
+      if (claim === null || typeof claim !== 'object' || typeof claim.typ !== 'string' || typeof claim.val !== 'string')
+        throw malformed();
+    }
+  }
+  return p as ClientPrincipal;
 }
 
 function claim(p: ClientPrincipal | null, types: string[]): string | null {
-  const claims = Array.isArray(p?.claims) ? p.claims : [];
+  const claims = p?.claims ?? [];
   for (const t of types) {
-    const c = claims.find((x) => x?.typ === t && typeof x.val === 'string' && x.val !== '');
+    const c = claims.find((x) => x.typ === t && x.val !== '');
     if (c) return c.val as string;
   }
   return null;

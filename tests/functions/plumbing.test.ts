@@ -9,6 +9,7 @@ import { compileRoute, openApiPath } from '../../functions/routeTemplate.ts';
 import { routes } from '../../functions/routes.ts';
 import { readSettings } from '../../shared/store/config.ts';
 import { LIMITS } from '../../shared/limits.ts';
+import { call, fakeServices } from './fakes.ts';
 
 const { InvocationContext } = azureFunctions;
 
@@ -36,13 +37,54 @@ describe('identity', () => {
       );
   });
 
-  it('trusts the platform only when AUTH_ENABLED=true and the platform does not say otherwise', () => {
-    expect(platformAuthEnabled({})).toBe(false);
-    expect(platformAuthEnabled({ AUTH_ENABLED: 'false' })).toBe(false);
-    expect(platformAuthEnabled({ AUTH_ENABLED: 'true' })).toBe(true);
-    expect(platformAuthEnabled({ AUTH_ENABLED: 'True', WEBSITE_AUTH_ENABLED: 'True' })).toBe(true);
-    expect(platformAuthEnabled({ AUTH_ENABLED: 'true', WEBSITE_AUTH_ENABLED: 'False' })).toBe(false);
-    expect(platformAuthEnabled({ WEBSITE_AUTH_ENABLED: 'True' })).toBe(false);
+  it('decodes the principal strictly: standard base64 of a JSON object with well-formed claims', () => {
+    const good = principalHeaders('abc-123', 'Zoë ~?>!')['x-ms-client-principal']; // base64 with + or / and padding
+    const only = (value: string) => new Headers({ 'x-ms-client-principal': value });
+    expect(readPrincipal(only(good), true)?.id).toBe('abc-123');
+    const json = Buffer.from(good, 'base64').toString('utf8');
+    const base64url = Buffer.from(json).toString('base64url');
+    expect(base64url).not.toBe(good.replace(/=+$/, ''));
+    for (const [what, value] of [
+      ['junk inside the base64', good.slice(0, 8) + '*!' + good.slice(8)],
+      ['base64url', base64url],
+      ['missing padding', good.replace(/=+$/, '')],
+      ['whitespace', `${good.slice(0, 10)} ${good.slice(10)}`],
+      ['not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64')],
+      ['an array', Buffer.from('[]').toString('base64')],
+      ['claims not an array', Buffer.from(JSON.stringify({ claims: { typ: 'oid', val: 'x' } })).toString('base64')],
+      ['a claim value that is not a string', Buffer.from(JSON.stringify({ claims: [{ typ: 'oid', val: 7 }] })).toString('base64')],
+    ] as const)
+      expect(() => readPrincipal(only(value), true), what).toThrow(/malformed x-ms-client-principal/);
+  });
+
+  it('trusts the identity headers only when infra configured sign-in and the platform says Easy Auth is on', () => {
+    // [AUTH_ENABLED, WEBSITE_AUTH_ENABLED, trusted]
+    const cases: [string | undefined, string | undefined, boolean][] = [
+      [undefined, undefined, false],
+      ['false', undefined, false],
+      ['true', undefined, false], // the fail-open case: nobody strips client-sent headers
+      ['true', '', false],
+      ['true', 'false', false],
+      ['true', 'yes', false],
+      [undefined, 'True', false],
+      ['false', 'True', false],
+      ['true', 'True', true],
+      ['True', 'true', true],
+    ];
+    for (const [auth, website, trusted] of cases) {
+      const env = { ...(auth !== undefined ? { AUTH_ENABLED: auth } : {}), ...(website !== undefined ? { WEBSITE_AUTH_ENABLED: website } : {}) };
+      expect(platformAuthEnabled(env), JSON.stringify(env)).toBe(trusted);
+    }
+  });
+
+  it('a forged x-ms-client-principal-id is not believed with AUTH_ENABLED=true alone (GET /me is a 401)', async () => {
+    const s = fakeServices();
+    const forged = { 'x-ms-client-principal-id': 'victim-oid', 'x-ms-client-principal-name': 'Victim' };
+    const me = (env: NodeJS.ProcessEnv) => call(s, 'getMe', { headers: forged, trusted: platformAuthEnabled(env) });
+    expect((await me({ AUTH_ENABLED: 'true' })).status).toBe(401);
+    expect((await call(s, 'getSession', { headers: forged, trusted: platformAuthEnabled({ AUTH_ENABLED: 'true' }) })).body).toEqual({ user: null });
+    // Behind Easy Auth the platform itself wrote the header, so it is the user.
+    expect((await me({ AUTH_ENABLED: 'true', WEBSITE_AUTH_ENABLED: 'true' })).status).toBe(200);
   });
 });
 
