@@ -192,10 +192,13 @@ export function defineRoute<
   };
 }
 
+/** Retry-After of a 503 for want of a model (a load takes seconds). */
+export const MODEL_RETRY_AFTER_SECONDS = 10;
+
 /** Thrown when no model can be served yet (nothing published, or it failed to load): 503. */
 export class ModelUnavailableError extends HttpError {
   constructor(reason: string) {
-    super(503, `no model available: ${reason}`, { headers: { 'retry-after': '10' } });
+    super(503, `no model available: ${reason}`, { headers: { 'retry-after': String(MODEL_RETRY_AFTER_SECONDS) } });
     this.name = 'ModelUnavailableError';
   }
 }

@@ -6,7 +6,7 @@
  * principal, never from the URL or body).
  */
 import { HttpError, notFound } from './errors.ts';
-import { defineRoute } from './http.ts';
+import { defineRoute, MODEL_RETRY_AFTER_SECONDS } from './http.ts';
 import type { Route } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import { EXPORT_FORMATS, exportTracklist } from '../shared/formats/tracklistExport.ts';
@@ -97,8 +97,9 @@ export const routes: Route[] = [
     methods: ['GET'],
     route: 'health',
     auth: 'public',
-    summary: 'Service and model status',
-    description: 'Also starts loading the model when none is loaded yet ("loading").',
+    summary: 'Service and model status (the readiness probe)',
+    description:
+      'Also starts loading the model when none is loaded yet ("loading"). 503 with the same body while no model can be served, so a load balancer sends no traffic to this instance.',
     tags: ['service'],
     response: healthOut,
     handler({ services }) {
@@ -106,6 +107,8 @@ export const routes: Route[] = [
       const s = services.model.status();
       const { versionId, ...rest } = s.model ?? { versionId: undefined };
       return {
+        // Not ready without a model: every model route would answer 503.
+        ...(s.model ? {} : { status: 503, headers: { 'retry-after': String(MODEL_RETRY_AFTER_SECONDS) } }),
         body: {
           status: s.status,
           model: s.model ? { version: versionId, ...rest } : null,

@@ -75,10 +75,12 @@ describe('catalogue handlers', () => {
     expect(s.model.gets).toBeGreaterThan(0); // health starts loading
   });
 
-  it('health without a model says why, and model endpoints answer 503', async () => {
+  it('health without a model says why with a 503 (not ready), and model endpoints answer 503', async () => {
     const s = fakeServices(null);
     const health = await call(s, 'health');
-    expect(health.status).toBe(200);
+    // A readiness probe: no model, no traffic. The body is the same Health document.
+    expect(health.status).toBe(503);
+    expect(health.headers.get('retry-after')).toBeTruthy();
     expect(health.body).toMatchObject({
       status: 'degraded',
       model: null,
