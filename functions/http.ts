@@ -15,6 +15,7 @@ import type {
 import type { z } from 'zod';
 import { LIMITS } from '../shared/limits.ts';
 import { InputError } from '../shared/util/errors.ts';
+import { CorsPolicy } from './cors.ts';
 import { errorBody, fromInputError, HttpError } from './errors.ts';
 import { readPrincipal } from './identity.ts';
 import type { Principal } from './identity.ts';
@@ -216,6 +217,55 @@ export interface HandlerDeps {
   services: () => Services;
   /** Whether Easy Auth identity headers are believed (platform auth enabled, or local dev mode). */
   trustIdentityHeaders: () => boolean;
+  /** Other origins allowed to call (default: the CORS_ALLOWED_ORIGINS setting). */
+  cors?: CorsPolicy;
+}
+
+/** `application/json` or any `application/*+json`, parameters ignored. */
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * A body must say it is JSON: HTML forms and fetch without a preflight can only send text/plain,
+ * form or multipart bodies, so refusing those makes every body-carrying call from another site a
+ * CORS-checked one.
+ */
+function checkContentType(request: HttpRequest): void {
+  const type = request.headers.get('content-type') ?? '';
+  if (!JSON_TYPE.test(type))
+    throw new HttpError(415, `content-type must be application/json${type ? `, got "${type}"` : ''}`, {
+      field: 'content-type',
+    });
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const SAME_SITE_FETCH = new Set(['same-origin', 'none']);
+
+/** Origins the request itself was sent to (the host as the client, a proxy or the platform names it). */
+function ownOrigins(request: HttpRequest): Set<string> {
+  const url = new URL(request.url);
+  const out = new Set([url.origin]);
+  for (const header of ['host', 'x-forwarded-host', 'x-original-host']) {
+    const host = request.headers.get(header)?.split(',')[0].trim();
+    if (host) out.add(`${request.headers.get('x-forwarded-proto')?.split(',')[0].trim() || url.protocol.slice(0, -1)}://${host}`);
+  }
+  return out;
+}
+
+/**
+ * CSRF for cookie sessions: a state change on a signed-in route is refused (403) when the browser
+ * says it comes from another site (Origin not this site nor a CORS-listed one; or, without Origin,
+ * Sec-Fetch-Site other than same-origin). Callers that send neither (curl, apps with a bearer
+ * token) carry no ambient cookie, so they pass.
+ */
+function checkOrigin(request: HttpRequest, cors: CorsPolicy): void {
+  const origin = request.headers.get('origin');
+  const site = request.headers.get('sec-fetch-site');
+  const allowed =
+    origin !== null
+      ? ownOrigins(request).has(origin) || cors.allows(origin)
+      : site === null || SAME_SITE_FETCH.has(site.toLowerCase());
+  if (!allowed)
+    throw new HttpError(403, `cross-site request refused (origin ${origin ?? site})`, { field: 'origin' });
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
@@ -242,6 +292,7 @@ async function readBody(request: HttpRequest): Promise<unknown> {
     throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`, { field: 'body' });
   const text = new TextDecoder('utf-8').decode(bytes);
   if (text.trim() === '') return undefined;
+  checkContentType(request);
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
@@ -286,11 +337,14 @@ export function errorResponse(e: unknown, route: string, context: InvocationCont
 
 /** The Azure Functions handler of one route. */
 export function createHttpHandler(route: Route, deps: HandlerDeps): HttpHandler {
+  let cors = deps.cors;
   return async (request, context) => {
     try {
       const principal =
         route.auth === 'public' ? null : readPrincipal(request.headers, deps.trustIdentityHeaders());
       if (route.auth === 'user' && !principal) throw unauthorized();
+      if (route.auth !== 'public' && !SAFE_METHODS.has(request.method.toUpperCase()))
+        checkOrigin(request, (cors ??= CorsPolicy.fromEnv()));
       const body = route.schemas.body ? await readBody(request) : undefined;
       const result = await route.invoke({
         params: { ...request.params },

@@ -149,17 +149,17 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const services =
     typeof options.services === 'function' ? options.services : () => options.services as Services;
   const devIdentity = options.devIdentity ?? true;
+  const cors = options.cors ?? CorsPolicy.fromEnv();
   const entries: Entry[] = (options.routes ?? defaultRoutes).map((route) => ({
     route,
     compiled: compileRoute(route.route),
-    handler: createHttpHandler(route, { services, trustIdentityHeaders: () => devIdentity }),
+    handler: createHttpHandler(route, { services, trustIdentityHeaders: () => devIdentity, cors }),
   }));
   // Literal segments win over parameters, as in the Functions host.
   entries.sort((a, b) => b.compiled.literals - a.compiled.literals);
   const host = options.host ?? '127.0.0.1';
   let port = 0;
 
-  const cors = options.cors ?? CorsPolicy.fromEnv();
   const webRoot = options.webRoot === undefined ? WEB_ROOT : options.webRoot;
 
   const server = createServer((req, res) => {

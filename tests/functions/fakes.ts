@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import azureFunctions from '@azure/functions';
 import type { HttpResponseInit, LogLevel } from '@azure/functions';
+import { CorsPolicy } from '../../functions/cors.ts';
 import { createHttpHandler } from '../../functions/http.ts';
 import type { Route } from '../../functions/http.ts';
 import { routes } from '../../functions/routes.ts';
@@ -293,6 +294,8 @@ export interface CallOptions {
   raw?: string;
   headers?: Record<string, string>;
   trusted?: boolean;
+  /** Other origins allowed (default none). */
+  cors?: CorsPolicy;
 }
 
 export interface CallResult {
@@ -335,6 +338,7 @@ export async function call(services: Services, name: string, o: CallOptions = {}
   const handler = createHttpHandler(route, {
     services: () => services,
     trustIdentityHeaders: () => o.trusted ?? true,
+    cors: o.cors ?? new CorsPolicy(new Set()),
   });
   const res = (await handler(request, context)) as HttpResponseInit;
   return {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CorsPolicy } from '../../functions/cors.ts';
 import { MAX_BODY_BYTES } from '../../functions/http.ts';
 import { principalHeaders } from '../../functions/identity.ts';
 import { routes } from '../../functions/routes.ts';
@@ -272,6 +273,22 @@ describe('POST /tracklists', () => {
     expect(big.status).toBe(413);
   });
 
+  it('refuses a body that is not application/json with 415, whatever it holds', async () => {
+    const s = fakeServices();
+    const text = JSON.stringify(good);
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const r = await call(s, 'generateTracklist', { raw: text, headers: { 'content-type': type } });
+      expect(r.status, type).toBe(415);
+      expect((r.body as Err).error).toMatchObject({ field: 'content-type', message: expect.stringContaining('application/json') });
+    }
+    // No content type at all (fetch with a Blob body) is refused too.
+    const untyped = await call(s, 'generateTracklist', { raw: text, headers: { 'content-type': '' } });
+    expect(untyped.status).toBe(415);
+    expect(s.model.model!.calls.filter((c) => c.method === 'generate')).toHaveLength(0);
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/merge-patch+json'])
+      expect((await call(s, 'generateTracklist', { raw: text, headers: { 'content-type': type } })).status, type).toBe(200);
+  });
+
   it('an unknown seed or DJ is a 404 naming the field; an InputError from the engine is a 400 with its field', async () => {
     const s = fakeServices();
     const seed = await call(s, 'generateTracklist', { body: { ...good, seedSong: 's000000000000' } });
@@ -476,6 +493,38 @@ describe('/me', () => {
     expect(r.body).toBeUndefined();
     expect(((await call(s, 'getMe', { headers: alice })).body as { likes: unknown[] }).likes).toEqual([]);
     expect(((await call(s, 'listMyTracklists', { headers: alice })).body as Items).items).toEqual([]);
+  });
+
+  it('refuses cross-site state changes (CSRF) and lets same-origin and non-browser callers through', async () => {
+    const s = fakeServices();
+    const likes = { likes: [{ song: SONG_IDS[0], score: 1 }] };
+    const cors = new CorsPolicy(new Set(['https://partner.example']));
+    const put = (headers: Record<string, string>) => call(s, 'putPreferences', { headers: { ...alice, ...headers }, body: likes, cors });
+    // A page on another site posting with the victim's session cookie.
+    const refused: Record<string, string>[] = [
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      { origin: 'https://evil.example' },
+      { origin: 'null', 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'https://sub.localhost', 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of refused) {
+      const r = await put(headers);
+      expect(r.status, JSON.stringify(headers)).toBe(403);
+      expect((r.body as Err).error.field).toBe('origin');
+    }
+    expect(s.users.users.has('alice-oid')).toBe(false);
+    const allowed: Record<string, string>[] = [
+      { 'sec-fetch-site': 'same-origin', origin: 'http://localhost' },
+      { origin: 'http://localhost' }, // an older browser: Origin only
+      {}, // curl, a mobile app with a bearer token
+      { origin: 'https://partner.example', 'sec-fetch-site': 'cross-site' }, // listed in CORS_ALLOWED_ORIGINS
+    ];
+    for (const headers of allowed)
+      expect((await put(headers)).status, JSON.stringify(headers)).toBe(200);
+    // Reads and public routes are not state changes of a session.
+    expect((await call(s, 'getMe', { headers: { ...alice, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } })).status).toBe(200);
+    expect((await call(s, 'generateTracklist', { body: { seedSong: SONG_IDS[0] }, headers: { origin: 'https://evil.example' } })).status).toBe(200);
   });
 
   it('store trouble is a 503 (throttled, unreachable) or 409 (conflict), not a logged 500', async () => {
