@@ -14,6 +14,7 @@ import type {
 } from '@azure/functions';
 import type { z } from 'zod';
 import { LIMITS } from '../shared/limits.ts';
+import { isTransient } from '../shared/store/transient.ts';
 import { InputError } from '../shared/util/errors.ts';
 import { CorsPolicy } from './cors.ts';
 import { errorBody, fromInputError, HttpError } from './errors.ts';
@@ -204,11 +205,20 @@ export class ModelUnavailableError extends HttpError {
   }
 }
 
+/** How long a request waits for a first model load (a hung registry must not hang requests). */
+export const MODEL_WAIT_MS = 10_000;
+
 async function loadModel(services: Services): Promise<ServedModel> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still loading after ${MODEL_WAIT_MS / 1000} s`)), MODEL_WAIT_MS);
+  });
   try {
-    return await services.model.get();
+    return await Promise.race([services.model.get(), deadline]);
   } catch (e) {
     throw new ModelUnavailableError(e instanceof Error ? e.message : String(e));
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -272,15 +282,6 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
 function json(status: number, body: unknown, headers?: Record<string, string>): HttpResponseInit {
   return { status, jsonBody: body, headers: { ...JSON_HEADERS, ...headers } };
-}
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
-
-/** Errors from Cosmos or Blob that mean "try again later" (throttled, unavailable, unreachable) rather than a bug. */
-function isTransient(e: unknown): boolean {
-  const err = e as { code?: unknown; statusCode?: unknown } | null;
-  const code = err?.code ?? err?.statusCode;
-  return code === 429 || code === 503 || (typeof code === 'string' && NETWORK_CODES.has(code));
 }
 
 async function readBody(request: HttpRequest): Promise<unknown> {

@@ -46,7 +46,15 @@ export interface Settings {
   trainGateTolerance: number;
   /** MODEL_CACHE_DIR: where served model versions are downloaded (default <tmp>/tracklist-models). */
   modelCacheDir: string;
+  /** COSMOS_TIMEOUT_MS: deadline of one user-store operation, all its requests and retries (default 5000). */
+  cosmosTimeoutMs: number;
+  /** BLOB_TIMEOUT_MS: deadline of one Blob request try, and of a pointer read (default 30000). */
+  blobTimeoutMs: number;
 }
+
+/** Storage deadlines: past them a call fails as transient (HTTP 503 with Retry-After) instead of hanging. */
+export const DEFAULT_COSMOS_TIMEOUT_MS = 5000;
+export const DEFAULT_BLOB_TIMEOUT_MS = 30_000;
 
 /** Azurite's published development account (documented; accepted only by the emulator). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -77,6 +85,12 @@ function nonNegative(env: Env, name: string, fallback: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0)
     throw new InputError(`setting ${name} must be a non-negative number, got "${v}"`, name);
+  return n;
+}
+
+function positive(env: Env, name: string, fallback: number): number {
+  const n = nonNegative(env, name, fallback);
+  if (n === 0) throw new InputError(`setting ${name} must be above 0`, name);
   return n;
 }
 
@@ -122,6 +136,8 @@ export function readSettings(env: Env = process.env): Settings {
     trainGate: gate,
     trainGateTolerance: tolerance,
     modelCacheDir: str(env, 'MODEL_CACHE_DIR', join(tmpdir(), 'tracklist-models')),
+    cosmosTimeoutMs: positive(env, 'COSMOS_TIMEOUT_MS', DEFAULT_COSMOS_TIMEOUT_MS),
+    blobTimeoutMs: positive(env, 'BLOB_TIMEOUT_MS', DEFAULT_BLOB_TIMEOUT_MS),
   };
 }
 
@@ -148,29 +164,54 @@ export function azureCredential(settings: Pick<Settings, 'azureClientId'>): Toke
 
 /** Blob client: Azurite's development account locally, the managed identity otherwise. */
 export function blobServiceClient(
-  settings: Pick<Settings, 'storageAccountUrl' | 'azureClientId'>,
+  settings: Pick<Settings, 'storageAccountUrl' | 'azureClientId'> & { blobTimeoutMs?: number },
 ): BlobServiceClient {
   const endpoint = settings.storageAccountUrl;
+  // Every try has a deadline (the SDK's default is none: a hung server hangs the call).
+  const options = {
+    retryOptions: {
+      tryTimeoutInMs: settings.blobTimeoutMs ?? DEFAULT_BLOB_TIMEOUT_MS,
+      maxTries: 3,
+      maxRetryDelayInMs: 2000,
+    },
+  };
   if (isLocalEndpoint(endpoint))
-    return new BlobServiceClient(endpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
-  return new BlobServiceClient(endpoint, azureCredential(settings));
+    return new BlobServiceClient(
+      endpoint,
+      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+      options,
+    );
+  return new BlobServiceClient(endpoint, azureCredential(settings), options);
 }
 
 /**
  * Cosmos client: the local server's key (and, for that loopback endpoint only, an agent that
  * accepts its self-signed certificate) locally; Entra ID with the managed identity otherwise.
  */
-export function cosmosClient(settings: Pick<Settings, 'cosmosEndpoint' | 'azureClientId'>): CosmosClient {
+export function cosmosClient(
+  settings: Pick<Settings, 'cosmosEndpoint' | 'azureClientId'> & { cosmosTimeoutMs?: number },
+): CosmosClient {
   const endpoint = settings.cosmosEndpoint;
+  const timeout = settings.cosmosTimeoutMs ?? DEFAULT_COSMOS_TIMEOUT_MS;
+  // The SDK waits 60 s per request and up to 30 s on throttling by default; the store also passes
+  // an abort signal with the same deadline for the whole operation.
+  const policy = {
+    requestTimeout: timeout,
+    retryOptions: {
+      maxRetryAttemptCount: 3,
+      maxWaitTimeInSeconds: Math.max(1, Math.ceil(timeout / 1000)),
+      fixedRetryIntervalInMilliseconds: 0,
+    },
+  };
   if (isLocalEndpoint(endpoint)) {
     return new CosmosClient({
       endpoint,
       key: LOCAL_COSMOS_KEY,
-      connectionPolicy: { enableEndpointDiscovery: false },
+      connectionPolicy: { enableEndpointDiscovery: false, ...policy },
       ...(endpoint.startsWith('https:')
         ? { agent: new HttpsAgent({ rejectUnauthorized: false, keepAlive: true }) }
         : {}),
     });
   }
-  return new CosmosClient({ endpoint, aadCredentials: azureCredential(settings) });
+  return new CosmosClient({ endpoint, aadCredentials: azureCredential(settings), connectionPolicy: policy });
 }

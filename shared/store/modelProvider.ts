@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ServingModel } from '../model/serving.ts';
 import type { Settings } from './config.ts';
 import { BlobModelRegistry, type LatestPointer, type ModelRegistry } from './modelRegistry.ts';
+import { isTransient } from './transient.ts';
 
 /**
  * The served model (ARCHITECTURE "Serving process"): nothing happens at import or construction;
@@ -54,16 +55,6 @@ const defaultLoad = async (dir: string): Promise<ServingModel> => {
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Network and service errors may pass; a version that fails its checks or its loader will not. */
-function isTransient(e: unknown): boolean {
-  const err = e as { name?: string; code?: unknown; statusCode?: unknown };
-  return (
-    err?.name === 'RestError' ||
-    typeof err?.statusCode === 'number' ||
-    (typeof err?.code === 'string' && /^E[A-Z]/.test(err.code))
-  );
 }
 
 export class ModelProvider<M extends ServedModel = ServingModel> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Container, CosmosClient, Database } from '@azure/cosmos';
 import { LIMITS } from '../limits.ts';
 import { InputError } from '../util/errors.ts';
-import { cosmosClient, isLocalEndpoint, type Settings } from './config.ts';
+import { cosmosClient, DEFAULT_COSMOS_TIMEOUT_MS, isLocalEndpoint, type Settings } from './config.ts';
 
 /**
  * Users and their saved tracklists in Cosmos DB (ARCHITECTURE "Cosmos"): container `users`
@@ -70,7 +70,11 @@ export interface UserStoreOptions {
   maxAttempts?: number;
   /** Largest backoff between attempts in ms (default 400); the first is a few ms, all jittered. */
   maxBackoffMs?: number;
+  /** Deadline of one operation, every request and retry in it (COSMOS_TIMEOUT_MS; default 5000). */
+  timeoutMs?: number;
 }
+
+type Containers = { users: Container; tracklists: Container };
 
 function statusOf(e: unknown): number | undefined {
   const code =
@@ -111,7 +115,10 @@ function checkLikes(likes: unknown, field: string): StoredLike[] {
 
 function checkLikeCount(likes: StoredLike[]): StoredLike[] {
   if (likes.length > LIMITS.likes)
-    throw new InputError(`a user can like at most ${LIMITS.likes} songs (would have ${likes.length})`, 'likes');
+    throw new InputError(
+      `a user can like at most ${LIMITS.likes} songs (would have ${likes.length})`,
+      'likes',
+    );
   return likes;
 }
 
@@ -164,7 +171,8 @@ export class UserStore {
   private readonly createIfMissing: boolean;
   private readonly maxAttempts: number;
   private readonly maxBackoffMs: number;
-  private containers: Promise<{ users: Container; tracklists: Container }> | null = null;
+  private readonly timeoutMs: number;
+  private containers: Promise<Containers> | null = null;
 
   constructor(client: CosmosClient, options: UserStoreOptions = {}) {
     this.client = client;
@@ -172,36 +180,74 @@ export class UserStore {
     this.createIfMissing = options.createIfMissing ?? false;
     this.maxAttempts = options.maxAttempts ?? 25;
     this.maxBackoffMs = options.maxBackoffMs ?? 400;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_COSMOS_TIMEOUT_MS;
   }
 
   static fromSettings(settings: Settings): UserStore {
     return new UserStore(cosmosClient(settings), {
       database: settings.cosmosDatabase,
       createIfMissing: isLocalEndpoint(settings.cosmosEndpoint),
+      timeoutMs: settings.cosmosTimeoutMs,
     });
   }
 
   /** The two containers, resolved (and locally created) once, on first use. */
-  private ready(): Promise<{ users: Container; tracklists: Container }> {
-    this.containers ??= this.open().catch((e: unknown) => {
+  private ready(signal: AbortSignal): Promise<Containers> {
+    this.containers ??= this.open(signal).catch((e: unknown) => {
       this.containers = null;
       throw e;
     });
     return this.containers;
   }
 
-  private async open(): Promise<{ users: Container; tracklists: Container }> {
+  private async open(signal: AbortSignal): Promise<Containers> {
     if (!this.createIfMissing) {
       const database = this.client.database(this.databaseId);
       return { users: database.container('users'), tracklists: database.container('tracklists') };
     }
-    const { database } = await this.client.databases.createIfNotExists({ id: this.databaseId });
+    // createIfNotExists reads, then creates: another process (or a store after a restart) may
+    // create in between (409), and then the next read finds it.
+    const once = async <T>(f: () => Promise<T>): Promise<T> => {
+      try {
+        return await f();
+      } catch (e) {
+        if (statusOf(e) !== 409) throw e;
+        return f();
+      }
+    };
+    const { database } = await once(() =>
+      this.client.databases.createIfNotExists({ id: this.databaseId }, { abortSignal: signal }),
+    );
     const create = async (db: Database, id: string, path: string): Promise<Container> =>
-      (await db.containers.createIfNotExists({ id, partitionKey: { paths: [path] } })).container;
+      (
+        await once(() =>
+          db.containers.createIfNotExists({ id, partitionKey: { paths: [path] } }, { abortSignal: signal }),
+        )
+      ).container;
     return {
       users: await create(database, 'users', '/id'),
       tracklists: await create(database, 'tracklists', '/userId'),
     };
+  }
+
+  /**
+   * Runs one operation under its deadline (an abort signal every request gets; past it the SDK
+   * throws AbortError, a transient error: HTTP 503). Locally, a server that lost the database (a
+   * restarted emulator keeps nothing; it answers 404 or 500 for the old containers) gets it created
+   * again and the operation runs once more, instead of failing until this process restarts.
+   */
+  private async run<T>(op: (c: Containers, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    const opened = this.ready(signal);
+    try {
+      return await op(await opened, signal);
+    } catch (e) {
+      const status = statusOf(e);
+      if (!this.createIfMissing || (status !== 404 && status !== 500) || signal.aborted) throw e;
+      // Concurrent operations that hit the same loss open the database once between them.
+      if (this.containers === opened) this.containers = null;
+      return await op(await this.ready(signal), signal);
+    }
   }
 
   private backoff(attempt: number): Promise<void> {
@@ -212,16 +258,17 @@ export class UserStore {
 
   async getUser(id: string): Promise<UserDoc | null> {
     checkId(id, 'userId');
-    const { users } = await this.ready();
-    const { resource } = await users.item(id, id).read<UserDoc>();
-    return resource ? userOf(resource) : null;
+    return this.run(async ({ users }, abortSignal) => {
+      const { resource } = await users.item(id, id).read<UserDoc>({ abortSignal });
+      return resource ? userOf(resource) : null;
+    });
   }
 
   /** Replaces the user's likes (creating the user if needed). */
   async putLikes(id: string, likes: StoredLike[], profile?: Profile): Promise<UserDoc> {
     checkId(id, 'userId');
     const next = checkLikeCount(checkLikes(likes, 'likes'));
-    return this.update(id, profile, () => next);
+    return this.run((c, signal) => this.update(c, signal, id, profile, () => next));
   }
 
   /** Adds (or re-scores) and removes likes by song id, atomically with respect to other writers. */
@@ -235,10 +282,12 @@ export class UserStore {
     const both = add.find((l) => removed.has(l.song));
     if (both) throw new InputError(`song ${both.song} is both added and removed`, 'remove');
     const added = new Map(add.map((l) => [l.song, l.score]));
-    return this.update(id, profile, (likes) => {
-      const kept = likes.filter((l) => !removed.has(l.song) && !added.has(l.song));
-      return checkLikeCount([...kept, ...add]);
-    });
+    return this.run((c, signal) =>
+      this.update(c, signal, id, profile, (likes) => {
+        const kept = likes.filter((l) => !removed.has(l.song) && !added.has(l.song));
+        return checkLikeCount([...kept, ...add]);
+      }),
+    );
   }
 
   /**
@@ -247,18 +296,19 @@ export class UserStore {
    * wrote in between, so re-read and re-apply after a jittered backoff).
    */
   private async update(
+    { users }: Containers,
+    abortSignal: AbortSignal,
     id: string,
     profile: Profile | undefined,
     change: (likes: StoredLike[]) => StoredLike[],
   ): Promise<UserDoc> {
-    const { users } = await this.ready();
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      const { resource, etag } = await users.item(id, id).read<UserDoc>();
+      const { resource, etag } = await users.item(id, id).read<UserDoc>({ abortSignal });
       const now = new Date().toISOString();
       if (!resource) {
         const doc = withProfile({ id, createdAt: now, updatedAt: now, likes: change([]) }, profile);
         try {
-          const { resource: created } = await users.items.create(doc);
+          const { resource: created } = await users.items.create(doc, { abortSignal });
           return userOf(created ?? doc);
         } catch (e) {
           if (statusOf(e) !== 409) throw e;
@@ -269,7 +319,7 @@ export class UserStore {
         try {
           const { resource: replaced } = await users
             .item(id, id)
-            .replace(doc, { accessCondition: { type: 'IfMatch', condition: etag! } });
+            .replace(doc, { accessCondition: { type: 'IfMatch', condition: etag! }, abortSignal });
           return userOf(replaced ?? doc);
         } catch (e) {
           const status = statusOf(e);
@@ -287,30 +337,35 @@ export class UserStore {
   /** Deletes the user and every tracklist they saved. */
   async deleteUser(id: string): Promise<{ user: boolean; tracklists: number }> {
     checkId(id, 'userId');
-    const { users, tracklists } = await this.ready();
-    const removed = await this.deleteTracklistsOf(tracklists, id);
-    let user = true;
-    try {
-      await users.item(id, id).delete();
-    } catch (e) {
-      if (statusOf(e) !== 404) throw e;
-      user = false;
-    }
-    // A tracklist saved while the user was being deleted goes too.
-    return { user, tracklists: removed + (await this.deleteTracklistsOf(tracklists, id)) };
+    return this.run(async ({ users, tracklists }, abortSignal) => {
+      const removed = await this.deleteTracklistsOf(tracklists, id, abortSignal);
+      let user = true;
+      try {
+        await users.item(id, id).delete({ abortSignal });
+      } catch (e) {
+        if (statusOf(e) !== 404) throw e;
+        user = false;
+      }
+      // A tracklist saved while the user was being deleted goes too.
+      return { user, tracklists: removed + (await this.deleteTracklistsOf(tracklists, id, abortSignal)) };
+    });
   }
 
-  private async deleteTracklistsOf(tracklists: Container, userId: string): Promise<number> {
+  private async deleteTracklistsOf(
+    tracklists: Container,
+    userId: string,
+    abortSignal: AbortSignal,
+  ): Promise<number> {
     const { resources } = await tracklists.items
       .query<{ id: string }>(
         { query: 'SELECT c.id FROM c WHERE c.userId = @u', parameters: [{ name: '@u', value: userId }] },
-        { partitionKey: userId },
+        { partitionKey: userId, abortSignal },
       )
       .fetchAll();
     let n = 0;
     for (const { id } of resources) {
       try {
-        await tracklists.item(id, userId).delete();
+        await tracklists.item(id, userId).delete({ abortSignal });
         n++;
       } catch (e) {
         if (statusOf(e) !== 404) throw e;
@@ -327,7 +382,6 @@ export class UserStore {
     const id = doc.id === undefined ? randomUUID() : checkId(doc.id, 'id');
     if (typeof doc.modelVersion !== 'string' || !doc.modelVersion)
       throw new InputError('modelVersion is required', 'modelVersion');
-    const { tracklists } = await this.ready();
     const stored: TracklistDoc = {
       id,
       userId,
@@ -337,13 +391,15 @@ export class UserStore {
       tracklist: doc.tracklist,
       modelVersion: doc.modelVersion,
     };
-    try {
-      await tracklists.items.create(stored);
-    } catch (e) {
-      if (statusOf(e) === 409) throw new InputError(`tracklist ${id} already exists`, 'id');
-      throw e;
-    }
-    return stored;
+    return this.run(async ({ tracklists }, abortSignal) => {
+      try {
+        await tracklists.items.create(stored, { abortSignal });
+      } catch (e) {
+        if (statusOf(e) === 409) throw new InputError(`tracklist ${id} already exists`, 'id');
+        throw e;
+      }
+      return stored;
+    });
   }
 
   /** The user's tracklists, newest first. */
@@ -352,29 +408,31 @@ export class UserStore {
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new InputError('limit must be an integer in [1, 1000]', 'limit');
-    const { tracklists } = await this.ready();
-    const { resources } = await tracklists.items
-      .query<TracklistDoc>(
-        {
-          query: 'SELECT TOP @n * FROM c WHERE c.userId = @u ORDER BY c.createdAt DESC',
-          parameters: [
-            { name: '@n', value: limit },
-            { name: '@u', value: userId },
-          ],
-        },
-        { partitionKey: userId },
-      )
-      .fetchAll();
-    return resources.map(tracklistOf);
+    return this.run(async ({ tracklists }, abortSignal) => {
+      const { resources } = await tracklists.items
+        .query<TracklistDoc>(
+          {
+            query: 'SELECT TOP @n * FROM c WHERE c.userId = @u ORDER BY c.createdAt DESC',
+            parameters: [
+              { name: '@n', value: limit },
+              { name: '@u', value: userId },
+            ],
+          },
+          { partitionKey: userId, abortSignal },
+        )
+        .fetchAll();
+      return resources.map(tracklistOf);
+    });
   }
 
   /** One tracklist of this user; null when it does not exist or belongs to someone else. */
   async getTracklist(userId: string, id: string): Promise<TracklistDoc | null> {
     checkId(userId, 'userId');
     checkId(id, 'id');
-    const { tracklists } = await this.ready();
-    const { resource } = await tracklists.item(id, userId).read<TracklistDoc>();
-    return resource && resource.userId === userId ? tracklistOf(resource) : null;
+    return this.run(async ({ tracklists }, abortSignal) => {
+      const { resource } = await tracklists.item(id, userId).read<TracklistDoc>({ abortSignal });
+      return resource && resource.userId === userId ? tracklistOf(resource) : null;
+    });
   }
 
   /**
@@ -385,34 +443,38 @@ export class UserStore {
     checkId(userId, 'userId');
     checkId(id, 'id');
     const next = checkName(name);
-    const { tracklists } = await this.ready();
-    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      const { resource, etag } = await tracklists.item(id, userId).read<TracklistDoc>();
-      if (!resource || resource.userId !== userId) return null;
-      const doc = { ...tracklistOf(resource), name: next };
-      try {
-        await tracklists.item(id, userId).replace(doc, { accessCondition: { type: 'IfMatch', condition: etag! } });
-        return doc;
-      } catch (e) {
-        const status = statusOf(e);
-        if (status === 404) return null;
-        if (status !== 412) throw e;
+    return this.run(async ({ tracklists }, abortSignal) => {
+      for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+        const { resource, etag } = await tracklists.item(id, userId).read<TracklistDoc>({ abortSignal });
+        if (!resource || resource.userId !== userId) return null;
+        const doc = { ...tracklistOf(resource), name: next };
+        try {
+          await tracklists
+            .item(id, userId)
+            .replace(doc, { accessCondition: { type: 'IfMatch', condition: etag! }, abortSignal });
+          return doc;
+        } catch (e) {
+          const status = statusOf(e);
+          if (status === 404) return null;
+          if (status !== 412) throw e;
+        }
+        await this.backoff(attempt);
       }
-      await this.backoff(attempt);
-    }
-    throw new ConflictError(`tracklist ${id} was changed concurrently ${this.maxAttempts} times in a row`);
+      throw new ConflictError(`tracklist ${id} was changed concurrently ${this.maxAttempts} times in a row`);
+    });
   }
 
   async deleteTracklist(userId: string, id: string): Promise<boolean> {
     checkId(userId, 'userId');
     checkId(id, 'id');
-    const { tracklists } = await this.ready();
-    try {
-      await tracklists.item(id, userId).delete();
-      return true;
-    } catch (e) {
-      if (statusOf(e) === 404) return false;
-      throw e;
-    }
+    return this.run(async ({ tracklists }, abortSignal) => {
+      try {
+        await tracklists.item(id, userId).delete({ abortSignal });
+        return true;
+      } catch (e) {
+        if (statusOf(e) === 404) return false;
+        throw e;
+      }
+    });
   }
 }

@@ -537,12 +537,17 @@ describe('/me', () => {
     for (const [e, status] of [
       [Object.assign(new Error('Request rate is large'), { code: 429 }), 503],
       [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8081'), { code: 'ECONNREFUSED' }), 503],
+      // What the Cosmos SDK throws when its request timeout or our deadline fires.
+      [Object.assign(new Error('Timeout Error! Request took more than 5000 ms'), { name: 'TimeoutError', code: 'TimeoutError' }), 503],
+      [Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }), 503],
+      [Object.assign(new Error('Service Unavailable'), { statusCode: 503 }), 503],
       [conflict, 409],
       [new RangeError('a real bug'), 500],
     ] as const) {
       fail(e);
       const r = await call(s, 'getMe', { headers: alice });
       expect(r.status, e.message).toBe(status);
+      if (status === 503) expect(r.headers.get('retry-after'), e.message).toBeTruthy();
       expect(r.logs.filter((l) => l.level === 'error')).toHaveLength(status === 500 ? 1 : 0);
     }
   });
