@@ -2,7 +2,7 @@ import type { Like } from '../../shared/model/coldStart.ts';
 import { kernelMode, setKernelMode } from '../../shared/model/rowMatrix.ts';
 import { Random } from '../../shared/util/random.ts';
 import { intOption, type Command } from '../command.ts';
-import { loadServingModel } from './generate.ts';
+import { loadServingModel, MODEL_OPTION } from './generate.ts';
 
 /**
  * `tlgen bench generate`: serving latency on one model version, in process. Times the load,
@@ -50,7 +50,11 @@ export const benchGenerateCommand: Command = {
   summary:
     'Benchmarks serving on a model: load time, 15-song generation latency (p50/p99) with a DJ taste, without a taste and from 50 likes, cold-start recommendations from 50 likes, RSS and artifact size.',
   usage: '--model DIR [--runs 300] [--seed 1] [--json]',
-  options: { model: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' } },
+  options: {
+    model: MODEL_OPTION,
+    runs: { type: 'string', value: 'N', default: 300, help: 'timed calls per case (10-100000), after 100 warm-up calls' },
+    seed: { type: 'string', value: 'N', default: 1, help: 'seed of the drawn seed songs, DJs and like lists' },
+  },
   async run(values, ctx) {
     const runs = intOption(values, 'runs', 300, 10, 100_000);
     const rng = new Random(intOption(values, 'seed', 1, 0, 2 ** 31 - 1));

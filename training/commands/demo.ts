@@ -17,7 +17,7 @@ import { trainCommand } from './train.ts';
 export const demoCommand: Command = {
   summary: 'Synthesises the small demo corpus into .data/demo, trains TL-MGCCF on it and prints sample answers.',
   usage: '[--dir DIR] [--json]',
-  options: { dir: { type: 'string' } },
+  options: { dir: { type: 'string', value: 'DIR', default: '.data/demo', help: 'folder of the demo corpus and model (created)' } },
   async run(values, ctx) {
     const dir = typeof values.dir === 'string' ? values.dir : join('.data', 'demo');
     mkdirSync(dir, { recursive: true });

@@ -41,12 +41,22 @@ export const evalCommand: Command = {
   usage:
     '--model DIR --corpus FILE [--truth FILE] [--max-positions N] [--only recommendation|next-song|clustering|generation[,…]] [--generation-sets 300] [--json]',
   options: {
-    model: { type: 'string' },
-    corpus: { type: 'string' },
-    truth: { type: 'string' },
-    'max-positions': { type: 'string' },
-    only: { type: 'string' },
-    'generation-sets': { type: 'string' },
+    model: { type: 'string', value: 'DIR', required: true, help: 'model folder from tlgen train' },
+    corpus: { type: 'string', value: 'FILE', required: true, help: 'the corpus the model was trained on' },
+    truth: {
+      type: 'string',
+      value: 'FILE',
+      default: 'FILE.truth.json beside the corpus when present',
+      help: 'ground truth of a synthetic corpus (enables the exact oracle)',
+    },
+    'max-positions': { type: 'string', value: 'N', default: 'all', help: 'cap on the next-song positions scored' },
+    only: { type: 'string', value: 'SECTIONS', default: SECTIONS.join(','), help: 'comma-separated sections to run' },
+    'generation-sets': {
+      type: 'string',
+      value: 'N',
+      default: GENERATION_SETS,
+      help: 'held-out sets the generation section generates for',
+    },
   },
   async run(values, ctx) {
     const modelDir = requireOption(values, 'model');

@@ -6,7 +6,7 @@ import {
 } from '../../shared/model/modelVersion.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
 import { InputError } from '../../shared/util/errors.ts';
-import { requireOption, type Command } from '../command.ts';
+import { outputPath, requireOption, type Command } from '../command.ts';
 
 /**
  * `tlgen export`: a model folder (prepared/ + embeddings/ [+ tracklist/]) → one model version
@@ -17,14 +17,19 @@ export const exportCommand: Command = {
     'Exports a trained model folder into a model version folder (manifest + tensors, checksummed): what the model registry publishes and serving loads. Metrics default to DIR/eval.json when present.',
   usage: '--model DIR --out VERSIONDIR [--metrics FILE] [--version-id ID] [--json]',
   options: {
-    model: { type: 'string' },
-    out: { type: 'string' },
-    metrics: { type: 'string' },
-    'version-id': { type: 'string' },
+    model: { type: 'string', value: 'DIR', required: true, help: 'model folder from tlgen train' },
+    out: { type: 'string', value: 'VERSIONDIR', required: true, help: 'model version folder to write (parents created)' },
+    metrics: { type: 'string', value: 'FILE', default: 'DIR/eval.json when present', help: 'tlgen eval result to embed' },
+    'version-id': {
+      type: 'string',
+      value: 'ID',
+      default: 'the date and a digest of the contents',
+      help: 'name of the version (letters, digits, . _ -)',
+    },
   },
   async run(values, ctx) {
     const model = requireOption(values, 'model');
-    const out = requireOption(values, 'out');
+    const out = outputPath(values, 'out');
     if (modelFolderKind(model) !== 'model')
       throw new InputError(
         `--model: ${model} is not a model folder (prepared/ + embeddings/ from tlgen train)`,

@@ -11,7 +11,8 @@ import type { Like } from '../../shared/model/coldStart.ts';
 import { ensureModelVersion } from '../../shared/model/modelVersion.ts';
 import { ServingModel } from '../../shared/model/serving.ts';
 import { InputError } from '../../shared/util/errors.ts';
-import { requireOption, type Command, type CommandContext } from '../command.ts';
+import { LIMITS } from '../../shared/limits.ts';
+import { outputPath, requireOption, type Command, type CommandContext, type OptionSpec } from '../command.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -22,6 +23,19 @@ type Values = Record<string, string | boolean | undefined>;
  * a model folder from `tlgen train` (prepared/ + embeddings/ [+ tracklist/]); a model folder is
  * exported into DIR/version first and that copy is reused until the model is retrained.
  */
+
+export const MODEL_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'DIR',
+  required: true,
+  help: 'model version folder (tlgen export) or model folder (tlgen train; exported into DIR/version once)',
+};
+
+export const LIKES_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'FILE',
+  help: 'JSON array of {"song": "Artist - Title" or id, "score": 0..1 (default 1)}; unknown songs are skipped',
+};
 
 export function loadServingModel(
   values: Values,
@@ -170,17 +184,42 @@ export const generateCommand: Command = {
   usage:
     '--model DIR --seed-song "Artist - Title" [--dj NAME | --likes FILE] [--length 15] [--temperature a,b,c] [--user-weighting W] [--thresholds a,b,c,d] [--rng-seed N] [--format m3u8|csv|txt|json [--out FILE]] [--json]',
   options: {
-    model: { type: 'string' },
-    'seed-song': { type: 'string' },
-    dj: { type: 'string' },
-    likes: { type: 'string' },
-    length: { type: 'string' },
-    temperature: { type: 'string' },
-    'user-weighting': { type: 'string' },
-    thresholds: { type: 'string' },
-    'rng-seed': { type: 'string' },
-    format: { type: 'string' },
-    out: { type: 'string' },
+    model: MODEL_OPTION,
+    'seed-song': { type: 'string', value: '"A - T"', required: true, help: 'the first song (name or id)' },
+    dj: { type: 'string', value: 'NAME', default: 'no taste', help: "shape the set by this DJ's taste (name or id)" },
+    likes: LIKES_OPTION,
+    length: {
+      type: 'string',
+      value: 'N',
+      default: LIMITS.length.default,
+      help: `songs after the seed (${LIMITS.length.min}-${LIMITS.length.max})`,
+    },
+    temperature: {
+      type: 'string',
+      value: 'a,b,c',
+      default: LIMITS.temperature.default.join(','),
+      help: `per-level (l3, l2, l1) logit multipliers, each ${LIMITS.temperature.min}-${LIMITS.temperature.max}; higher sharpens`,
+    },
+    'user-weighting': {
+      type: 'string',
+      value: 'W',
+      default: LIMITS.userWeighting.default,
+      help: `weight of the taste against the seed similarity (${LIMITS.userWeighting.min}-${LIMITS.userWeighting.max})`,
+    },
+    thresholds: {
+      type: 'string',
+      value: 'a,b,c,d',
+      default: LIMITS.thresholds.default.join(','),
+      help: 'per-level (l3, l2, l1, song) probability thresholds, each in [0, 1)',
+    },
+    'rng-seed': { type: 'string', value: 'N', default: 'random', help: 'seed of the sampling (same seed, same set)' },
+    format: {
+      type: 'string',
+      value: EXPORT_FORMATS.join('|'),
+      default: 'readable lines',
+      help: 'write the tracklist as a file in this format (to --out, else to stdout)',
+    },
+    out: { type: 'string', value: 'FILE', default: 'stdout', help: 'file for --format (written atomically; its folder is created)' },
   },
   async run(values, ctx) {
     const seedText = requireOption(values, 'seed-song');
@@ -195,6 +234,7 @@ export const generateCommand: Command = {
     const out = typeof values.out === 'string' ? values.out : undefined;
     if (out === '') throw new InputError('--out needs a file name', 'out');
     if (out !== undefined && format === undefined) throw new InputError('--out needs --format', 'out');
+    if (out !== undefined) outputPath(values, 'out');
     const { model, dir } = loadServingModel(values, ctx);
     const seedSong = resolveSong(model, seedText, 'seed-song');
     const dj = typeof values.dj === 'string' ? resolveDj(model, values.dj, 'dj') : undefined;

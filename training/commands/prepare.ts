@@ -3,21 +3,26 @@ import { readCorpus } from '../../shared/corpus/jsonl.ts';
 import { prepare, summarize, DEFAULT_PREPARE_OPTIONS } from '../../shared/graph/prepare.ts';
 import { writePrepared } from '../../shared/graph/preparedStore.ts';
 import { InputError } from '../../shared/util/errors.ts';
-import { intOption, requireOption, type Command } from '../command.ts';
+import { intOption, outputPath, requireOption, type Command } from '../command.ts';
 
 export const prepareCommand: Command = {
   summary:
     'Parses a JSONL corpus, applies the SPEC §2 filters and writes vocabularies, CSR graphs, DJ click matrices and seeded splits to DIR.',
   usage: '--corpus FILE --out DIR [--seed N] [--min-song-mass X] [--json]',
   options: {
-    corpus: { type: 'string' },
-    out: { type: 'string' },
-    seed: { type: 'string' },
-    'min-song-mass': { type: 'string' },
+    corpus: { type: 'string', value: 'FILE', required: true, help: 'JSONL corpus (one tracklist per line)' },
+    out: { type: 'string', value: 'DIR', required: true, help: 'folder to write the prepared data into (created)' },
+    seed: { type: 'string', value: 'N', default: DEFAULT_PREPARE_OPTIONS.seed, help: 'seed of the held-out splits' },
+    'min-song-mass': {
+      type: 'string',
+      value: 'X',
+      default: DEFAULT_PREPARE_OPTIONS.minSongMass,
+      help: 'co-occurrence mass a song needs to be kept',
+    },
   },
   async run(values, ctx) {
     const corpus = requireOption(values, 'corpus');
-    const out = requireOption(values, 'out');
+    const out = outputPath(values, 'out');
     if (!existsSync(corpus)) throw new InputError(`--corpus: no such file ${corpus}`, 'corpus');
     const minSongMass = values['min-song-mass'] === undefined ? DEFAULT_PREPARE_OPTIONS.minSongMass : Number(values['min-song-mass']);
     if (!(minSongMass >= 0)) throw new InputError('--min-song-mass must be a number ≥ 0', 'min-song-mass');

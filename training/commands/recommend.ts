@@ -1,6 +1,14 @@
 import { InputError } from '../../shared/util/errors.ts';
 import { intOption, type Command } from '../command.ts';
-import { asCliError, loadServingModel, readLikesFile, resolveDj, resolveSong } from './generate.ts';
+import {
+  asCliError,
+  LIKES_OPTION,
+  loadServingModel,
+  MODEL_OPTION,
+  readLikesFile,
+  resolveDj,
+  resolveSong,
+} from './generate.ts';
 
 const MODES = ['dj', 'likes', 'song', 'artist', 'similar-dj'] as const;
 
@@ -14,13 +22,13 @@ export const recommendCommand: Command = {
   usage:
     '--model DIR (--dj NAME | --likes FILE | --song "Artist - Title" | --artist NAME | --similar-dj NAME) [--k 20] [--json]',
   options: {
-    model: { type: 'string' },
-    dj: { type: 'string' },
-    likes: { type: 'string' },
-    song: { type: 'string' },
-    artist: { type: 'string' },
-    'similar-dj': { type: 'string' },
-    k: { type: 'string' },
+    model: MODEL_OPTION,
+    dj: { type: 'string', value: 'NAME', help: 'songs for this DJ (name or id), songs they played excluded' },
+    likes: LIKES_OPTION,
+    song: { type: 'string', value: '"A - T"', help: 'songs similar to this one (name or id)' },
+    artist: { type: 'string', value: 'NAME', help: 'artists similar to this one' },
+    'similar-dj': { type: 'string', value: 'NAME', help: 'DJs similar to this one' },
+    k: { type: 'string', value: 'N', default: 20, help: 'results (1-1000)' },
   },
   async run(values, ctx) {
     const given = MODES.filter((m) => typeof values[m] === 'string');

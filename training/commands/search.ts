@@ -1,7 +1,8 @@
 import { InputError } from '../../shared/util/errors.ts';
 import type { SearchKind } from '../../shared/model/serving.ts';
 import { intOption, requireOption, type Command } from '../command.ts';
-import { loadServingModel } from './generate.ts';
+import { LIMITS } from '../../shared/limits.ts';
+import { loadServingModel, MODEL_OPTION } from './generate.ts';
 
 const KINDS: readonly SearchKind[] = ['songs', 'artists', 'djs'];
 
@@ -11,17 +12,17 @@ export const searchCommand: Command = {
     'Searches the catalogue of a model by name: songs, artists and DJs (exact, prefix, word-prefix, then substring matches; popular first).',
   usage: '--model DIR --q TEXT [--kind songs|artists|djs] [--limit 10] [--json]',
   options: {
-    model: { type: 'string' },
-    q: { type: 'string' },
-    kind: { type: 'string' },
-    limit: { type: 'string' },
+    model: MODEL_OPTION,
+    q: { type: 'string', value: 'TEXT', required: true, help: 'the name or part of it' },
+    kind: { type: 'string', value: KINDS.join('|'), default: 'all three', help: 'what to search' },
+    limit: { type: 'string', value: 'N', default: LIMITS.searchLimit.default, help: 'results per kind (1-1000)' },
   },
   async run(values, ctx) {
     const q = requireOption(values, 'q');
     const kind = values.kind;
     if (kind !== undefined && !KINDS.includes(kind as SearchKind))
       throw new InputError(`--kind must be one of ${KINDS.join(', ')}`, 'kind');
-    const limit = intOption(values, 'limit', 10, 1, 1000);
+    const limit = intOption(values, 'limit', LIMITS.searchLimit.default, 1, 1000);
     const { model, dir } = loadServingModel(values, ctx);
     const result: Record<string, unknown> = { versionId: model.versionId, model: dir, query: q };
     for (const k of kind ? [kind as SearchKind] : KINDS) {

@@ -1,5 +1,5 @@
 import { InputError } from '../../shared/util/errors.ts';
-import { intOption, requireOption, type Command } from '../command.ts';
+import { intOption, outputPath, requireOption, type Command } from '../command.ts';
 import { writeSynth, type SynthProfile } from '../../shared/corpus/synth.ts';
 
 const PROFILES: readonly SynthProfile[] = ['tiny', 'small', 'medium', 'seed'];
@@ -9,15 +9,20 @@ export const synthCommand: Command = {
     'Writes a synthetic DJ corpus (JSONL) with a planted genre > subgenre > scene hierarchy, and its ground truth beside it as <out>.truth.json.',
   usage: '--profile tiny|small|medium|seed [--seed N] --out FILE.jsonl [--json]',
   options: {
-    profile: { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
+    profile: { type: 'string', value: 'P', required: true, help: `corpus size: ${PROFILES.join(', ')}` },
+    seed: { type: 'string', value: 'N', default: 1, help: 'random seed of the generator (same seed, same corpus)' },
+    out: {
+      type: 'string',
+      value: 'FILE.jsonl',
+      required: true,
+      help: 'corpus file to write (its folder is created); the truth goes beside it as FILE.truth.json',
+    },
   },
   async run(values, ctx) {
     const profile = requireOption(values, 'profile') as SynthProfile;
     if (!PROFILES.includes(profile))
       throw new InputError(`--profile must be one of ${PROFILES.join(', ')}, got "${profile}"`, 'profile');
-    const out = requireOption(values, 'out');
+    const out = outputPath(values, 'out');
     const seed = intOption(values, 'seed', 1, 0, 2 ** 32 - 1);
     const result = await writeSynth(profile, seed, out);
     ctx.say(

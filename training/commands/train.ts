@@ -5,7 +5,7 @@ import { readCorpus } from '../../shared/corpus/jsonl.ts';
 import { prepare, summarize, type PreparedSummary } from '../../shared/graph/prepare.ts';
 import { loadPrepared, writePrepared } from '../../shared/graph/preparedStore.ts';
 import { InputError } from '../../shared/util/errors.ts';
-import { intOption, requireOption, type Command } from '../command.ts';
+import { intOption, outputPath, requireOption, type Command } from '../command.ts';
 import { mgccfConfigFor, type Budget, type MgccfConfig } from '../mgccf/config.ts';
 import { trainMgccf } from '../mgccf/train.ts';
 import { nnz } from '../../shared/graph/csr.ts';
@@ -84,23 +84,38 @@ export const trainCommand: Command = {
   usage:
     '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--lr X] [--softmax factorised|full] [--tracklist-steps N] [--no-session-prior] [--json]',
   options: {
-    corpus: { type: 'string' },
-    out: { type: 'string' },
-    stage: { type: 'string' },
-    budget: { type: 'string' },
-    seed: { type: 'string' },
-    steps: { type: 'string' },
-    'steps-this-run': { type: 'string' },
-    dim: { type: 'string' },
-    batch: { type: 'string' },
-    lr: { type: 'string' },
-    softmax: { type: 'string' },
-    'tracklist-steps': { type: 'string' },
-    'no-session-prior': { type: 'boolean' },
+    corpus: { type: 'string', value: 'FILE', required: true, help: 'JSONL corpus to train on' },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      required: true,
+      help: 'model folder (created; run the same command again to resume from its checkpoints)',
+    },
+    stage: { type: 'string', value: STAGES.join('|'), default: 'all', help: 'which models to train' },
+    budget: { type: 'string', value: 'fast|full', default: 'fast', help: 'epochs and step caps of both stages' },
+    seed: { type: 'string', value: 'N', default: 1, help: 'seed of the splits and of training' },
+    steps: { type: 'string', value: 'N', default: "the budget's", help: 'TL-MGCCF training steps' },
+    'steps-this-run': { type: 'string', value: 'N', default: 'no limit', help: 'stop TL-MGCCF after N steps this run (resume later)' },
+    dim: { type: 'string', value: 'N', default: "the budget's", help: 'embedding width' },
+    batch: {
+      type: 'string',
+      value: 'N',
+      default: "the budget's",
+      help: 'triplets per TL-MGCCF step (moves the learning rate by the square-root rule unless --lr is given)',
+    },
+    lr: { type: 'string', value: 'X', default: "the budget's", help: 'peak learning rate of TL-MGCCF, in (0, 1]' },
+    softmax: { type: 'string', value: 'factorised|full', default: 'factorised', help: 'form of the tracklist model\'s softmax' },
+    'tracklist-steps': {
+      type: 'string',
+      value: 'N',
+      default: "the budget's, within its time allowance",
+      help: 'tracklist-model steps, without a time allowance (reproducible)',
+    },
+    'no-session-prior': { type: 'boolean', help: 'leave out the session-kNN term of the tracklist model' },
   },
   async run(values, ctx) {
     const corpus = requireOption(values, 'corpus');
-    const out = requireOption(values, 'out');
+    const out = outputPath(values, 'out');
     if (!existsSync(corpus)) throw new InputError(`--corpus: no such file ${corpus}`, 'corpus');
     const stage = (values.stage ?? 'all') as Stage;
     if (!STAGES.includes(stage)) throw new InputError(`--stage must be one of ${STAGES.join(', ')}`, 'stage');
