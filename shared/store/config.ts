@@ -172,6 +172,7 @@ export function blobServiceClient(
     retryOptions: {
       tryTimeoutInMs: settings.blobTimeoutMs ?? DEFAULT_BLOB_TIMEOUT_MS,
       maxTries: 3,
+      retryDelayInMs: 500,
       maxRetryDelayInMs: 2000,
     },
   };

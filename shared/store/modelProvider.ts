@@ -13,6 +13,9 @@ import { isTransient } from './transient.ts';
  * re-checked at most every `refreshSeconds` (in the background: requests keep getting the current
  * model), a new version replaces the old one in a single assignment, and a version that fails to
  * download, verify or load is never served: the old one stays and `status()` says 'degraded'.
+ * A failed version is tried again (a checksum failure may have been a bad read, and a blob can be
+ * repaired under the same pointer): after `retrySeconds`, doubling per failure up to
+ * `refreshSeconds`.
  */
 export interface ServedModel {
   readonly versionId: string;
@@ -42,7 +45,11 @@ export interface ModelProviderOptions<M extends ServedModel> {
   cacheDir?: string;
   /** Loads a verified version folder (default `ServingModel.load`). */
   load?: (dir: string) => M | Promise<M>;
-  /** After a failed first load, callers get the failure for this long before a retry (default min(refresh, 10 s)). */
+  /**
+   * After a failed load, the first retry waits this long (default min(refresh, 10 s)); each further
+   * failure of the same version doubles it, up to refreshSeconds. Until then callers without a
+   * model get the same failure.
+   */
   retrySeconds?: number;
   /** Clock in ms (tests). */
   now?: () => number;
@@ -73,10 +80,19 @@ export class ModelProvider<M extends ServedModel = ServingModel> {
   private refreshing: Promise<void> | null = null;
   private firstFailed = false;
   private lastCheck = -Infinity;
+  /** No new attempt before this time (ms) after a failed check. */
+  private retryAt = -Infinity;
   private checkedAt: string | null = null;
   private error: string | undefined;
-  /** A version that failed for good (checksums, loader): not downloaded again while the pointer names it. */
-  private rejected: { versionId: string; manifestSha256: string | undefined; error: string } | null = null;
+  /** The version that failed its checks or its loader, and how many times in a row. */
+  private rejected: {
+    versionId: string;
+    manifestSha256: string | undefined;
+    error: string;
+    failures: number;
+    /** When it last failed (ms). */
+    at: number;
+  } | null = null;
 
   constructor(options: ModelProviderOptions<M>) {
     this.registry = options.registry;
@@ -103,7 +119,7 @@ export class ModelProvider<M extends ServedModel = ServingModel> {
       if (this.now() - this.lastCheck >= this.refreshMs) void this.refresh();
       return this.current!;
     }
-    if (!this.current || (this.firstFailed && this.now() - this.lastCheck >= this.retryMs)) {
+    if (!this.current || (this.firstFailed && this.now() >= this.retryAt)) {
       this.firstFailed = false;
       const first = this.refresh().then(() => {
         if (this.model) return this.model;
@@ -148,8 +164,15 @@ export class ModelProvider<M extends ServedModel = ServingModel> {
     return { status: 'degraded', ...base };
   }
 
+  /** Wait before the next attempt at a version that failed `failures` times in a row. */
+  private backoff(failures: number): number {
+    return Math.min(this.retryMs * 2 ** (failures - 1), Math.max(this.refreshMs, this.retryMs));
+  }
+
   private async check(): Promise<void> {
     this.lastCheck = this.now();
+    // Until this check succeeds or says otherwise, a failure is retried after retryMs.
+    this.retryAt = this.lastCheck + this.retryMs;
     this.checkedAt = new Date().toISOString();
     let pointer: LatestPointer | null;
     try {
@@ -168,13 +191,14 @@ export class ModelProvider<M extends ServedModel = ServingModel> {
       this.error = undefined;
       return;
     }
-    const rejected = this.rejected;
-    if (
-      rejected &&
-      rejected.versionId === pointer.versionId &&
-      rejected.manifestSha256 === pointer.manifestSha256
-    ) {
+    const rejected =
+      this.rejected?.versionId === pointer.versionId &&
+      this.rejected.manifestSha256 === pointer.manifestSha256
+        ? this.rejected
+        : null;
+    if (rejected && this.lastCheck < rejected.at + this.backoff(rejected.failures)) {
       this.error = rejected.error;
+      this.retryAt = rejected.at + this.backoff(rejected.failures);
       return;
     }
     const dir = join(this.cacheDir, pointer.versionId);
@@ -204,8 +228,18 @@ export class ModelProvider<M extends ServedModel = ServingModel> {
     } catch (e) {
       const error = `model version ${pointer.versionId} was not loaded${this.info ? ` (still serving ${this.info.versionId})` : ''}: ${message(e)}`;
       this.error = error;
-      if (!isTransient(e))
-        this.rejected = { versionId: pointer.versionId, manifestSha256: pointer.manifestSha256, error };
+      // A transient failure is retried after retryMs; a failed check backs off per failure.
+      if (!isTransient(e)) {
+        const failures = (rejected?.failures ?? 0) + 1;
+        this.rejected = {
+          versionId: pointer.versionId,
+          manifestSha256: pointer.manifestSha256,
+          error,
+          failures,
+          at: this.lastCheck,
+        };
+        this.retryAt = this.lastCheck + this.backoff(failures);
+      }
     }
   }
 }
