@@ -259,6 +259,27 @@ export function banner(stack: Pick<LocalStack, 'url' | 'model' | 'workers'>): st
   ].join('\n');
 }
 
+const USAGE = `usage: npm start [-- options]
+
+Runs the whole system locally: Azurite and a Cosmos DB server, the demo model (trained and
+published on the first run), the web app and the API on one origin.
+
+options:
+  --port N     port of the web app and API, 0 for a free one [default: PORT, else 7071]
+  --workers N  serving processes sharing the port, 1-64 [default: WORKERS, else 1]
+  --data DIR   Azurite's data, the demo corpus and model, the model cache [default: .data]
+  -h, --help   print this help
+`;
+
+/** An integer option (or its environment variable) within bounds; a bad one names the option. */
+function integerArg(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InputError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`, name);
+  return n;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   // Until the stack is up, a signal just exits: 'exit' handlers end Azurite and any training child.
@@ -266,14 +287,25 @@ async function main(): Promise<void> {
   process.once('SIGINT', early);
   process.once('SIGTERM', early);
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, port: { type: 'string' }, workers: { type: 'string' } },
+    options: {
+      data: { type: 'string' },
+      port: { type: 'string' },
+      workers: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
   });
-  const workers = values.workers ?? process.env.WORKERS;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const port = integerArg('port', values.port ?? process.env.PORT, 0, 65535);
+  const workers = integerArg('workers', values.workers ?? process.env.WORKERS, 1, 64);
   const stack = await startLocalStack({
     accessLog: true,
     ...(values.data ? { dataDir: values.data } : {}),
-    ...(values.port ? { port: Number(values.port) } : {}),
-    ...(workers ? { workers: Number(workers) } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(workers !== undefined ? { workers } : {}),
   });
   process.removeListener('SIGINT', early);
   process.removeListener('SIGTERM', early);
@@ -302,6 +334,11 @@ async function main(): Promise<void> {
 const entry = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (entry === fileURLToPath(import.meta.url)) {
   main().catch((e: unknown) => {
+    // Bad options are the caller's to fix: the message and the usage, no stack.
+    if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`npm start: ${(e as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
     process.stderr.write(`npm start failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   });

@@ -23,13 +23,13 @@ export const exportCommand: Command = {
     'version-id': {
       type: 'string',
       value: 'ID',
-      default: 'the date and a digest of the contents',
+      default: 'UTC time + the corpus digest',
       help: 'name of the version (letters, digits, . _ -)',
     },
   },
   async run(values, ctx) {
     const model = requireOption(values, 'model');
-    const out = outputPath(values, 'out');
+    const out = requireOption(values, 'out');
     if (modelFolderKind(model) !== 'model')
       throw new InputError(
         `--model: ${model} is not a model folder (prepared/ + embeddings/ from tlgen train)`,
@@ -49,7 +49,7 @@ export const exportCommand: Command = {
     const started = performance.now();
     let result;
     try {
-      result = exportModelVersion(model, out, { versionId, metrics });
+      result = exportModelVersion(model, outputPath(values, 'out'), { versionId, metrics });
     } catch (e) {
       if (e instanceof InputError && e.field === 'versionId')
         throw new InputError(`--version-id: ${e.message}`, 'version-id');

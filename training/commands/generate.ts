@@ -234,7 +234,6 @@ export const generateCommand: Command = {
     const out = typeof values.out === 'string' ? values.out : undefined;
     if (out === '') throw new InputError('--out needs a file name', 'out');
     if (out !== undefined && format === undefined) throw new InputError('--out needs --format', 'out');
-    if (out !== undefined) outputPath(values, 'out');
     const { model, dir } = loadServingModel(values, ctx);
     const seedSong = resolveSong(model, seedText, 'seed-song');
     const dj = typeof values.dj === 'string' ? resolveDj(model, values.dj, 'dj') : undefined;
@@ -295,7 +294,7 @@ export const generateCommand: Command = {
       process.stdout.write(file.body);
       return result;
     }
-    if (file && out !== undefined) writeAtomically(out, file.body);
+    if (file && out !== undefined) writeAtomically(outputPath(values, 'out'), file.body);
     items.forEach((t, i) =>
       ctx.say(
         `${String(i).padStart(3)}  ${t.song}  user ${t.userScore.toFixed(3)} seed ${t.songScore.toFixed(3)} logP ${(

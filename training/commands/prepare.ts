@@ -22,8 +22,8 @@ export const prepareCommand: Command = {
   },
   async run(values, ctx) {
     const corpus = requireOption(values, 'corpus');
-    const out = outputPath(values, 'out');
     if (!existsSync(corpus)) throw new InputError(`--corpus: no such file ${corpus}`, 'corpus');
+    const out = outputPath(values, 'out');
     const minSongMass = values['min-song-mass'] === undefined ? DEFAULT_PREPARE_OPTIONS.minSongMass : Number(values['min-song-mass']);
     if (!(minSongMass >= 0)) throw new InputError('--min-song-mass must be a number ≥ 0', 'min-song-mass');
     const started = performance.now();

@@ -22,8 +22,8 @@ export const synthCommand: Command = {
     const profile = requireOption(values, 'profile') as SynthProfile;
     if (!PROFILES.includes(profile))
       throw new InputError(`--profile must be one of ${PROFILES.join(', ')}, got "${profile}"`, 'profile');
-    const out = outputPath(values, 'out');
     const seed = intOption(values, 'seed', 1, 0, 2 ** 32 - 1);
+    const out = outputPath(values, 'out');
     const result = await writeSynth(profile, seed, out);
     ctx.say(
       `wrote ${result.tracklists} tracklists (${result.plays} plays, ${result.songs} songs, ${result.artists} artists, ${result.djs} DJs) to ${out} in ${(result.ms / 1000).toFixed(1)}s`,

@@ -115,8 +115,8 @@ export const trainCommand: Command = {
   },
   async run(values, ctx) {
     const corpus = requireOption(values, 'corpus');
-    const out = outputPath(values, 'out');
     if (!existsSync(corpus)) throw new InputError(`--corpus: no such file ${corpus}`, 'corpus');
+    const out = outputPath(values, 'out');
     const stage = (values.stage ?? 'all') as Stage;
     if (!STAGES.includes(stage)) throw new InputError(`--stage must be one of ${STAGES.join(', ')}`, 'stage');
     const budget = (values.budget ?? 'fast') as Budget;
