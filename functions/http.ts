@@ -19,6 +19,7 @@ import { InputError } from '../shared/util/errors.ts';
 import { CorsPolicy } from './cors.ts';
 import { errorBody, fromInputError, HttpError } from './errors.ts';
 import { readPrincipal } from './identity.ts';
+import { clientAddress, Shedding } from './shedding.ts';
 import type { Principal } from './identity.ts';
 import type { ServedModel, Services } from './services.ts';
 
@@ -37,6 +38,8 @@ export interface RouteInput<P, Q, B, A extends Auth> {
   services: Services;
   /** The served model; 503 when none can be loaded. */
   model(): Promise<ServedModel>;
+  /** Runs a generation of this size under the cost budget (routes with `generation: true`). */
+  generate<T>(size: { length: number; likes: number }, work: () => T): Promise<T>;
   request: HttpRequest;
   context: InvocationContext;
 }
@@ -84,6 +87,8 @@ export interface RouteSpec<P extends Schema, Q extends Schema, B extends Schema,
   status?: number;
   /** Error statuses the route can answer besides 400/500 (documentation). */
   errors?: number[];
+  /** A CPU-bound generation route: rate-limited per client and capped per process (shedding.ts). */
+  generation?: boolean;
   handler(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>): Promise<RouteResult> | RouteResult;
 }
 
@@ -94,6 +99,7 @@ export interface RawInput {
   body: unknown;
   principal: Principal | null;
   services: Services;
+  shedding: Shedding;
   request: HttpRequest;
   context: InvocationContext;
 }
@@ -111,6 +117,7 @@ export interface Route {
   fileResponse?: FileResponse;
   status: number;
   errors: number[];
+  generation?: boolean;
   invoke(input: RawInput): Promise<RouteResult>;
 }
 
@@ -172,6 +179,7 @@ export function defineRoute<
     fileResponse: spec.fileResponse,
     status: spec.status ?? 200,
     errors: spec.errors ?? [],
+    generation: spec.generation ?? false,
     async invoke(raw) {
       if (spec.auth === 'user' && !raw.principal) throw unauthorized();
       const params = spec.params ? validate(spec.params, raw.params, 'params') : raw.params;
@@ -186,6 +194,7 @@ export function defineRoute<
         principal: raw.principal as RouteInput<unknown, unknown, unknown, A>['principal'],
         services,
         model: () => loadModel(services),
+        generate: (size, work) => raw.shedding.generate(size, work),
         request: raw.request,
         context: raw.context,
       });
@@ -229,6 +238,8 @@ export interface HandlerDeps {
   trustIdentityHeaders: () => boolean;
   /** Other origins allowed to call (default: the CORS_ALLOWED_ORIGINS setting). */
   cors?: CorsPolicy;
+  /** Rate limit, cost budget and cap of the generation routes (default: the GENERATE_* settings). */
+  shedding?: Shedding;
 }
 
 /** `application/json` or any `application/*+json`, parameters ignored. */
@@ -336,11 +347,21 @@ export function errorResponse(e: unknown, route: string, context: InvocationCont
   return json(500, errorBody('internal error', undefined, { invocationId: context.invocationId }));
 }
 
+let processShedding: Shedding | undefined;
+
 /** The Azure Functions handler of one route. */
 export function createHttpHandler(route: Route, deps: HandlerDeps): HttpHandler {
   let cors = deps.cors;
+  let shedding = deps.shedding;
   return async (request, context) => {
+    let release: (() => void) | undefined;
     try {
+      // One per process by default: buckets and the cap are shared by both generation routes.
+      shedding ??= processShedding ??= Shedding.fromEnv();
+      if (route.generation) {
+        shedding.take(clientAddress(request));
+        release = shedding.enter();
+      }
       const principal =
         route.auth === 'public' ? null : readPrincipal(request.headers, deps.trustIdentityHeaders());
       if (route.auth === 'user' && !principal) throw unauthorized();
@@ -353,6 +374,7 @@ export function createHttpHandler(route: Route, deps: HandlerDeps): HttpHandler 
         body,
         principal,
         services: deps.services(),
+        shedding,
         request,
         context,
       });
@@ -364,6 +386,8 @@ export function createHttpHandler(route: Route, deps: HandlerDeps): HttpHandler 
       return json(status, result.body, headers);
     } catch (e) {
       return errorResponse(e, route.name, context);
+    } finally {
+      release?.();
     }
   };
 }

@@ -15,6 +15,7 @@ import { CorsPolicy } from './cors.ts';
 import { devAuthAnswer, devSession, devSessionHeaders } from './devSignIn.ts';
 import { errorBody } from './errors.ts';
 import { createHttpHandler, MAX_BODY_BYTES } from './http.ts';
+import { Shedding } from './shedding.ts';
 import type { Route } from './http.ts';
 import { API_PREFIX, compileRoute } from './routeTemplate.ts';
 import type { CompiledRoute } from './routeTemplate.ts';
@@ -44,9 +45,19 @@ export interface LocalHostOptions {
   webRoot?: string | null;
   /** Where InvocationContext logs go (default: the console). */
   logHandler?: LogHandler;
-  /** Called after each request (e.g. to print an access log line). */
+  /** Called after each request (e.g. to print an access log line); status 499 = the client went away. */
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
+  /** Rate limit, cost budget and cap of the generation routes (default: the GENERATE_* settings). */
+  shedding?: Shedding;
+  /** Time a client has to send the request headers (default 10 s; Node's is 60 s). */
+  headersTimeoutMs?: number;
+  /** Time a client has to send the whole request, body included (default 30 s; Node's is 300 s). */
+  requestTimeoutMs?: number;
 }
+
+/** Status logged for a request whose client closed the connection before it was answered. */
+export const CLIENT_CLOSED = 499;
+const ABORTED = Symbol('aborted');
 
 export interface LocalHost {
   /** Base URL of the API, e.g. http://127.0.0.1:7071/api */
@@ -76,9 +87,12 @@ function send(
   res.end(text);
 }
 
-/** Reads the body, or null when it is over the limit (the caller answers 413). */
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
+/**
+ * Reads the body, or null when it is over the limit (the caller answers 413), or ABORTED when the
+ * client went away (or was cut off by the request timeout) before sending all of it: not an error.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | null | typeof ABORTED> {
+  return new Promise((resolve) => {
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
       req.resume();
       resolve(null);
@@ -101,7 +115,10 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
     req.on('end', () => {
       if (!over) resolve(Buffer.concat(chunks));
     });
-    req.on('error', reject);
+    req.on('error', () => resolve(ABORTED));
+    req.on('close', () => {
+      if (!req.complete) resolve(ABORTED);
+    });
   });
 }
 
@@ -150,10 +167,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     typeof options.services === 'function' ? options.services : () => options.services as Services;
   const devIdentity = options.devIdentity ?? true;
   const cors = options.cors ?? CorsPolicy.fromEnv();
+  const shedding = options.shedding ?? Shedding.fromEnv();
   const entries: Entry[] = (options.routes ?? defaultRoutes).map((route) => ({
     route,
     compiled: compileRoute(route.route),
-    handler: createHttpHandler(route, { services, trustIdentityHeaders: () => devIdentity, cors }),
+    handler: createHttpHandler(route, { services, trustIdentityHeaders: () => devIdentity, cors, shedding }),
   }));
   // Literal segments win over parameters, as in the Functions host.
   entries.sort((a, b) => b.compiled.literals - a.compiled.literals);
@@ -162,7 +180,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   const webRoot = options.webRoot === undefined ? WEB_ROOT : options.webRoot;
 
-  const server = createServer((req, res) => {
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node enforces both on a timer that runs every connectionsCheckingInterval (default 30 s).
+  const connectionsCheckingInterval = Math.min(1000, headersTimeout, requestTimeout);
+  const server = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval }, (req, res) => {
     const started = performance.now();
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', `http://${host}:${port}`);
@@ -177,11 +199,16 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const path = url.pathname;
       const lower = path.toLowerCase();
       if (devIdentity && lower.startsWith('/.auth/')) {
-        const form = method === 'POST' ? ((await readBody(req)) ?? Buffer.alloc(0)).toString('utf8') : '';
+        const raw = method === 'POST' ? await readBody(req) : null;
+        if (raw === ABORTED) return finish(CLIENT_CLOSED);
+        const form = (raw ?? Buffer.alloc(0)).toString('utf8');
         if (method !== 'POST') req.resume();
         const answer = devAuthAnswer(method, url, req.headers.cookie, form);
         if (answer) {
-          res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+          res.writeHead(answer.status, {
+            ...answer.headers,
+            'content-length': Buffer.byteLength(answer.body),
+          });
           res.end(answer.body);
           return finish(answer.status);
         }
@@ -222,10 +249,17 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           send(res, 404, errorBody(`no endpoint at ${path}; see ${ROUTE_PREFIX}/openapi.json`), corsHeaders);
           return finish(404);
         }
-        send(res, 405, errorBody(`${method} not allowed on ${path}`), { allow: methods.join(', '), ...corsHeaders });
+        send(res, 405, errorBody(`${method} not allowed on ${path}`), {
+          allow: methods.join(', '),
+          ...corsHeaders,
+        });
         return finish(405);
       }
       const body = await readBody(req);
+      if (body === ABORTED) {
+        res.destroy();
+        return finish(CLIENT_CLOSED);
+      }
       if (body === null) {
         send(res, 413, errorBody(`request body over ${MAX_BODY_BYTES} bytes`, 'body'), {
           connection: 'close',
@@ -234,6 +268,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         return finish(413);
       }
       const headers = flatHeaders(req);
+      // As a front end does: the peer's address goes last (shedding.ts keys clients by it).
+      const peer = req.socket.remoteAddress;
+      if (peer)
+        headers['x-forwarded-for'] = headers['x-forwarded-for']
+          ? `${headers['x-forwarded-for']}, ${peer}`
+          : peer;
       // What Easy Auth does for a browser session: the principal headers come from the session.
       const session = devIdentity ? devSession(req.headers.cookie) : null;
       if (session) Object.assign(headers, devSessionHeaders(session));

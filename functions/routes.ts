@@ -381,18 +381,22 @@ export const routes: Route[] = [
     body: tracklistRequest,
     response: tracklistOut,
     errors: [404, 413],
-    async handler({ body, model }) {
+    generation: true,
+    async handler({ body, model, generate }) {
       const m = await model();
       requireGeneration(m);
       const { seedSong, dj, likes, prefix, exclude, ...knobs } = body;
-      const songs = m.generate({
-        ...knobs,
-        seedSong: resolve(m, 'songs', seedSong, 'seedSong'),
-        dj: dj === undefined ? undefined : resolve(m, 'djs', dj, 'dj'),
-        likes: likes === undefined ? undefined : likesToIndices(m, likes, 'likes'),
-        prefix: songIdsToIndices(m, prefix, 'prefix'),
-        exclude: songIdsToIndices(m, exclude, 'exclude'),
-      });
+      const size = { length: body.length ?? LIMITS.length.default, likes: likes?.length ?? 0 };
+      const songs = await generate(size, () =>
+        m.generate({
+          ...knobs,
+          seedSong: resolve(m, 'songs', seedSong, 'seedSong'),
+          dj: dj === undefined ? undefined : resolve(m, 'djs', dj, 'dj'),
+          likes: likes === undefined ? undefined : likesToIndices(m, likes, 'likes'),
+          prefix: songIdsToIndices(m, prefix, 'prefix'),
+          exclude: songIdsToIndices(m, exclude, 'exclude'),
+        }),
+      );
       return { body: { tracklist: tracklistJson(m, songs), model: { version: m.versionId } } };
     },
   }),
@@ -535,7 +539,8 @@ export const routes: Route[] = [
     response: savedTracklistOut,
     status: 201,
     errors: [401, 404, 413],
-    async handler({ principal, body, services, model }) {
+    generation: true,
+    async handler({ principal, body, services, model, generate }) {
       const m = await model();
       const { name, tracklist: given, ...generation } = body;
       let tracklist;
@@ -545,13 +550,16 @@ export const routes: Route[] = [
         requireGeneration(m);
         const { seedSong, prefix, exclude, ...knobs } = generation;
         const likes = storedLikesToIndices(m, (await services.users.getUser(principal.id))?.likes ?? []);
-        const songs = m.generate({
-          ...knobs,
-          seedSong: resolve(m, 'songs', seedSong, 'seedSong'),
-          likes: likes.length > 0 ? likes : undefined,
-          prefix: songIdsToIndices(m, prefix, 'prefix'),
-          exclude: songIdsToIndices(m, exclude, 'exclude'),
-        });
+        const size = { length: generation.length ?? LIMITS.length.default, likes: likes.length };
+        const songs = await generate(size, () =>
+          m.generate({
+            ...knobs,
+            seedSong: resolve(m, 'songs', seedSong, 'seedSong'),
+            likes: likes.length > 0 ? likes : undefined,
+            prefix: songIdsToIndices(m, prefix, 'prefix'),
+            exclude: songIdsToIndices(m, exclude, 'exclude'),
+          }),
+        );
         tracklist = tracklistJson(m, songs);
       }
       const saved = await services.users.saveTracklist(principal.id, {

@@ -50,6 +50,14 @@ export interface Settings {
   cosmosTimeoutMs: number;
   /** BLOB_TIMEOUT_MS: deadline of one Blob request try, and of a pointer read (default 30000). */
   blobTimeoutMs: number;
+  /** GENERATE_RATE_PER_MINUTE: sustained generations per client and minute, 0 = no limit (default 120). */
+  generateRatePerMinute: number;
+  /** GENERATE_BURST: generations a client may make at once after being idle (default 20). */
+  generateBurst: number;
+  /** GENERATE_MAX_COST: largest length × max(1, likes) of one generation (default 50000). */
+  generateMaxCost: number;
+  /** GENERATE_CONCURRENCY: generations in flight per process before a quick 503 (default 8). */
+  generateConcurrency: number;
 }
 
 /** Storage deadlines: past them a call fails as transient (HTTP 503 with Retry-After) instead of hanging. */
@@ -91,6 +99,13 @@ function nonNegative(env: Env, name: string, fallback: number): number {
 function positive(env: Env, name: string, fallback: number): number {
   const n = nonNegative(env, name, fallback);
   if (n === 0) throw new InputError(`setting ${name} must be above 0`, name);
+  return n;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number): number {
+  const n = nonNegative(env, name, fallback);
+  if (!Number.isInteger(n) || n < min)
+    throw new InputError(`setting ${name} must be an integer of at least ${min}, got "${env[name]}"`, name);
   return n;
 }
 
@@ -138,6 +153,11 @@ export function readSettings(env: Env = process.env): Settings {
     modelCacheDir: str(env, 'MODEL_CACHE_DIR', join(tmpdir(), 'tracklist-models')),
     cosmosTimeoutMs: positive(env, 'COSMOS_TIMEOUT_MS', DEFAULT_COSMOS_TIMEOUT_MS),
     blobTimeoutMs: positive(env, 'BLOB_TIMEOUT_MS', DEFAULT_BLOB_TIMEOUT_MS),
+    generateRatePerMinute: integer(env, 'GENERATE_RATE_PER_MINUTE', 120, 0),
+    generateBurst: integer(env, 'GENERATE_BURST', 20, 1),
+    // Length 50 with 1,000 likes (about 30 ms of CPU), or 100 with 500.
+    generateMaxCost: integer(env, 'GENERATE_MAX_COST', 50_000, 1),
+    generateConcurrency: integer(env, 'GENERATE_CONCURRENCY', 8, 1),
   };
 }
 

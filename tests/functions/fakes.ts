@@ -8,6 +8,7 @@ import azureFunctions from '@azure/functions';
 import type { HttpResponseInit, LogLevel } from '@azure/functions';
 import { CorsPolicy } from '../../functions/cors.ts';
 import { createHttpHandler } from '../../functions/http.ts';
+import { Shedding } from '../../functions/shedding.ts';
 import type { Route } from '../../functions/http.ts';
 import { routes } from '../../functions/routes.ts';
 import type {
@@ -296,6 +297,8 @@ export interface CallOptions {
   trusted?: boolean;
   /** Other origins allowed (default none). */
   cors?: CorsPolicy;
+  /** Generation shedding (default: no rate limit, the default budget and cap). */
+  shedding?: Shedding;
 }
 
 export interface CallResult {
@@ -339,6 +342,7 @@ export async function call(services: Services, name: string, o: CallOptions = {}
     services: () => services,
     trustIdentityHeaders: () => o.trusted ?? true,
     cors: o.cors ?? new CorsPolicy(new Set()),
+    shedding: o.shedding ?? new Shedding({ ratePerMinute: 0 }),
   });
   const res = (await handler(request, context)) as HttpResponseInit;
   return {
