@@ -41,12 +41,19 @@ async function blobNames(registry: BlobModelRegistry): Promise<string[]> {
   return names.sort();
 }
 
-/** Overwrites a blob with the same bytes but one flipped (same length: only checksums can tell). */
-async function tamper(registry: BlobModelRegistry, blobName: string): Promise<void> {
+/**
+ * Overwrites a blob with the same bytes but one flipped (same length: only checksums can tell).
+ * Returns a function that puts the original bytes back (a repaired blob).
+ */
+async function tamper(registry: BlobModelRegistry, blobName: string): Promise<() => Promise<void>> {
   const blob = registry.container.getBlockBlobClient(blobName);
   const bytes = await blob.downloadToBuffer();
+  const original = Buffer.from(bytes);
   bytes[bytes.length >> 1] ^= 0xff;
   await blob.upload(bytes, bytes.length);
+  return async () => {
+    await blob.upload(original, original.length);
+  };
 }
 
 function filesOf(dir: string): Record<string, string> {
@@ -241,7 +248,7 @@ describe('ModelProvider', () => {
     });
     const a = await provider.get();
     await registry.publish(join(work, 'B'), 'B');
-    await tamper(registry, 'models/B/tensors.bin');
+    const repair = await tamper(registry, 'models/B/tensors.bin');
 
     now += 60_000;
     await provider.get();
@@ -254,14 +261,22 @@ describe('ModelProvider', () => {
     expect(existsSync(join(work, 'cache-degraded', 'B'))).toBe(false);
     const downloads = calls.download;
 
-    // The broken version is not fetched again while the pointer names it.
+    // The failure may have been a bad read: the next check tries the version again.
     now += 60_000;
     await provider.get();
     await provider.settled();
-    expect(calls.download).toBe(downloads);
+    expect(calls.download).toBe(downloads + 1);
     expect(provider.status().status).toBe('degraded');
 
-    // A good version replaces it and health recovers.
+    // Repaired under the same pointer: served on the next check.
+    await repair();
+    now += 60_000;
+    await provider.get();
+    await provider.settled();
+    expect((await provider.get()).versionId).toBe('B');
+    expect(provider.status()).toMatchObject({ status: 'ok', model: { versionId: 'B' } });
+
+    // A good version replaces it and health stays ok.
     await registry.publish(join(work, 'C'), 'C');
     now += 60_000;
     await provider.get();
@@ -290,6 +305,49 @@ describe('ModelProvider', () => {
     now += 5_000;
     expect((await provider.get()).versionId).toBe('A');
     expect(provider.status().status).toBe('ok');
+  });
+
+  it('retries a first version that failed its checksums with growing backoff, and serves it once repaired', async () => {
+    const registry = freshRegistry();
+    await registry.publish(join(work, 'A'), 'A');
+    const repair = await tamper(registry, 'models/A/tensors.bin');
+    const calls = counting(registry);
+    let now = 0;
+    const provider = new ModelProvider<FakeModel>({
+      registry: calls.registry,
+      cacheDir: join(work, 'cache-first-broken'),
+      refreshSeconds: 60,
+      retrySeconds: 5,
+      load: fakeLoad,
+      now: () => now,
+    });
+    const attempt = async () => {
+      await provider.get().catch(() => undefined);
+      await provider.settled();
+      return calls.download;
+    };
+    await expect(provider.get()).rejects.toThrow(/version A .*sha256/);
+    expect(calls.download).toBe(1);
+    // 5 s, then 10 s, 20 s, 40 s, … capped at refreshSeconds between attempts.
+    now += 5_000;
+    expect(await attempt()).toBe(2);
+    now += 5_000;
+    expect(await attempt()).toBe(2);
+    now += 5_000;
+    expect(await attempt()).toBe(3);
+    now += 19_000;
+    expect(await attempt()).toBe(3);
+    now += 1_000;
+    expect(await attempt()).toBe(4);
+    for (let i = 0; i < 3; i++) {
+      now += 60_000;
+      expect(await attempt()).toBe(5 + i);
+    }
+    expect(provider.status()).toMatchObject({ status: 'degraded', model: null });
+    await repair();
+    now += 60_000;
+    expect((await provider.get()).versionId).toBe('A');
+    expect(provider.status()).toMatchObject({ status: 'ok', model: { versionId: 'A' } });
   });
 
   it('does not serve a version whose loader fails', async () => {
