@@ -32,7 +32,9 @@ class Components {
   private add(id: string, schema: JsonSchema): void {
     const known = this.schemas[id];
     if (known && JSON.stringify(known) !== JSON.stringify(schema))
-      throw new Error(`openapi: component ${id} has two shapes (is it used both in requests and in responses?)`);
+      throw new Error(
+        `openapi: component ${id} has two shapes (is it used both in requests and in responses?)`,
+      );
     this.schemas[id] = schema;
   }
 }
@@ -63,9 +65,12 @@ const RETRY_AFTER = {
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid input; error.field names the offending field (e.g. likes[3].song)',
   401: 'Sign-in required',
+  403: 'A state change from another site (Origin not this site nor a CORS-allowed one); error.field is origin',
   404: 'Unknown id; error.suggestions may list matching names',
   409: 'The document kept changing under concurrent writes; nothing was applied, try again',
   413: `Body larger than ${LIMITS.bodyBytes} bytes`,
+  415: 'The body is not application/json; error.field is content-type',
+  429: 'Too many generations from this client; retry after Retry-After seconds',
   500: 'A bug; error.invocationId identifies the logged invocation',
   503: 'The model is still loading (or none is published), or storage is busy; retry after Retry-After seconds',
 };
@@ -128,7 +133,9 @@ function success(route: Route, components: Components): JsonSchema {
           schema: { type: 'string' },
         },
       },
-      content: Object.fromEntries(route.fileResponse.contentTypes.map((t) => [t, { schema: { type: 'string' } }])),
+      content: Object.fromEntries(
+        route.fileResponse.contentTypes.map((t) => [t, { schema: { type: 'string' } }]),
+      ),
     };
   if (!route.schemas.response) return { description: ok === 204 ? 'Done (no body)' : route.summary };
   return {
@@ -142,12 +149,22 @@ function operation(route: Route, components: Components): JsonSchema {
   const responses: Record<string, JsonSchema> = { [String(route.status)]: success(route, components) };
   const errors = new Set([400, ...route.errors, 500]);
   if (route.auth === 'user') errors.add(401);
+  if (route.auth !== 'public' && route.methods.some((m) => m !== 'GET' && m !== 'HEAD')) errors.add(403);
+  if (route.schemas.body) errors.add(415);
+  if (route.generation) errors.add(429);
   if (route.name !== 'openapi') errors.add(503);
   for (const status of [...errors].sort((a, b) => a - b))
     responses[String(status)] = {
       description: ERROR_TEXT[status] ?? 'Error',
-      ...(status === 503 ? { headers: RETRY_AFTER } : {}),
+      ...(status === 503 || status === 429 ? { headers: RETRY_AFTER } : {}),
       content: { 'application/json': { schema: ERROR_REF } },
+    };
+  // Not ready: the readiness probe answers 503 with its usual body.
+  if (route.name === 'health')
+    responses['503'] = {
+      ...success(route, components),
+      description: 'No model can be served yet (not ready); the body says why',
+      headers: RETRY_AFTER,
     };
   return {
     operationId: route.name,
