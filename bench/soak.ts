@@ -42,22 +42,13 @@ async function serve(dir: string, cosmosEndpoint: string): Promise<void> {
   const { startLocalHost } = await import('../functions/localHost.ts');
   const { cosmosClient } = await import('../shared/store/config.ts');
   const { UserStore } = await import('../shared/store/userStore.ts');
+  const { loadedModelSource } = await import('../functions/services.ts');
   const model = ServingModel.load(dir);
   const users = new UserStore(cosmosClient({ cosmosEndpoint, azureClientId: undefined }), {
     createIfMissing: true,
   });
   const host = await startLocalHost({
-    services: {
-      model: {
-        get: async () => model,
-        status: () => ({
-          status: 'ok',
-          model: { versionId: model.versionId, publishedAt: null, loadedAt: model.loadedAt.toISOString() },
-          checkedAt: null,
-        }),
-      },
-      users,
-    },
+    services: { model: loadedModelSource(model), users },
     webRoot: null,
   });
   const seeds: string[] = [];

@@ -77,3 +77,13 @@ export function lazyServices(make: () => Services = () => createServices()): () 
   let services: Services | null = null;
   return () => (services ??= make());
 }
+
+/** A model source over one model already loaded (benchmarks serving a version folder directly). */
+export function loadedModelSource(model: ServedModel): ModelSource {
+  const status: ModelStatus = {
+    status: 'ok',
+    model: { versionId: model.versionId, publishedAt: null, loadedAt: model.loadedAt.toISOString() },
+    checkedAt: null,
+  };
+  return { get: async () => model, status: () => status };
+}
