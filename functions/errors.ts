@@ -10,11 +10,18 @@ export class HttpError extends Error {
   readonly field: string | undefined;
   readonly extra: Record<string, unknown> | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** An expected 5xx (load shed on purpose): not worth a warning per request. */
+  readonly quiet: boolean;
 
   constructor(
     status: number,
     message: string,
-    options: { field?: string; extra?: Record<string, unknown>; headers?: Record<string, string> } = {},
+    options: {
+      field?: string;
+      extra?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      quiet?: boolean;
+    } = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -22,6 +29,7 @@ export class HttpError extends Error {
     this.field = options.field;
     this.extra = options.extra;
     this.headers = options.headers;
+    this.quiet = options.quiet ?? false;
   }
 }
 

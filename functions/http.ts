@@ -332,7 +332,7 @@ function fileAnswer(status: number, file: DownloadFile, headers: Record<string, 
 export function errorResponse(e: unknown, route: string, context: InvocationContext): HttpResponseInit {
   if (e instanceof InputError) e = fromInputError(e);
   if (e instanceof HttpError) {
-    if (e.status >= 500) context.warn(`${route}: ${e.status} ${e.message}`);
+    if (e.status >= 500 && !e.quiet) context.warn(`${route}: ${e.status} ${e.message}`);
     return json(e.status, errorBody(e.message, e.field, e.extra), e.headers);
   }
   if (e instanceof Error && e.name === 'ConflictError') {

@@ -114,6 +114,7 @@ export class Shedding {
     if (this.inFlight >= this.settings.concurrency)
       throw new HttpError(503, `busy: ${this.inFlight} generations in progress on this instance; try again`, {
         headers: { 'retry-after': '1' },
+        quiet: true,
       });
     this.inFlight++;
     let released = false;
