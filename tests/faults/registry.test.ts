@@ -32,14 +32,17 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-function freshRegistry(): BlobModelRegistry {
+/** A registry client on the current Azurite (a new client, as a new process would make). */
+function registryOn(container: string): BlobModelRegistry {
   const service = blobServiceClient({
     storageAccountUrl: azurite.url,
     azureClientId: undefined,
     blobTimeoutMs: 2000,
   });
-  return new BlobModelRegistry(service, { container: `faults-${++containers}`, createContainer: true });
+  return new BlobModelRegistry(service, { container, createContainer: true });
 }
+
+const freshRegistry = () => registryOn(`faults-${++containers}`);
 
 /** Flips one byte of a blob (same length: only checksums tell); returns the repair. */
 async function corrupt(registry: BlobModelRegistry, name: string): Promise<() => Promise<void>> {
@@ -137,11 +140,7 @@ describe('model registry faults', () => {
     azurite = await startAzurite({ dataDir: join(work, 'azurite'), port });
     // A killed Azurite may lose its latest metadata (the container too); a new training run
     // (a new process) publishes into a container it creates again.
-    const publisher = new BlobModelRegistry(
-      blobServiceClient({ storageAccountUrl: azurite.url, azureClientId: undefined }),
-      { container: registry.container.containerName, createContainer: true },
-    );
-    await publisher.publish(join(work, 'B'), 'B');
+    await registryOn(registry.container.containerName).publish(join(work, 'B'), 'B');
     now += 60_000;
     await provider.get();
     await provider.settled();
