@@ -177,9 +177,13 @@ describe('tlgen serving commands', () => {
     const noFormat = await tlgen(...base, '--out', join(f.modelDir, 'x.csv'));
     expect(noFormat.code).toBe(2);
     expect(noFormat.stderr).toMatch(/--out needs --format/);
-    const noFolder = await tlgen(...base, '--format', 'txt', '--out', join(f.modelDir, 'missing', 'x.txt'));
-    expect(noFolder.code).toBe(2);
-    expect(noFolder.stderr).toMatch(/--out: cannot write/);
+    // A missing folder is created (issue 16); one under a file cannot be, and --out is named.
+    const newFolder = await tlgen(...base, '--format', 'txt', '--out', join(f.modelDir, 'missing', 'x.txt'));
+    expect(newFolder.code).toBe(0);
+    expect(existsSync(join(f.modelDir, 'missing', 'x.txt'))).toBe(true);
+    const underFile = await tlgen(...base, '--format', 'txt', '--out', join(f.modelDir, 'missing', 'x.txt', 'y.txt'));
+    expect(underFile.code).toBe(2);
+    expect(underFile.stderr).toMatch(/--out: cannot create the folder/);
   });
 
   it('exits 2 naming the argument for bad input', async () => {
