@@ -38,7 +38,7 @@ const { values } = parseArgs({
   options: { model: { type: 'string' }, corpus: { type: 'string' }, sets: { type: 'string', default: '300' }, variants: { type: 'string' }, json: { type: 'boolean' } },
 });
 if (!values.model || !values.corpus) throw new Error('usage: --model DIR --corpus F [--sets N] [--variants a,b] [--json]');
-const names = values.variants ? values.variants.split(',') : Object.keys(VARIANTS);
+const names = values.variants ? values.variants.split(/,(?![^{}]*\})/) : Object.keys(VARIANTS);
 for (const n of names) if (!(n in VARIANTS) && !n.startsWith('{')) throw new Error(`unknown variant ${n}; known: ${Object.keys(VARIANTS).join(', ')} or a JSON object`);
 const variants = names.map((n) => ({ name: n.startsWith('{') ? `v${names.indexOf(n)}` : n, options: n.startsWith('{') ? (JSON.parse(n) as Partial<GenerateOptions>) : VARIANTS[n] }));
 const prepared = loadPrepared(join(values.model, 'prepared'));

@@ -7,6 +7,7 @@ import type { ExportFormat, ExportSong } from '../shared/formats/tracklistExport
 import { badRequest, notFound } from './errors.ts';
 import type { DownloadFile } from './http.ts';
 import type { GeneratedSong, Like, Ranked, ServedModel, StoredLike, TracklistDoc } from './services.ts';
+import type { SongExplanation } from '../shared/model/explain.ts';
 
 export type Kind = 'songs' | 'artists' | 'djs';
 
@@ -135,13 +136,36 @@ export function likesJson(model: ServedModel | null, likes: readonly StoredLike[
   });
 }
 
-export function tracklistJson(model: ServedModel, songs: GeneratedSong[]) {
+export function tracklistJson(model: ServedModel, songs: (GeneratedSong & { explanation?: SongExplanation })[]) {
   return songs.map((g) => ({
     ...songJson(model, g.song),
     userScore: g.userScore,
     songScore: g.songScore,
     logProb: g.logProb,
+    ...(g.explanation ? { explanation: explanationJson(model, g.explanation) } : {}),
   }));
+}
+
+/** An explanation as the API shows it: songs as references, scores left out (the item has them). */
+function explanationJson(model: ServedModel, e: SongExplanation) {
+  const session = e.terms?.session;
+  return {
+    pickedBy: e.pickedBy,
+    path: e.path,
+    terms: e.terms && {
+      network: e.terms.network,
+      transition: e.terms.transition,
+      session: session
+        ? {
+            ...session,
+            closestSet: session.closestSet && {
+              shared: session.closestSet.shared.map((s) => songJson(model, s)),
+              sharedCount: session.closestSet.sharedCount,
+            },
+          }
+        : null,
+    },
+  };
 }
 
 /** A saved tracklist as the API shows it. */

@@ -76,7 +76,7 @@ export const likesSchema = z.array(likeSchema).max(LIMITS.likes);
 const songIds = (description: string) =>
   z.array(songIdSchema).max(LIMITS.tracklistSongs).optional().meta({ description });
 
-const { temperature: T, thresholds: H, userWeighting: W, rngSeed: R } = LIMITS;
+const { temperature: T, thresholds: H, userWeighting: W, rngSeed: R, steering: G, artistRepeatPenalty: A, adventurousness: V } = LIMITS;
 
 /** Generation knobs shared by POST /tracklists and POST /me/tracklists (SPEC §5.1). */
 const generationFields = {
@@ -112,6 +112,30 @@ const generationFields = {
     .meta({
       description: `per-level probability thresholds (l3, l2, l1, song), coarsest first; options below are never drawn (default [${H.default.join(', ')}])`,
     }),
+  steering: z
+    .number()
+    .min(G.min)
+    .max(G.max)
+    .optional()
+    .meta({
+      description: `how strongly taste and seed similarity reshape the model's own choices: 0 samples the model alone, 1 applies them fully (default ${G.default})`,
+    }),
+  artistRepeatPenalty: z
+    .number()
+    .min(A.min)
+    .max(A.max)
+    .optional()
+    .meta({
+      description: `share of probability taken from a song whose artist already played in the set; 0 allows repeats freely (default ${A.default})`,
+    }),
+  adventurousness: z
+    .number()
+    .min(V.min)
+    .max(V.max)
+    .optional()
+    .meta({
+      description: `how far each song may move from the one before (in the embedding): 0 keeps every step close, 1 lets the model jump anywhere (default ${V.default})`,
+    }),
   rngSeed: z
     .number()
     .int()
@@ -130,6 +154,7 @@ export const tracklistRequest = named(
   'How to generate a tracklist: a seed song, and a DJ or liked songs as taste (or neither)',
   z.strictObject({
     ...generationFields,
+    explain: z.boolean().optional().meta({ description: 'add why each song was picked (costs a little more time)' }),
     dj: djIdSchema.optional().meta({ description: 'taste of this DJ' }),
     likes: likesSchema.optional().meta({ description: 'taste as liked songs (cold start)' }),
   }),
@@ -257,6 +282,54 @@ const logProb = named(
   "The model's natural-log probability of a choice at each level of its cluster tree (coarsest first) and of the song within its cluster; they sum to log P(song)",
   z.object({ l3: z.number(), l2: z.number(), l1: z.number(), song: z.number() }),
 );
+const termEvidence = {
+  logit: z.number().meta({ description: "the term's weighted contribution to the song's logit" }),
+  rank: z.number().int().meta({ description: 'where the term ranked this song among its cluster (1 = favoured it most)' }),
+  of: z.number().int().meta({ description: 'songs in the cluster' }),
+};
+const songExplanation = named(
+  'SongExplanation',
+  'Why a generated song is there (with "explain": true)',
+  z.object({
+    pickedBy: z.enum(['seed', 'prefix', 'warmStart', 'model']).meta({
+      description: 'seed: the request\'s; prefix: given; warmStart: drawn from the top of the seed × taste ranking; model: sampled down the cluster tree',
+    }),
+    path: z
+      .array(
+        z.object({
+          level: z.enum(['l3', 'l2', 'l1']),
+          cluster: z.number().int(),
+          name: z.string().meta({ description: "the cluster's most played artists (beyond its parents')" }),
+          probability: z.number().meta({ description: "the model's probability of this cluster at its level" }),
+        }),
+      )
+      .meta({ description: 'the song\'s clusters, coarsest first' }),
+    terms: z
+      .object({
+        network: z.object(termEvidence).meta({ description: 'the LSTM with the taste' }),
+        transition: z
+          .object({ ...termEvidence, seen: z.number().meta({ description: 'training sets that played the previous song then this one' }) })
+          .nullable()
+          .meta({ description: 'the n-gram transition from the previous song (null: the model has no n-gram term)' }),
+        session: z
+          .object({
+            ...termEvidence,
+            voteShare: z.number().meta({ description: "the song's share of the similar training sets' votes" }),
+            closestSet: z
+              .object({
+                shared: z.array(songOut).meta({ description: 'up to five songs it shares with this set' }),
+                sharedCount: z.number().int(),
+              })
+              .nullable()
+              .meta({ description: 'the training set playing this song that shares most songs with this set' }),
+          })
+          .nullable()
+          .meta({ description: 'the session-kNN term (null: the model has none)' }),
+      })
+      .nullable()
+      .meta({ description: 'the song-level evidence (null for the seed)' }),
+  }),
+);
 export const tracklistSong = named(
   'TracklistItem',
   'A song of a generated tracklist with its reward breakdown',
@@ -264,6 +337,7 @@ export const tracklistSong = named(
     userScore: z.number().meta({ description: 'taste score, min-max scaled to 0..1 (0 without a taste)' }),
     songScore: z.number().meta({ description: 'similarity to the seed, min-max scaled to 0..1' }),
     logProb,
+    explanation: songExplanation.optional(),
   }),
 );
 export const tracklistOut = named(

@@ -3,6 +3,7 @@ import { InputError } from '../util/errors.ts';
 import { Random } from '../util/random.ts';
 import { TopK } from '../util/topK.ts';
 import type { Csr } from '../graph/csr.ts';
+import type { RowMatrix } from './rowMatrix.ts';
 import type { Like } from './coldStart.ts';
 import type { Level, LstmState, SequenceContext, TracklistModel } from './tracklistInference.ts';
 
@@ -14,13 +15,16 @@ import type { Level, LstmState, SequenceContext, TracklistModel } from './trackl
  * its songs available at the start, for each of the two (computed once per request and cluster). The weighted score of an
  * option is (w·user³ + song³)/(1 + w); without a taste it is song³.
  *
- * Loop: the seed is fed after the pad token; the first two songs are drawn uniformly from the top
- * 10 available songs by song × user^log2(1+w) (warm start); each later song is drawn top-down:
+ * Loop: the seed is fed after the pad token; optionally (warmStart, the original's 2, default 0)
+ * the first songs are drawn uniformly from the top 10 available songs by song × user^log2(1+w);
+ * each song is drawn top-down:
  * at every level the model's logits over the available options (clusters with an unused song
  * left; at the song level the teacher's songs, or all songs in the full form) are multiplied by
  * the level's temperature (cluster levels only, as in the original: a higher value sharpens),
  * shifted so the best is ln 1000, multiplied by the options' min-max-scaled weighted score but
- * never raised (min(x, x·f): an option with a negative logit keeps it), softmaxed, cut below the
+ * never raised (min(x, x·f): an option with a negative logit keeps it; steering < 1 narrows f
+ * towards 1), plus at the song level the flow bias λ·cos(previous song, option) with
+ * λ = 10·(1 − adventurousness) and the artist-repeat penalty, softmaxed, cut below the
  * level's threshold (the best option always stays), renormalised and sampled; the choice is the
  * next level's teacher. The seed, acappellas, the "average replacement" song and every chosen
  * song are blocked, so no song repeats.
@@ -51,8 +55,10 @@ export interface GenerateOptions {
   steering?: number;
   /** See LIMITS.artistRepeatPenalty. */
   artistRepeatPenalty?: number;
-  /** Songs after the seed drawn from the top of the seed × taste ranking before the model takes over (default 2; not in the public API). */
+  /** Songs after the seed drawn from the top of the seed × taste ranking before the model takes over (default 0, see the module comment; not in the public API). */
   warmStart?: number;
+  /** See LIMITS.adventurousness. */
+  adventurousness?: number;
 }
 
 export interface GeneratedSong {
@@ -62,11 +68,16 @@ export interface GeneratedSong {
   logProb: { l3: number; l2: number; l1: number; song: number };
 }
 
-const WARM_START = 2;
+const WARM_START = 0;
 const MAX_WARM_START = 10;
 const WARM_TOP = 10;
 const CLUSTER_TOP = 15;
 const MAX_LOGIT = Math.log(1000);
+/**
+ * Song-level logit bias per unit of cosine to the previous song at adventurousness 0 (it falls
+ * linearly to none at 1): the ablation of bench/generation.ts put real-like scene changes near 5.
+ */
+const FLOW_AT_ZERO = 10;
 
 /** Validated options with defaults filled in. */
 export interface ResolvedGenerateOptions {
@@ -83,6 +94,7 @@ export interface ResolvedGenerateOptions {
   steering: number;
   artistRepeatPenalty: number;
   warmStart: number;
+  adventurousness: number;
 }
 
 function isIndex(x: unknown, n: number): x is number {
@@ -150,6 +162,7 @@ export function resolveGenerateOptions(
     throw new InputError('prefix repeats a song (or the seed)', 'prefix');
   const steering = within(o.steering, LIMITS.steering, 'steering');
   const artistRepeatPenalty = within(o.artistRepeatPenalty, LIMITS.artistRepeatPenalty, 'artistRepeatPenalty');
+  const adventurousness = within(o.adventurousness, LIMITS.adventurousness, 'adventurousness');
   const warmStart = o.warmStart ?? WARM_START;
   if (!(Number.isInteger(warmStart) && warmStart >= 0 && warmStart <= MAX_WARM_START))
     throw new InputError(`warmStart must be an integer from 0 to ${MAX_WARM_START}`, 'warmStart');
@@ -170,6 +183,7 @@ export function resolveGenerateOptions(
     steering,
     artistRepeatPenalty,
     warmStart,
+    adventurousness,
   };
 }
 
@@ -396,6 +410,8 @@ export interface GenerationInputs {
   context?: SequenceContext;
   /** Songs × artists credits, needed for the artist-repeat penalty. */
   songArtists?: Csr | null;
+  /** Unit song-similarity rows (the seed scores' cosines), needed to follow the set. */
+  songSimilarity?: RowMatrix | null;
 }
 
 /** Availability of songs and of clusters (count of available songs below each). */
@@ -575,6 +591,10 @@ interface LevelContext {
   /** Songs × artists credits, and the artists already in the set (for the repeat penalty). */
   songArtists: Csr | null;
   artistsPlayed: Uint8Array | null;
+  /** Song-level logit bias per unit of cosine similarity to the previous song (0 = none). */
+  flow: number;
+  songSimilarity: RowMatrix | null;
+  previous: number;
   rng: Random;
 }
 
@@ -616,6 +636,15 @@ function levelScratch(size: number): LevelScratch {
   };
 }
 
+/** Cosine between two songs' unit similarity rows. */
+function cosine(m: RowMatrix, a: number, b: number): number {
+  const w = m.width;
+  const d = m.data;
+  let cos = 0;
+  for (let k = 0, x = a * w, y = b * w; k < w; k++) cos += d[x + k] * d[y + k];
+  return cos;
+}
+
 /** Whether one of the song's credited artists already played in the set. */
 function artistRepeats(ctx: LevelContext, song: number): boolean {
   const m = ctx.songArtists!;
@@ -655,7 +684,8 @@ function sampleLevel(
   // … and the candidates among them, with their logits, exponentials and weighted scores.
   const { logits: candidateLogits, weights: candidateWeights, candidateExps: candidateAllExps } = scratch;
   const { songScores: S, userScores: U, userWeighting: w } = ctx;
-  const penalised = level === 'song' && ctx.repeatLogit !== 0;
+  const flowing = level === 'song' && ctx.flow > 0 && ctx.previous >= 0;
+  const penalised = (level === 'song' && ctx.repeatLogit !== 0) || flowing;
   let n = 0;
   for (let i = 0; i < count; i++) {
     const option = set ? set[i] : i;
@@ -663,7 +693,10 @@ function sampleLevel(
     cand[n] = i;
     candidateLogits[n] = z[i];
     candidateAllExps[n] = exps[i];
-    if (penalised) scratch.bias[n] = artistRepeats(ctx, option) ? ctx.repeatLogit : 0;
+    if (penalised)
+      scratch.bias[n] =
+        (ctx.repeatLogit !== 0 && artistRepeats(ctx, option) ? ctx.repeatLogit : 0) +
+        (flowing ? ctx.flow * cosine(ctx.songSimilarity!, ctx.previous, option) : 0);
     candidateWeights[n++] =
       level === 'song' ? weightedScore(U ? U[option] : 0, S[option], w) : ctx.clusterWeighted(level, option);
   }
@@ -702,7 +735,7 @@ export function sampleTracklist(
     ResolvedGenerateOptions,
     'seedSong' | 'length' | 'temperature' | 'userWeighting' | 'thresholds' | 'rngSeed'
   > &
-    Partial<Pick<ResolvedGenerateOptions, 'prefix' | 'exclude' | 'steering' | 'artistRepeatPenalty' | 'warmStart'>>,
+    Partial<Pick<ResolvedGenerateOptions, 'prefix' | 'exclude' | 'steering' | 'artistRepeatPenalty' | 'warmStart' | 'adventurousness'>>,
 ): GeneratedSong[] {
   const { model, songScores: S, userScores: U } = inputs;
   const prefix = o.prefix ?? [];
@@ -724,7 +757,7 @@ export function sampleTracklist(
   const clusters = new ClusterScores(model, U ? [S, U] : [S], atStart);
   const clusterWeighted = (level: 'l3' | 'l2' | 'l1', option: number): number =>
     weightedScore(U ? clusters.get(level, option, 1) : 0, clusters.get(level, option, 0), w);
-  const penalty = o.artistRepeatPenalty ?? 0;
+  const penalty = o.artistRepeatPenalty ?? LIMITS.artistRepeatPenalty.default;
   const songArtists = penalty > 0 ? (inputs.songArtists ?? null) : null;
   if (penalty > 0 && !songArtists) throw new Error('generate: artistRepeatPenalty needs the song credits');
   const ctx: LevelContext = {
@@ -734,12 +767,16 @@ export function sampleTracklist(
     userWeighting: w,
     temperature: o.temperature,
     thresholds: o.thresholds,
-    steering: o.steering ?? 1,
+    steering: o.steering ?? LIMITS.steering.default,
     repeatLogit: songArtists ? Math.log(1 - penalty) : 0,
     songArtists,
     artistsPlayed: songArtists ? new Uint8Array(songArtists.cols) : null,
+    flow: FLOW_AT_ZERO * (1 - (o.adventurousness ?? LIMITS.adventurousness.default)),
+    songSimilarity: inputs.songSimilarity ?? null,
+    previous: -1,
     rng,
   };
+  if (ctx.flow > 0 && !ctx.songSimilarity) throw new Error('generate: adventurousness needs the song-similarity rows');
   const played = (song: number) => {
     if (!songArtists) return;
     for (let q = songArtists.indptr[song]; q < songArtists.indptr[song + 1]; q++) ctx.artistsPlayed![songArtists.indices[q]] = 1;
@@ -784,6 +821,7 @@ export function sampleTracklist(
       song = top[rng.int(top.length)];
       logProb = pathLogProbs(model, state, song);
     } else {
+      ctx.previous = out[out.length - 1].song;
       const l3 = sampleLevel(model, 'l3', state, -1, avail, ctx);
       const l2 = sampleLevel(model, 'l2', state, l3.option, avail, ctx);
       const l1 = sampleLevel(model, 'l1', state, l2.option, avail, ctx);

@@ -1,6 +1,7 @@
 import { type Artifact, ArtifactError } from './artifact.ts';
 import { ColdStartModel, type Like } from './coldStart.ts';
 import { EmbeddingIndex } from './embeddings.ts';
+import { clusterNames, explainTracklist, type ClusterLevel, type SongExplanation } from './explain.ts';
 import {
   checkLikes,
   type GeneratedSong,
@@ -104,6 +105,8 @@ export class ServingModel {
   private readonly djUnit: Float32Array | null;
   /** rec.dj: the DJs' recommendation vectors (a taste-conditioned tracklist model's taste vectors). */
   private readonly djRec: Float32Array;
+  /** The learned clusters' names (explanations), built on first use. */
+  private names: Record<ClusterLevel, string[]> | null = null;
   private scoreScratch: { seed: Float32Array; taste: Float32Array; user: Float32Array } | null = null;
   /**
    * True when the tracklist model's taste.song is the recommender's rec.song (same checksum), so
@@ -298,8 +301,8 @@ export class ServingModel {
 
   // ---- generation --------------------------------------------------------------------------
 
-  /** A tracklist (SPEC §5.2): the seed, then `length` songs; see generate.ts. */
-  generate(o: GenerateOptions): GeneratedSong[] {
+  /** A tracklist (SPEC §5.2): the seed, then `length` songs; see generate.ts. With `explain`, why each song is there. */
+  generate(o: GenerateOptions & { explain?: boolean }): (GeneratedSong & { explanation?: SongExplanation })[] {
     if (!this.tracklist)
       throw new InputError(
         'model has no tracklist model (this version was exported before one was trained)',
@@ -319,7 +322,8 @@ export class ServingModel {
         : r.likes !== null
           ? this.likeTaste(r.likes, scratch.taste)
           : null;
-    return sampleTracklist(
+    const context = taste ? { ...taste.context, tasteScores: this.tasteScoresShared ? taste.scores : null } : {};
+    const songs = sampleTracklist(
       {
         model: this.tracklist,
         // Min-max scaling makes cos and the 1 + cos of similarSongs the same scores.
@@ -327,10 +331,15 @@ export class ServingModel {
         userScores: taste ? minMaxScale(taste.scores, scratch.user) : null,
         blocked: this.blocked,
         songArtists: this.songArtists,
-        context: taste ? { ...taste.context, tasteScores: this.tasteScoresShared ? taste.scores : null } : {},
+        songSimilarity: this.index.songSimUnit,
+        context,
       },
       r,
     );
+    if (!o.explain) return songs;
+    this.names ??= clusterNames(this.tracklist, this.songArtists, this.plays, (a) => this.vocab.artists[a]);
+    const why = explainTracklist(this.tracklist, context, songs, { prefixLength: r.prefix.length, warmStart: r.warmStart, names: this.names });
+    return songs.map((g, i) => ({ ...g, explanation: why[i] }));
   }
 
   // ---- recommendations ---------------------------------------------------------------------

@@ -284,6 +284,13 @@ export class SessionKnn {
     return into ? out : { songs: votedSongs.slice(0, nVoted), scores: scores.slice(0, nVoted), count: nVoted, total };
   }
 
+  /** The sessions that play a song (each once: items are distinct per session). */
+  sessionsOf(song: number): number[] {
+    const out: number[] = [];
+    for (let p = 2 * this.postingOffsets[song]; p < 2 * this.postingOffsets[song + 1]; p += 2) out.push(this.postings[p]);
+    return out;
+  }
+
   /** The evidence as a dense score per song (the baselines' EvidenceScorer form). */
   score(prefix: ArrayLike<number>, scores: Float64Array): void {
     scores.fill(0);

@@ -784,6 +784,11 @@ export class TracklistModel {
     return this.session !== null;
   }
 
+  /** The n-gram counts and the training sessions behind the direct terms (for explanations). */
+  get directEvidence(): { transitions: TransitionPrior | null; sessions: SessionPrior | null } {
+    return { transitions: this.prior?.prior ?? null, sessions: this.session?.prior ?? null };
+  }
+
   /** The weights of the prior and session terms at a level (null without the term). */
   termWeights(level: Level): { prior: number | null; session: number | null } {
     return { prior: this.prior?.weight[level] ?? null, session: this.session?.weight[level] ?? null };

@@ -8,6 +8,7 @@ import { startLocalStack } from '../../functions/localStack.ts';
 import type { LocalStack } from '../../functions/localStack.ts';
 import { ModelProvider } from '../../shared/store/modelProvider.ts';
 import { BlobModelRegistry } from '../../shared/store/modelRegistry.ts';
+import { LIMITS } from '../../shared/limits.ts';
 import { tempDir } from '../tempDirs.ts';
 import { DESKTOP, fitsWidth, launchChromium, openPage, PHONE, screenshot } from './browser.ts';
 import type { RecordedPage } from './browser.ts';
@@ -135,12 +136,30 @@ describe('web app in Chromium', () => {
     await page.locator('#temperature-0').fill('2');
     await page.locator('#thresholds-3').fill('0.01');
     await page.locator('#userWeighting').fill('3');
+    await page.locator('#adventurousness').fill('0.4');
+    await page.locator('#artistRepeatPenalty').fill('0.5');
     const body = await generateRequest(page, () => page.locator('#generate').click());
-    expect(body).toMatchObject({ seedSong: song.id, dj: dj.id, length: 8, temperature: [2, 1, 1], thresholds: [0.1, 0.05, 0.05, 0.01], userWeighting: 3 });
+    expect(body).toMatchObject({
+      seedSong: song.id,
+      dj: dj.id,
+      length: 8,
+      temperature: [2, ...LIMITS.temperature.default.slice(1)],
+      thresholds: [...LIMITS.thresholds.default.slice(0, 3), 0.01],
+      userWeighting: 3,
+      adventurousness: 0.4,
+      artistRepeatPenalty: 0.5,
+    });
+    expect(body).not.toHaveProperty('steering');
     await page.locator('.track').nth(8).waitFor();
     const before = await trackIds(page);
     expect(before).toHaveLength(9);
     expect(await page.locator('.result h2').textContent()).toContain(`as ${dj.name}`);
+    expect(body).toMatchObject({ explain: true });
+    // Why a song is there: how it was picked, its named clusters, the model's evidence.
+    await page.locator('.track').nth(2).getByText('Why this song').click();
+    const why = page.locator('.track').nth(2).locator('.why');
+    expect(await why.textContent()).toMatch(/Picked by the model, down its clusters: .+ › .+ › .+Sequence model: ranked it \d+(st|nd|rd|th) of \d+/);
+    await screenshot(page, 'desktop-why');
 
     const reroll = await generateRequest(page, () => page.getByRole('button', { name: 'Re-roll song 4' }).click());
     expect(reroll).toMatchObject({ length: 3, prefix: before.slice(1, 3), exclude: before.slice(3), dj: dj.id });

@@ -104,6 +104,21 @@ describe('tlgen serving commands', () => {
     );
   });
 
+  it('explains each song with --explain, and takes the steering knobs', async () => {
+    const args = ['--model', f.versionDir, '--seed-song', seedName, '--dj', djName, '--length', '4', '--rng-seed', '3'];
+    const knobs = ['--steering', '0.5', '--adventurousness', '0.2', '--artist-repeat-penalty', '0.5'];
+    const explained = await tlgen('generate', ...args, ...knobs, '--explain', '--json');
+    expect(explained.code).toBe(0);
+    const tracklist = explained.json().tracklist as { index: number; explanation: { pickedBy: string; path: unknown[] } }[];
+    expect(tracklist.map((t) => t.explanation.pickedBy)).toEqual(['seed', 'model', 'model', 'model', 'model']);
+    expect(tracklist.map((t) => t.index)).toEqual(
+      f.model.generate({ seedSong: 4, dj: 1, length: 4, rngSeed: 3, steering: 0.5, adventurousness: 0.2, artistRepeatPenalty: 0.5 }).map((t) => t.song),
+    );
+    const readable = await tlgen('generate', ...args, '--explain');
+    expect(readable.stdout).toMatch(/picked by model: .+ › .+ › .+/);
+    expect(readable.stdout).toMatch(/network rank \d+\/\d+/);
+  });
+
   it('generates from a likes file and reports unknown songs', async () => {
     const likes = join(f.modelDir, 'likes.json');
     writeFileSync(
@@ -195,6 +210,9 @@ describe('tlgen serving commands', () => {
       [['--temperature', '1,1'], /--temperature/],
       [['--thresholds', '0.1,0.1,0.1'], /--thresholds/],
       [['--rng-seed', 'x'], /--rng-seed/],
+      [['--steering', '2'], /--steering/],
+      [['--adventurousness=-0.5'], /--adventurousness/],
+      [['--artist-repeat-penalty', '1'], /--artist-repeat-penalty/],
       [['--dj', 'Nobody At All'], /--dj: unknown DJ/],
       [['--dj', djName, '--likes', 'x.json'], /--likes/],
     ];

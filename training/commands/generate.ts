@@ -10,6 +10,7 @@ import { ArtifactError } from '../../shared/model/artifact.ts';
 import type { Like } from '../../shared/model/coldStart.ts';
 import { ensureModelVersion } from '../../shared/model/modelVersion.ts';
 import { ServingModel } from '../../shared/model/serving.ts';
+import type { SongExplanation } from '../../shared/model/explain.ts';
 import { InputError } from '../../shared/util/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { outputPath, requireOption, type Command, type CommandContext, type OptionSpec } from '../command.ts';
@@ -112,6 +113,21 @@ export function readLikesFile(
   return { likes, unknown };
 }
 
+/** An explanation as indented lines under its song. */
+function explanationLines(model: ServingModel, e: SongExplanation): string[] {
+  const lines = [`picked by ${e.pickedBy}: ${e.path.map((p) => `${p.name || `cluster ${p.cluster}`} (${(100 * p.probability).toFixed(0)}%)`).join(' › ')}`];
+  const t = e.terms;
+  if (!t) return lines;
+  const rank = (x: { rank: number; of: number }) => `rank ${x.rank}/${x.of}`;
+  let evidence = `network ${rank(t.network)}`;
+  if (t.transition) evidence += `; after the previous song ${t.transition.seen}× in training (${rank(t.transition)})`;
+  if (t.session) evidence += `; similar sets ${(100 * t.session.voteShare).toFixed(1)}% of votes (${rank(t.session)})`;
+  lines.push(evidence);
+  const closest = t.session?.closestSet;
+  if (closest) lines.push(`closest training set shares ${closest.sharedCount}: ${closest.shared.map((s) => model.song(s).name).join(', ')}`);
+  return lines;
+}
+
 /** "a,b,c" → numbers (the count is checked by the serving layer). */
 export function numberList(values: Values, name: string): number[] | undefined {
   const v = values[name];
@@ -141,6 +157,9 @@ const FLAGS: Record<string, string> = {
   temperature: 'temperature',
   thresholds: 'thresholds',
   userWeighting: 'user-weighting',
+  steering: 'steering',
+  adventurousness: 'adventurousness',
+  artistRepeatPenalty: 'artist-repeat-penalty',
   rngSeed: 'rng-seed',
   k: 'k',
   limit: 'limit',
@@ -182,7 +201,7 @@ export const generateCommand: Command = {
   summary:
     'Generates a tracklist from a seed song (SPEC §5.2), shaped by a DJ\'s taste or a like list (cold start), and prints each song with its reward breakdown (user score, seed-song score, model log-probability per level). --likes FILE: JSON array of {"song": "Artist - Title" or id, "score": 0..1}.',
   usage:
-    '--model DIR --seed-song "Artist - Title" [--dj NAME | --likes FILE] [--length 15] [--temperature a,b,c] [--user-weighting W] [--thresholds a,b,c,d] [--rng-seed N] [--format m3u8|csv|txt|json [--out FILE]] [--json]',
+    '--model DIR --seed-song "Artist - Title" [--dj NAME | --likes FILE] [--length 15] [--temperature a,b,c] [--user-weighting W] [--steering S] [--adventurousness A] [--artist-repeat-penalty P] [--thresholds a,b,c,d] [--rng-seed N] [--explain] [--format m3u8|csv|txt|json [--out FILE]] [--json]',
   options: {
     model: MODEL_OPTION,
     'seed-song': { type: 'string', value: '"A - T"', required: true, help: 'the first song (name or id)' },
@@ -206,6 +225,25 @@ export const generateCommand: Command = {
       default: LIMITS.userWeighting.default,
       help: `weight of the taste against the seed similarity (${LIMITS.userWeighting.min}-${LIMITS.userWeighting.max})`,
     },
+    steering: {
+      type: 'string',
+      value: 'S',
+      default: LIMITS.steering.default,
+      help: "how strongly taste and seed similarity reshape the model's own choices (0 = the model alone, 1 = fully)",
+    },
+    adventurousness: {
+      type: 'string',
+      value: 'A',
+      default: LIMITS.adventurousness.default,
+      help: 'how far each song may move from the one before (0 = close steps, 1 = anywhere)',
+    },
+    'artist-repeat-penalty': {
+      type: 'string',
+      value: 'P',
+      default: LIMITS.artistRepeatPenalty.default,
+      help: `share of probability taken from a song whose artist already played (${LIMITS.artistRepeatPenalty.min}-${LIMITS.artistRepeatPenalty.max})`,
+    },
+    explain: { type: 'boolean', help: 'print (and return) why each song was picked: its clusters and evidence' },
     thresholds: {
       type: 'string',
       value: 'a,b,c,d',
@@ -229,6 +267,10 @@ export const generateCommand: Command = {
     const thresholds = numberList(values, 'thresholds');
     const length = numberOption(values, 'length');
     const userWeighting = numberOption(values, 'user-weighting');
+    const steering = numberOption(values, 'steering');
+    const adventurousness = numberOption(values, 'adventurousness');
+    const artistRepeatPenalty = numberOption(values, 'artist-repeat-penalty');
+    const explain = values.explain === true;
     const rngSeed = numberOption(values, 'rng-seed') ?? Math.floor(Math.random() * 2 ** 31);
     const format = formatOption(values);
     const out = typeof values.out === 'string' ? values.out : undefined;
@@ -246,14 +288,18 @@ export const generateCommand: Command = {
         length,
         temperature,
         userWeighting,
+        steering,
+        adventurousness,
+        artistRepeatPenalty,
         thresholds,
         rngSeed,
+        explain,
       }),
     );
     const infos = tracklist.map(({ song }) => model.song(song));
-    const items = tracklist.map(({ song, userScore, songScore, logProb }, i) => {
+    const items = tracklist.map(({ song, userScore, songScore, logProb, explanation }, i) => {
       const info = infos[i];
-      return { song: info.name, id: info.id, index: song, userScore, songScore, logProb };
+      return { song: info.name, id: info.id, index: song, userScore, songScore, logProb, ...(explanation ? { explanation } : {}) };
     });
     const taste = dj !== undefined ? model.dj(dj).name : liked ? 'likes' : 'no taste';
     const file =
@@ -295,7 +341,7 @@ export const generateCommand: Command = {
       return result;
     }
     if (file && out !== undefined) writeAtomically(outputPath(values, 'out'), file.body);
-    items.forEach((t, i) =>
+    items.forEach((t, i) => {
       ctx.say(
         `${String(i).padStart(3)}  ${t.song}  user ${t.userScore.toFixed(3)} seed ${t.songScore.toFixed(3)} logP ${(
           t.logProb.l3 +
@@ -303,8 +349,9 @@ export const generateCommand: Command = {
           t.logProb.l1 +
           t.logProb.song
         ).toFixed(2)}`,
-      ),
-    );
+      );
+      if (t.explanation) for (const line of explanationLines(model, t.explanation)) ctx.say(`       ${line}`);
+    });
     if (out !== undefined) ctx.say(`wrote ${items.length} songs as ${format} to ${out}`);
     return result;
   },

@@ -107,9 +107,11 @@ function useHealth(): Health | null {
       let next = HEALTH_POLL_MS;
       try {
         const r = await api.client.GET('/health');
-        if (r.data && live) {
-          setHealth(r.data);
-          if (!r.data.model) next = HEALTH_POLL_LOADING_MS;
+        // Not ready (no model can be served) is a 503 with the same body.
+        const body = r.data ?? (r.response.status === 503 ? (r.error as Health | undefined) : undefined);
+        if (body && live) {
+          setHealth(body);
+          if (!body.model) next = HEALTH_POLL_LOADING_MS;
         }
       } catch {
         next = HEALTH_POLL_LOADING_MS;

@@ -10,8 +10,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Service and model status
-         * @description Also starts loading the model when none is loaded yet ("loading").
+         * Service and model status (the readiness probe)
+         * @description Also starts loading the model when none is loaded yet ("loading"). 503 with the same body while no model can be served, so a load balancer sends no traffic to this instance.
          */
         get: operations["health"];
         put?: never;
@@ -569,6 +569,7 @@ export interface components {
             /** @description similarity to the seed, min-max scaled to 0..1 */
             songScore: number;
             logProb: components["schemas"]["LevelLogProbs"];
+            explanation?: components["schemas"]["SongExplanation"];
         };
         /** @description The model's natural-log probability of a choice at each level of its cluster tree (coarsest first) and of the song within its cluster; they sum to log P(song) */
         LevelLogProbs: {
@@ -576,6 +577,64 @@ export interface components {
             l2: number;
             l1: number;
             song: number;
+        };
+        /** @description Why a generated song is there (with "explain": true) */
+        SongExplanation: {
+            /**
+             * @description seed: the request's; prefix: given; warmStart: drawn from the top of the seed × taste ranking; model: sampled down the cluster tree
+             * @enum {string}
+             */
+            pickedBy: "seed" | "prefix" | "warmStart" | "model";
+            /** @description the song's clusters, coarsest first */
+            path: {
+                /** @enum {string} */
+                level: "l3" | "l2" | "l1";
+                cluster: number;
+                /** @description the cluster's most played artists (beyond its parents') */
+                name: string;
+                /** @description the model's probability of this cluster at its level */
+                probability: number;
+            }[];
+            /** @description the song-level evidence (null for the seed) */
+            terms: {
+                /** @description the LSTM with the taste */
+                network: {
+                    /** @description the term's weighted contribution to the song's logit */
+                    logit: number;
+                    /** @description where the term ranked this song among its cluster (1 = favoured it most) */
+                    rank: number;
+                    /** @description songs in the cluster */
+                    of: number;
+                };
+                /** @description the n-gram transition from the previous song (null: the model has no n-gram term) */
+                transition: {
+                    /** @description the term's weighted contribution to the song's logit */
+                    logit: number;
+                    /** @description where the term ranked this song among its cluster (1 = favoured it most) */
+                    rank: number;
+                    /** @description songs in the cluster */
+                    of: number;
+                    /** @description training sets that played the previous song then this one */
+                    seen: number;
+                } | null;
+                /** @description the session-kNN term (null: the model has none) */
+                session: {
+                    /** @description the term's weighted contribution to the song's logit */
+                    logit: number;
+                    /** @description where the term ranked this song among its cluster (1 = favoured it most) */
+                    rank: number;
+                    /** @description songs in the cluster */
+                    of: number;
+                    /** @description the song's share of the similar training sets' votes */
+                    voteShare: number;
+                    /** @description the training set playing this song that shares most songs with this set */
+                    closestSet: {
+                        /** @description up to five songs it shares with this set */
+                        shared: components["schemas"]["Song"][];
+                        sharedCount: number;
+                    } | null;
+                } | null;
+            } | null;
         };
         /** @description The model version that answered */
         ModelRef: {
@@ -590,18 +649,26 @@ export interface components {
             seedSong: string;
             /** @description songs after the seed (default 15); the tracklist holds length + 1 songs */
             length?: number;
-            /** @description per-level multiplier of the model's logits (l3, l2, l1), coarsest first; higher sharpens (default [1, 1, 1]) */
+            /** @description per-level multiplier of the model's logits (l3, l2, l1), coarsest first; higher sharpens (default [0.7, 0.8, 1]) */
             temperature?: number[];
             /** @description weight of the taste (DJ or likes) against similarity to the seed; 1 balances them (default 1) */
             userWeighting?: number;
-            /** @description per-level probability thresholds (l3, l2, l1, song), coarsest first; options below are never drawn (default [0.1, 0.05, 0.05, 0.005]) */
+            /** @description per-level probability thresholds (l3, l2, l1, song), coarsest first; options below are never drawn (default [0, 0, 0, 0]) */
             thresholds?: number[];
+            /** @description how strongly taste and seed similarity reshape the model's own choices: 0 samples the model alone, 1 applies them fully (default 0.1) */
+            steering?: number;
+            /** @description share of probability taken from a song whose artist already played in the set; 0 allows repeats freely (default 0) */
+            artistRepeatPenalty?: number;
+            /** @description how far the set may wander from the seed: 0 keeps every song close to the seed, 1 follows wherever the last song leads (default 0.6) */
+            adventurousness?: number;
             /** @description seed for a reproducible tracklist (random when absent) */
             rngSeed?: number;
             /** @description songs that follow the seed as given before generation goes on (re-rolling position i: the songs before it); at most length songs */
             prefix?: string[];
             /** @description songs that must not be chosen (re-rolling position i: the songs from i on) */
             exclude?: string[];
+            /** @description add why each song was picked (costs a little more time) */
+            explain?: boolean;
             /**
              * @description taste of this DJ
              * @example d0123456789ab
@@ -690,12 +757,18 @@ export interface components {
             seedSong: string;
             /** @description songs after the seed (default 15); the tracklist holds length + 1 songs */
             length?: number;
-            /** @description per-level multiplier of the model's logits (l3, l2, l1), coarsest first; higher sharpens (default [1, 1, 1]) */
+            /** @description per-level multiplier of the model's logits (l3, l2, l1), coarsest first; higher sharpens (default [0.7, 0.8, 1]) */
             temperature?: number[];
             /** @description weight of the taste (DJ or likes) against similarity to the seed; 1 balances them (default 1) */
             userWeighting?: number;
-            /** @description per-level probability thresholds (l3, l2, l1, song), coarsest first; options below are never drawn (default [0.1, 0.05, 0.05, 0.005]) */
+            /** @description per-level probability thresholds (l3, l2, l1, song), coarsest first; options below are never drawn (default [0, 0, 0, 0]) */
             thresholds?: number[];
+            /** @description how strongly taste and seed similarity reshape the model's own choices: 0 samples the model alone, 1 applies them fully (default 0.1) */
+            steering?: number;
+            /** @description share of probability taken from a song whose artist already played in the set; 0 allows repeats freely (default 0) */
+            artistRepeatPenalty?: number;
+            /** @description how far the set may wander from the seed: 0 keeps every song close to the seed, 1 follows wherever the last song leads (default 0.6) */
+            adventurousness?: number;
             /** @description seed for a reproducible tracklist (random when absent) */
             rngSeed?: number;
             /** @description songs that follow the seed as given before generation goes on (re-rolling position i: the songs before it); at most length songs */
@@ -743,7 +816,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Service and model status */
+            /** @description Service and model status (the readiness probe) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -770,7 +843,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The model is still loading (or none is published), or storage is busy; retry after Retry-After seconds */
+            /** @description No model can be served yet (not ready); the body says why */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -778,7 +851,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
@@ -1031,6 +1104,15 @@ export interface operations {
             };
             /** @description Body larger than 262144 bytes */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json; error.field is content-type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1659,6 +1741,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The body is not application/json; error.field is content-type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many generations from this client; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description A bug; error.invocationId identifies the logged invocation */
             500: {
                 headers: {
@@ -1722,6 +1824,15 @@ export interface operations {
             };
             /** @description Body larger than 262144 bytes */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json; error.field is content-type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1892,6 +2003,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A state change from another site (Origin not this site nor a CORS-allowed one); error.field is origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description A bug; error.invocationId identifies the logged invocation */
             500: {
                 headers: {
@@ -1956,8 +2076,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A state change from another site (Origin not this site nor a CORS-allowed one); error.field is origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Body larger than 262144 bytes */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json; error.field is content-type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2032,8 +2170,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A state change from another site (Origin not this site nor a CORS-allowed one); error.field is origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Body larger than 262144 bytes */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json; error.field is content-type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2224,6 +2380,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A state change from another site (Origin not this site nor a CORS-allowed one); error.field is origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unknown id; error.suggestions may list matching names */
             404: {
                 headers: {
@@ -2236,6 +2401,26 @@ export interface operations {
             /** @description Body larger than 262144 bytes */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json; error.field is content-type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many generations from this client; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2371,6 +2556,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A state change from another site (Origin not this site nor a CORS-allowed one); error.field is origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unknown id; error.suggestions may list matching names */
             404: {
                 headers: {
@@ -2445,6 +2639,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A state change from another site (Origin not this site nor a CORS-allowed one); error.field is origin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unknown id; error.suggestions may list matching names */
             404: {
                 headers: {
@@ -2465,6 +2668,15 @@ export interface operations {
             };
             /** @description Body larger than 262144 bytes */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json; error.field is content-type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,7 @@ import { useState } from 'preact/hooks';
 import type { ExportFormat, TracklistItem } from '../api/client.ts';
 import { exportTracklist } from '../../../shared/formats/tracklistExport.ts';
 import { copyText, filenameOf, saveFile } from '../download.ts';
+import { Link, songPath } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { errorText, LikeButton, ScoreBar, SongName } from './bits.tsx';
 
@@ -48,6 +49,77 @@ export function LevelBadges({ item }: { item: TracklistItem }) {
         );
       })}
     </span>
+  );
+}
+
+type Explanation = NonNullable<TracklistItem['explanation']>;
+
+const PICKED_BY: Record<Explanation['pickedBy'], string> = {
+  seed: 'the seed you chose',
+  prefix: 'kept from the list before',
+  warmStart: 'one of the best matches for the seed and the taste',
+  model: 'the model, down its clusters',
+};
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}
+
+/** Why a song is in the list: how it was picked, its clusters, and what the evidence said. */
+export function WhyThisSong({ e }: { e: Explanation }) {
+  const t = e.terms;
+  return (
+    <details class="why">
+      <summary>Why this song</summary>
+      <p>
+        Picked by {PICKED_BY[e.pickedBy]}:{' '}
+        {e.path.map((p, i) => (
+          <span key={p.level}>
+            {i > 0 && ' › '}
+            <span class="cluster" title={`${LEVELS[i].label} cluster ${p.cluster}: the model gave it ${percent(Math.log(p.probability))}`}>
+              {p.name || `cluster ${p.cluster}`}
+            </span>
+          </span>
+        ))}
+      </p>
+      {t && (
+        <ul>
+          <li>
+            Sequence model: ranked it {ordinal(t.network.rank)} of {t.network.of} in its cluster.
+          </li>
+          {t.transition && (
+            <li>
+              After the previous song:{' '}
+              {t.transition.seen > 0
+                ? `played next ${t.transition.seen} time${t.transition.seen === 1 ? '' : 's'} in training sets`
+                : 'never played next in training sets'}{' '}
+              (ranked {ordinal(t.transition.rank)}).
+            </li>
+          )}
+          {t.session && (
+            <li>
+              Similar sets: {Math.round(t.session.voteShare * 1000) / 10}% of their votes (ranked {ordinal(t.session.rank)})
+              {t.session.closestSet && (
+                <>
+                  ; the closest plays it with{' '}
+                  {t.session.closestSet.shared.map((s, i) => (
+                    <span key={s.id}>
+                      {i > 0 && ', '}
+                      <Link href={songPath(s.id)}>{s.name}</Link>
+                    </span>
+                  ))}
+                  {t.session.closestSet.sharedCount > t.session.closestSet.shared.length &&
+                    ` and ${t.session.closestSet.sharedCount - t.session.closestSet.shared.length} more`}
+                </>
+              )}
+              .
+            </li>
+          )}
+        </ul>
+      )}
+    </details>
   );
 }
 
@@ -130,6 +202,7 @@ export function TracklistView({ items, name, rowActions, toolbar, savedId }: Pro
                   </>
                 )}
               </div>
+              {item.explanation && i > 0 && <WhyThisSong e={item.explanation} />}
             </div>
             <span class="row-end">
               <LikeButton song={item.id} name={item.name} />

@@ -16,7 +16,38 @@ import { Link, navigate, useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
 type Taste = 'none' | 'dj' | 'mine' | 'pasted';
-type FieldKey = 'seed' | 'dj' | 'likes' | 'length' | 'temperature' | 'userWeighting' | 'thresholds' | 'form';
+/** The single-number steering knobs, in the order the form shows them. */
+const KNOBS = [
+  {
+    key: 'userWeighting',
+    label: 'Taste weight',
+    step: '0.1',
+    help: 'Taste against similarity to the seed: 1 balances them, 0 ignores the taste.',
+  },
+  {
+    key: 'steering',
+    label: 'Steering',
+    step: '0.1',
+    help: "How strongly taste and seed reshape the model's own choices: 0 is the model alone, 1 the full adjustment.",
+  },
+  {
+    key: 'adventurousness',
+    label: 'Adventurousness',
+    step: '0.1',
+    help: 'How far each song may move from the one before: 0 keeps every step close, 1 lets the model jump anywhere.',
+  },
+  {
+    key: 'artistRepeatPenalty',
+    label: 'Artist repeat penalty',
+    step: '0.1',
+    help: 'How much less likely a song is when its artist already played: 0 allows repeats freely.',
+  },
+] as const;
+type KnobKey = (typeof KNOBS)[number]['key'];
+const knobDefaults = (): Record<KnobKey, string> =>
+  Object.fromEntries(KNOBS.map((k) => [k.key, String(LIMITS[k.key].default)])) as Record<KnobKey, string>;
+
+type FieldKey = 'seed' | 'dj' | 'likes' | 'length' | 'temperature' | KnobKey | 'thresholds' | 'form';
 type Errors = Partial<Record<FieldKey, string>>;
 
 interface Form {
@@ -26,7 +57,7 @@ interface Form {
   pasted: string;
   length: string;
   temperature: string[];
-  userWeighting: string;
+  knobs: Record<KnobKey, string>;
   thresholds: string[];
   advanced: boolean;
 }
@@ -41,7 +72,6 @@ interface Result {
 
 const T = LIMITS.temperature;
 const H = LIMITS.thresholds;
-const W = LIMITS.userWeighting;
 const LEVEL_LABELS = ['broad (l3)', 'mid (l2)', 'fine (l1)', 'song'];
 
 const initialForm = (): Form => ({
@@ -51,7 +81,7 @@ const initialForm = (): Form => ({
   pasted: '',
   length: String(LIMITS.length.default),
   temperature: T.default.map(String),
-  userWeighting: String(W.default),
+  knobs: knobDefaults(),
   thresholds: H.default.map(String),
   advanced: false,
 });
@@ -69,7 +99,8 @@ function fieldOf(apiField: string | undefined): FieldKey {
   if (apiField === 'length') return 'length';
   if (apiField.startsWith('temperature')) return 'temperature';
   if (apiField.startsWith('thresholds')) return 'thresholds';
-  if (apiField === 'userWeighting') return 'userWeighting';
+  const knob = KNOBS.find((k) => k.key === apiField);
+  if (knob) return knob.key;
   return 'form';
 }
 
@@ -138,8 +169,13 @@ export function Generate() {
     if (temperature.some((t) => t === null)) e.temperature = `Each from ${T.min} to ${T.max}.`;
     const thresholds = form.thresholds.map((t) => numberIn(t, H.min, H.below, true));
     if (thresholds.some((t) => t === null)) e.thresholds = `Each from ${H.min} up to (not including) ${H.below}.`;
-    const w = numberIn(form.userWeighting, W.min, W.max);
-    if (w === null) e.userWeighting = `A number from ${W.min} to ${W.max}.`;
+    const knobs: Partial<Record<KnobKey, number>> = {};
+    for (const { key } of KNOBS) {
+      const { min, max } = LIMITS[key];
+      const x = numberIn(form.knobs[key], min, max);
+      if (x === null) e[key] = `A number from ${min} to ${max}.`;
+      else if (x !== LIMITS[key].default) knobs[key] = x;
+    }
     if (form.taste === 'dj' && !form.dj) e.dj = 'Choose a DJ from the list, or another taste.';
     if (form.taste === 'mine' && !session.me) e.likes = 'Sign in to use your likes.';
     if (form.taste === 'mine' && session.me && session.me.likes.length === 0)
@@ -158,9 +194,10 @@ export function Generate() {
       body: {
         seedSong: form.seed!.id,
         length,
+        explain: true,
         ...(differs(temperature, T.default) ? { temperature: temperature as number[] } : {}),
         ...(differs(thresholds, H.default) ? { thresholds: thresholds as number[] } : {}),
-        ...(w !== W.default ? { userWeighting: w! } : {}),
+        ...knobs,
         ...(form.taste === 'dj' && form.dj ? { dj: form.dj.id } : {}),
       },
     };
@@ -251,7 +288,7 @@ export function Generate() {
     event.preventDefault();
     if (!result) return;
     try {
-      const { dj: _dj, likes: _likes, prefix: _p, exclude: _e, ...knobs } = result.request;
+      const { dj: _dj, likes: _likes, prefix: _p, exclude: _e, explain: _x, ...knobs } = result.request;
       const name = (saveName ?? '').trim();
       const doc = await api.call(() =>
         api.client.POST('/me/tracklists', {
@@ -361,28 +398,30 @@ export function Generate() {
             onChange={(temperature) => setForm({ temperature })}
             error={errors.temperature}
           />
-          <div class="field narrow">
-            <label for="userWeighting">Taste weight</label>
-            <input
-              id="userWeighting"
-              type="number"
-              step="0.1"
-              min={W.min}
-              max={W.max}
-              value={form.userWeighting}
-              aria-invalid={errors.userWeighting ? true : undefined}
-              aria-describedby="userWeighting-help"
-              onInput={(e) => setForm({ userWeighting: (e.target as HTMLInputElement).value })}
-            />
-            <p class="hint" id="userWeighting-help">
-              Taste against similarity to the seed: 1 balances them, 0 ignores the taste. Default {W.default}.
-            </p>
-            {errors.userWeighting && (
-              <p class="error" role="alert">
-                {errors.userWeighting}
+          {KNOBS.map(({ key, label, step, help }) => (
+            <div class="field narrow" key={key}>
+              <label for={key}>{label}</label>
+              <input
+                id={key}
+                type="number"
+                step={step}
+                min={LIMITS[key].min}
+                max={LIMITS[key].max}
+                value={form.knobs[key]}
+                aria-invalid={errors[key] ? true : undefined}
+                aria-describedby={`${key}-help`}
+                onInput={(e) => setForm({ knobs: { ...form.knobs, [key]: (e.target as HTMLInputElement).value } })}
+              />
+              <p class="hint" id={`${key}-help`}>
+                {help} Default {LIMITS[key].default}.
               </p>
-            )}
-          </div>
+              {errors[key] && (
+                <p class="error" role="alert">
+                  {errors[key]}
+                </p>
+              )}
+            </div>
+          ))}
           <NumberRow
             id="thresholds"
             label="Probability thresholds"
@@ -397,7 +436,7 @@ export function Generate() {
             type="button"
             class="link"
             onClick={() =>
-              setForm({ temperature: T.default.map(String), thresholds: H.default.map(String), userWeighting: String(W.default) })
+              setForm({ temperature: T.default.map(String), thresholds: H.default.map(String), knobs: knobDefaults() })
             }
           >
             Reset to defaults
