@@ -36,7 +36,7 @@ export interface Settings {
   retrainSchedule: string;
   /** TRAINING_JOB_RESOURCE_ID: ARM id of the Container Apps Job; unset = retrain locally. */
   trainingJobResourceId: string | undefined;
-  /** AUTH_ENABLED: App Service Authentication is configured (trust x-ms-client-principal). */
+  /** AUTH_ENABLED: App Service Authentication is configured (with WEBSITE_AUTH_ENABLED=true: trust x-ms-client-principal). */
   authEnabled: boolean;
   /** TRAIN_BUDGET: `fast` or `full` (default `full`). */
   trainBudget: 'fast' | 'full';
