@@ -11,9 +11,9 @@
  *     if scene_k has no playable song left, the position becomes `ID - ID`.
  * The hidden state is the scene; a song reveals it, gaps are filtered through exactly (Bayes).
  */
-import { readFileSync } from 'node:fs';
 import { InputError } from '../util/errors.ts';
 import type { Random } from '../util/random.ts';
+import { readTruthFile } from './truthFile.ts';
 import type { RawTrack } from './types.ts';
 
 export const ID_GAP = 'ID - ID';
@@ -529,10 +529,9 @@ export function modelOf(truth: SynthTruth): SynthModel {
 }
 
 export function loadTruth(file: string): SynthTruth {
-  const truth = JSON.parse(readFileSync(file, 'utf8')) as SynthTruth;
-  if (truth.version !== 1 || !Array.isArray(truth.songs) || typeof truth.songCluster !== 'object')
-    throw new InputError(`${file}: not a synthetic-corpus truth file`);
-  return truth;
+  const read = readTruthFile(file);
+  if (read.kind === 'synthetic') return read.truth;
+  throw new InputError(read.kind === 'unusable' ? read.error : `truth file ${file}: planted clusters only, not a synthetic-corpus truth file`);
 }
 
 /**

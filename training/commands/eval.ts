@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTruth } from '../../shared/corpus/oracle.ts';
 import { truthPath } from '../../shared/corpus/synth.ts';
+import { truthSection } from '../eval/truth.ts';
 import { loadPrepared } from '../../shared/graph/preparedStore.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
 import { EmbeddingIndex } from '../../shared/model/embeddings.ts';
@@ -11,12 +11,12 @@ import { evaluateRecommendation, fitBaselines, formatRecommendationTable } from 
 import { EMBEDDINGS_KIND } from '../mgccf/train.ts';
 import { fitNextSongBaselines } from '../nextsong/baselines.ts';
 import { evaluateNextSong, formatNextSongTable } from '../nextsong/evaluate.ts';
-import { OraclePredictor, readSplitTracklists } from '../nextsong/oracle.ts';
+import { readSplitTracklists } from '../nextsong/oracle.ts';
 import { fileDigest } from './train.ts';
 import { TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
 import { TracklistPredictor } from '../nextsong/tracklistPredictor.ts';
 import { replacementChooser, setContext } from '../tracklist/windows.ts';
-import { clusteringSection, plantedLevels } from '../tracklist/report.ts';
+import { clusteringSection } from '../tracklist/report.ts';
 import { formatGenerationTable } from '../eval/generation.ts';
 import { GENERATION_SETS, runGeneration } from '../eval/generationRun.ts';
 
@@ -47,7 +47,7 @@ export const evalCommand: Command = {
       type: 'string',
       value: 'FILE',
       default: 'FILE.truth.json beside the corpus when present',
-      help: 'ground truth of a synthetic corpus (enables the exact oracle)',
+      help: 'ground truth: a synthetic-corpus truth (planted clusters and the exact oracle) or {"songCluster": …} (planted clusters only)',
     },
     'max-positions': { type: 'string', value: 'N', default: 'all', help: 'cap on the next-song positions scored' },
     only: { type: 'string', value: 'SECTIONS', default: SECTIONS.join(','), help: 'comma-separated sections to run' },
@@ -76,6 +76,9 @@ export const evalCommand: Command = {
     const only = sectionsOf(values.only);
     const started = performance.now();
     const prepared = loadPrepared(preparedDir);
+    // An unusable truth file is reported here and in the result; the evaluation goes on without it.
+    const { report: truthReport, planted, oracle, lines } = truthSection(truthFile, prepared.vocab.songKeys);
+    for (const line of lines) ctx.say(line);
 
     const embeddingsDir = join(modelDir, 'embeddings');
     const embeddings = existsSync(join(embeddingsDir, 'manifest.json')) ? readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }) : null;
@@ -97,11 +100,8 @@ export const evalCommand: Command = {
       ? new TracklistModel(readArtifact<TracklistMeta>(tracklistDir, { kind: TRACKLIST_KIND }))
       : null;
     const modelPredictor = tracklist && embeddings ? new TracklistPredictor(tracklist, replacementChooser(embeddings), setContext(embeddings)) : null;
-    const truth = truthFile ? loadTruth(truthFile) : null;
-
     const fitted = fitNextSongBaselines(prepared, { seed: 1, log: (line) => process.stderr.write(line + '\n') });
-    const raw = truthFile ? await readSplitTracklists(corpus, prepared.sequences) : null;
-    const oracle = truth ? new OraclePredictor(truth, prepared.vocab.songKeys) : null;
+    const raw = oracle ? await readSplitTracklists(corpus, prepared.sequences) : null;
     const nextSong = only.has('next-song')
       ? evaluateNextSong(
           prepared,
@@ -113,7 +113,6 @@ export const evalCommand: Command = {
       ctx.say('\nNext song (held-out tracklists)');
       ctx.say(formatNextSongTable(nextSong));
     }
-    const planted = truth ? plantedLevels(truth, prepared.vocab.songKeys) : null;
     const clustering = tracklist && only.has('clustering')
       ? clusteringSection(prepared.songSong, tracklist, planted)
       : null;
@@ -132,7 +131,8 @@ export const evalCommand: Command = {
           index,
           tracklist,
           baselines: fitted.predictors,
-          truth,
+          truth: oracle ? oracle.truth : null,
+          oracle,
           planted,
           raw: raw ? (t) => raw.get(t) : null,
           sets: generationSets,
@@ -148,7 +148,7 @@ export const evalCommand: Command = {
       nextSong: nextSong ? { ...nextSong, baselineParams: fitted.params } : null,
       clustering,
       generation,
-      truth: truthFile,
+      truth: truthReport,
       seconds: (performance.now() - started) / 1000,
     };
   },

@@ -46,7 +46,9 @@ export interface GenerationRunInputs {
   tracklist: TracklistModel | null;
   baselines: readonly NextSongPredictor[];
   truth: SynthTruth | null;
-  /** Planted labels per level, finest first, when the corpus has a truth file. */
+  /** The oracle already built from `truth` (eval's); without it one is built from `truth`. */
+  oracle?: OraclePredictor | null;
+  /** Planted labels per level, finest first, when the corpus has a truth file (synthetic or planted only). */
   planted: Int32Array[] | null;
   raw: ((t: number) => Tracklist | undefined) | null;
   sets?: number;
@@ -75,7 +77,7 @@ export function runGeneration(inputs: GenerationRunInputs): { report: Generation
       tree,
       planted: inputs.planted,
       index,
-      oracle: inputs.truth ? new OraclePredictor(inputs.truth, prepared.vocab.songKeys) : null,
+      oracle: inputs.oracle !== undefined ? inputs.oracle : inputs.truth ? new OraclePredictor(inputs.truth, prepared.vocab.songKeys) : null,
       raw: inputs.raw,
     },
     tasks,

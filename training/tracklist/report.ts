@@ -1,6 +1,6 @@
-import type { SynthTruth } from '../../shared/corpus/oracle.ts';
 import { parseTrack } from '../../shared/corpus/trackString.ts';
 import type { Csr } from '../../shared/graph/csr.ts';
+import { songId } from '../../shared/model/ids.ts';
 import type { TracklistModel } from '../../shared/model/tracklistInference.ts';
 import { activeClusters, conductance, modularity, nmi } from '../dmon/metrics.ts';
 
@@ -13,15 +13,19 @@ export interface ClusteringLevel {
 }
 
 /**
- * The planted song clusters of a synthetic corpus per level (finest first: scene, subgenre,
- * genre), aligned with the vocabulary through the parsed song key; -1 where unknown.
+ * The planted song clusters per level (finest first: scene, subgenre, genre; as many levels as
+ * the truth gives), aligned with the vocabulary through the parsed song key or the song id; -1
+ * where unknown.
  */
-export function plantedLevels(truth: SynthTruth, songKeys: readonly string[]): Int32Array[] {
+export function plantedLevels(truth: { songCluster: Record<string, readonly number[]> }, songKeys: readonly string[]): Int32Array[] {
   const index = new Map(songKeys.map((key, i) => [key, i]));
-  const levels = [0, 1, 2].map(() => new Int32Array(songKeys.length).fill(-1));
+  const byId = new Map(songKeys.map((key, i) => [songId(key), i]));
+  let depth = 0;
+  for (const path of Object.values(truth.songCluster)) depth = Math.max(depth, path.length);
+  const levels = Array.from({ length: depth }, () => new Int32Array(songKeys.length).fill(-1));
   for (const [text, path] of Object.entries(truth.songCluster)) {
     const parsed = parseTrack(text);
-    const s = parsed.kind === 'song' ? index.get(parsed.key) : undefined;
+    const s = byId.get(text) ?? (parsed.kind === 'song' ? index.get(parsed.key) : undefined);
     if (s === undefined) continue;
     path.forEach((label, l) => (levels[l][s] = label));
   }
@@ -41,10 +45,11 @@ export function clusteringSection(songGraph: Csr, model: TracklistModel, planted
   return {
     levels: treeLabels(model).map((labels, l) => {
       let score: number | null = null;
-      if (planted) {
-        // Songs without a planted label (never in a synthetic vocabulary) are left out.
-        const keep = Array.from(planted[l].keys()).filter((s) => planted[l][s] >= 0);
-        score = nmi(keep.map((s) => planted[l][s]), keep.map((s) => labels[s]));
+      const truth = planted?.[l];
+      if (truth) {
+        // Songs without a planted label (not in the truth file) are left out; none left, no NMI.
+        const keep = Array.from(truth.keys()).filter((s) => truth[s] >= 0);
+        if (keep.length > 0) score = nmi(keep.map((s) => truth[s]), keep.map((s) => labels[s]));
       }
       return {
         clusters: activeClusters(labels),
