@@ -659,7 +659,7 @@ export interface components {
             steering?: number;
             /** @description share of probability taken from a song whose artist already played in the set; 0 allows repeats freely (default 0) */
             artistRepeatPenalty?: number;
-            /** @description how far the set may wander from the seed: 0 keeps every song close to the seed, 1 follows wherever the last song leads (default 0.6) */
+            /** @description how far each song may move from the one before (in the embedding): 0 keeps every step close, 1 lets the model jump anywhere (default 0.6) */
             adventurousness?: number;
             /** @description seed for a reproducible tracklist (random when absent) */
             rngSeed?: number;
@@ -767,7 +767,7 @@ export interface components {
             steering?: number;
             /** @description share of probability taken from a song whose artist already played in the set; 0 allows repeats freely (default 0) */
             artistRepeatPenalty?: number;
-            /** @description how far the set may wander from the seed: 0 keeps every song close to the seed, 1 follows wherever the last song leads (default 0.6) */
+            /** @description how far each song may move from the one before (in the embedding): 0 keeps every step close, 1 lets the model jump anywhere (default 0.6) */
             adventurousness?: number;
             /** @description seed for a reproducible tracklist (random when absent) */
             rngSeed?: number;
