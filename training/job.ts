@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CorpusLineError } from '../shared/corpus/jsonl.ts';
-import { loadTruth } from '../shared/corpus/oracle.ts';
+import { oracleLine, readTruthFile } from '../shared/corpus/truthFile.ts';
 import { readArtifact } from '../shared/model/artifact.ts';
 import { readSettings, type Settings } from '../shared/store/config.ts';
 import { BlobModelRegistry, RegistryError, downloadCorpus } from '../shared/store/modelRegistry.ts';
@@ -100,16 +100,16 @@ export async function runJob(settings: Settings, options: JobOptions = {}): Prom
     await downloadCorpus(settings, corpus);
     if (statSync(corpus).size === 0)
       throw new InputError(`corpus blob ${corpusLabel} is empty`, 'CORPUS_BLOB');
-    // A synthetic corpus may carry its ground truth beside it (eval uses it for the oracle).
+    // A corpus may carry a truth file beside it (eval: planted clusters, the oracle when synthetic).
     const truthBlob = settings.corpusBlob.replace(/\.jsonl$/, '') + '.truth.json';
     const truthFile = corpus.replace(/\.jsonl$/, '') + '.truth.json';
     try {
       await downloadCorpus(settings, truthFile, truthBlob);
-      log(`found ground truth ${truthBlob}`);
     } catch (e) {
       if (!(e instanceof RegistryError)) throw e;
     }
-    checkTruth(truthFile, `${settings.corpusContainer}/${truthBlob}`);
+    const truthNote = truthLine(truthFile, `${settings.corpusContainer}/${truthBlob}`);
+    if (truthNote) log(truthNote);
     const download = lap();
 
     const modelDir = join(work, 'model');
@@ -194,22 +194,17 @@ export async function runJob(settings: Settings, options: JobOptions = {}): Prom
   }
 }
 
-/** A truth sidecar must be ours (a synthetic-corpus truth file), or the job stops before training. */
-function checkTruth(file: string, label: string): void {
-  try {
-    statSync(file);
-  } catch {
-    return; // no sidecar: a real corpus
-  }
-  try {
-    loadTruth(file);
-  } catch (e) {
-    const why = e instanceof SyntaxError ? 'not JSON' : 'not a synthetic-corpus truth file';
-    throw new InputError(
-      `truth blob ${label} is ${why} (remove it or upload the one synth wrote)`,
-      'CORPUS_BLOB',
-    );
-  }
+/**
+ * What the truth sidecar gives eval. An unusable one never stops the job: the gate needs no
+ * truth, so the line names it and eval (which records the error in eval.json) goes on without it.
+ */
+function truthLine(file: string, label: string): string | null {
+  if (!existsSync(file)) return null; // no sidecar: a real corpus
+  const read = readTruthFile(file);
+  const blob = `truth blob ${label}`;
+  if (read.kind === 'unusable') return `WARNING ${read.error.replace(`truth file ${file}`, blob)}; evaluating without it`;
+  const what = read.kind === 'synthetic' ? 'synthetic-corpus truth' : 'planted clusters only';
+  return `${blob}: ${what}; ${oracleLine(read)}`;
 }
 
 /** Bad input, a registry refusal and a rejected candidate are reported in their own words; bugs with a stack. */
