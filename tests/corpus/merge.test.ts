@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalKey, KeyIndex, mergeArtists, mergeSongs, oneEditApart, sameRecord } from '../../shared/corpus/merge.ts';
+import {
+  canonicalKey,
+  KeyIndex,
+  mergeArtists,
+  mergeSongs,
+  oneEditApart,
+  sameRecord,
+} from '../../shared/corpus/merge.ts';
 import { normalizeName, parseTrack } from '../../shared/corpus/trackString.ts';
 
 function key(s: string): string {
@@ -20,14 +27,18 @@ describe('sameRecord: one record, several spellings', () => {
     expect(same('Slom - Taurus (2017)', 'slom - Taurus')).toBe(true);
     expect(same('Girl Unit - IRL', 'Girl Unit - I.R.L')).toBe(true);
     expect(same('J Dilla - Track 08', 'J Dilla - Track 8')).toBe(true);
-    expect(same('James Blake - Not Long Now (Klaus Mix)', 'James Blake - Not Long Now (Klaus Remix)')).toBe(true);
+    expect(same('James Blake - Not Long Now (Klaus Mix)', 'James Blake - Not Long Now (Klaus Remix)')).toBe(
+      true,
+    );
     expect(same("Ginuwine - What's So Different?", 'Ginuwine - Whats So Different')).toBe(true);
   });
 
   it('keeps different records apart', () => {
     // Two remixes, or a remix and the original, are two songs even one letter apart.
     expect(same('A - Title (X Remix)', 'A - Title (Y Remix)')).toBe(false);
-    expect(same('Flume ft. Kai - Never Be Like You', 'Flume ft. Kai - Never Be Like You (Martin Solveig Remix)')).toBe(false);
+    expect(
+      same('Flume ft. Kai - Never Be Like You', 'Flume ft. Kai - Never Be Like You (Martin Solveig Remix)'),
+    ).toBe(false);
     expect(same('Kendrick Lamar - The Heart Part 4', 'Kendrick Lamar - The Heart Part 5')).toBe(false);
     expect(same('Pryda - Escape 2017 Intro ID', 'Pryda - Escape 2018 Intro ID')).toBe(false);
     // Short titles: one letter is often another word.
@@ -49,7 +60,12 @@ describe('sameRecord: one record, several spellings', () => {
 });
 
 describe('mergeSongs', () => {
-  const keys = ['Ken Doh - Nakasaki', 'Ken Doh - Nagasaki', 'Ken Doh - Nagasaki (Original Mix)', 'Ken Doh - Nagasaki (X Remix)'].map(key);
+  const keys = [
+    'Ken Doh - Nakasaki',
+    'Ken Doh - Nagasaki',
+    'Ken Doh - Nagasaki (Original Mix)',
+    'Ken Doh - Nagasaki (X Remix)',
+  ].map(key);
 
   it('the most played spelling represents its group; other remixes stay apart', () => {
     const rep = mergeSongs({ keys, plays: [3, 5, 1, 4] });
@@ -72,12 +88,19 @@ describe('mergeSongs', () => {
   });
 
   it('mergeArtists joins punctuation and "&"/"and" spellings, most played first', () => {
-    const rep = mergeArtists(['mr. fingers', 'mr fingers', 'nalin & kane', 'nalin and kane', 'ken doh'], [1, 4, 2, 1, 3]);
+    const rep = mergeArtists(
+      ['mr. fingers', 'mr fingers', 'nalin & kane', 'nalin and kane', 'ken doh'],
+      [1, 4, 2, 1, 3],
+    );
     expect([...rep]).toEqual([1, 1, 2, 2, 4]);
   });
 
   it('KeyIndex finds an entry by its key, an alias key or a canonical form, exact keys first', () => {
-    const ix = new KeyIndex([key('Ken Doh - Nagasaki'), key('Other - Song')], { 0: [{ name: 'Ken Doh - Nakasaki', key: key('Ken Doh - Nakasaki') }] }, canonicalKey);
+    const ix = new KeyIndex(
+      [key('Ken Doh - Nagasaki'), key('Other - Song')],
+      { 0: [{ name: 'Ken Doh - Nakasaki', key: key('Ken Doh - Nakasaki') }] },
+      canonicalKey,
+    );
     expect(ix.get(key('Ken Doh - Nagasaki'))).toBe(0);
     expect(ix.get(key('Ken Doh - Nakasaki'))).toBe(0);
     expect(ix.get(key('Ken Doh - Nakasaki (1996)'))).toBe(0);
@@ -110,11 +133,19 @@ describe('merging on the real sets: hand-checked pairs (tests/corpus/mergePairs.
     const nearTitle = fixture.pairs.filter((p) => p.sample === 'near').length - nearVersion;
     // Each sampled pair stands for this many pairs of its kind in the whole corpus.
     const weight = (p: Pair): number =>
-      p.sample === 'merged' ? pop.merged / 100 : p.kind === 'version' ? pop.nearVersion / nearVersion : pop.nearTitle / nearTitle;
+      p.sample === 'merged'
+        ? pop.merged / 100
+        : p.kind === 'version'
+          ? pop.nearVersion / nearVersion
+          : pop.nearTitle / nearTitle;
     const counts = { tp: 0, fp: 0, fn: 0 };
     const weighted = { tp: 0, fp: 0, fn: 0 };
     for (const p of fixture.pairs) {
-      const rep = mergeSongs({ keys: [key(p.a), key(p.b)], plays: p.plays, sets: p.together ? [[0, 1]] : [] });
+      const rep = mergeSongs({
+        keys: [key(p.a), key(p.b)],
+        plays: p.plays,
+        sets: p.together ? [[0, 1]] : [],
+      });
       const merged = rep[0] === rep[1];
       const cell = merged && p.same ? 'tp' : merged ? 'fp' : p.same ? 'fn' : null;
       if (cell === null) continue;
