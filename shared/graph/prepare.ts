@@ -1,4 +1,5 @@
 import { parseTrack, type ParsedTrack } from '../corpus/trackString.ts';
+import { mergeArtists, mergeSongs, type Alias, type Aliases } from '../corpus/merge.ts';
 import type { Tracklist } from '../corpus/types.ts';
 import { Random } from '../util/random.ts';
 import { Progress } from '../util/progress.ts';
@@ -72,6 +73,9 @@ export interface Vocabulary {
   artists: string[];
   artistKeys: string[];
   djs: string[];
+  /** Other spellings merged into a song / artist, by index (absent in versions before merging). */
+  songAliases?: Aliases;
+  artistAliases?: Aliases;
 }
 
 export interface SkipReport {
@@ -81,6 +85,9 @@ export interface SkipReport {
   droppedDjs: number;
   tracklistsWithoutSongs: number;
   repeatsWithinSet: number;
+  /** Spellings merged into another song / artist (shared/corpus/merge.ts). */
+  mergedSongs: number;
+  mergedArtists: number;
 }
 
 export interface Sequences {
@@ -158,6 +165,8 @@ export async function prepare(
     droppedDjs: 0,
     tracklistsWithoutSongs: 0,
     repeatsWithinSet: 0,
+    mergedSongs: 0,
+    mergedArtists: 0,
   };
   const reading = options.progress ? new Progress('prepare: reading', 0) : null;
   for await (const t of corpus) {
@@ -196,6 +205,8 @@ export async function prepare(
     reading?.tick();
   }
   reading?.finish(`${rawSongs.length} distinct songs`);
+  const rawAliases = mergeSpellings(rawSongs, sets);
+  skipped.mergedSongs = rawAliases.merged;
 
   // 2. Split by tracklist (never by window or play), seeded.
   const rng = new Random(options.seed);
@@ -213,12 +224,13 @@ export async function prepare(
   });
   for (let s = 0; s < sets.length; s++) if (!split[s]) for (const id of sets[s].songs) if (id >= 0) plays[id]++;
   const keptRaw: number[] = [];
-  for (let id = 0; id < rawSongs.length; id++) if (mass[id] >= options.minSongMass) keptRaw.push(id);
+  for (let id = 0; id < rawSongs.length; id++)
+    if (mass[id] >= options.minSongMass && rawAliases.rep[id] === id) keptRaw.push(id);
   keptRaw.sort((a, b) => plays[b] - plays[a] || (rawSongs[a].key < rawSongs[b].key ? -1 : 1));
   const songOf = new Int32Array(rawSongs.length).fill(OUT_OF_VOCABULARY);
   keptRaw.forEach((id, i) => (songOf[id] = i));
   const nSongs = keptRaw.length;
-  skipped.droppedSongs = rawSongs.length - nSongs;
+  skipped.droppedSongs = rawSongs.length - skipped.mergedSongs - nSongs;
   log(`prepare: ${nSongs} of ${rawSongs.length} songs have co-occurrence mass ≥ ${options.minSongMass}`);
 
   // 4. Song–song co-occurrence over kept songs (upper triangle counted once, then mirrored).
@@ -232,7 +244,7 @@ export async function prepare(
   });
   const cooc = plusTranspose(upper.toCsr());
 
-  // 5. Artists of kept songs and the song → artist map M.
+  // 5. Artists of kept songs and the song → artist map M; spellings of one artist merged.
   const artistIndex = new Map<string, number>();
   const artistNames: string[] = [];
   const artistKeys: string[] = [];
@@ -255,20 +267,42 @@ export async function prepare(
       songEntries.push([i, a, artist.weight]);
     }
   });
+  const artistRep = mergeArtists(artistKeys, artistWeight);
+  for (let a = 0; a < artistRep.length; a++) {
+    if (artistRep[a] === a) continue;
+    artistWeight[artistRep[a]] += artistWeight[a];
+    skipped.mergedArtists++;
+  }
   // Artists ordered by played weight, so index 0 is the most-played artist.
-  const artistOrder = artistNames.map((_, a) => a).sort((a, b) => artistWeight[b] - artistWeight[a] || a - b);
+  const artistOrder = artistNames
+    .map((_, a) => a)
+    .filter((a) => artistRep[a] === a)
+    .sort((a, b) => artistWeight[b] - artistWeight[a] || a - b);
   const artistRank = new Int32Array(artistNames.length);
   artistOrder.forEach((a, r) => (artistRank[a] = r));
-  const nArtists = artistNames.length;
+  const nArtists = artistOrder.length;
+  // Duplicate (song, artist) entries of merged spellings are summed by toCsr.
   const mBuilder = new CooBuilder(nSongs, nArtists, songEntries.length);
-  for (const [i, a, w] of songEntries) mBuilder.add(i, artistRank[a], w);
+  for (const [i, a, w] of songEntries) mBuilder.add(i, artistRank[artistRep[a]], w);
   const songArtistMap = mBuilder.toCsr();
+  const artistAliases: Aliases = {};
+  for (let a = 0; a < artistRep.length; a++) {
+    const r = artistRep[a];
+    if (r !== a) (artistAliases[artistRank[r]] ??= []).push({ name: artistNames[a], key: artistKeys[a] });
+  }
+  const songAliases: Aliases = {};
+  keptRaw.forEach((raw, i) => {
+    const list = rawAliases.byRaw.get(raw);
+    if (list) songAliases[i] = list;
+  });
   const vocab: Vocabulary = {
     songs: keptRaw.map((id) => rawSongs[id].display),
     songKeys: keptRaw.map((id) => rawSongs[id].key),
     artists: artistOrder.map((a) => artistNames[a]),
     artistKeys: artistOrder.map((a) => artistKeys[a]),
     djs: [],
+    songAliases,
+    artistAliases,
   };
 
   // 6. Artist–artist = Mᵀ C M (diagonal dropped) and song–artist = C M.
@@ -385,6 +419,31 @@ export async function prepare(
     skipped,
     corpusTracklists: sets.length,
   };
+}
+
+/**
+ * One record, one song (shared/corpus/merge.ts): rewrites the sets' raw song ids to their
+ * representative spelling and returns the representatives and the other spellings per
+ * representative raw id. Raw ids of merged-away spellings stay in `rawSongs`, never played.
+ */
+function mergeSpellings(
+  rawSongs: Extract<ParsedTrack, { kind: 'song' }>[],
+  sets: RawSet[],
+): { merged: number; rep: Int32Array; byRaw: Map<number, Alias[]> } {
+  const plays = new Float64Array(rawSongs.length);
+  for (const s of sets) for (const id of s.songs) if (id >= 0) plays[id]++;
+  const rep = mergeSongs({ keys: rawSongs.map((s) => s.key), plays, sets: sets.map((s) => s.songs) });
+  const byRaw = new Map<number, Alias[]>();
+  let merged = 0;
+  for (let id = 0; id < rep.length; id++) {
+    if (rep[id] === id) continue;
+    merged++;
+    const list = byRaw.get(rep[id]) ?? [];
+    list.push({ name: rawSongs[id].display, key: rawSongs[id].key });
+    byRaw.set(rep[id], list);
+  }
+  if (merged > 0) for (const s of sets) s.songs = s.songs.map((id) => (id >= 0 ? rep[id] : id));
+  return { merged, rep, byRaw };
 }
 
 /** Calls f(a, b, 1/d) for each pair of identified songs within the window in training sets. */

@@ -20,8 +20,9 @@ import { InputError } from '../util/errors.ts';
  *   cat.<name>  catalogue graphs: click, clickBySong, djArtistByArtist, songArtistMap, djDj (CSR),
  *               songPlays, songAcappella, and djPlayed (DJs × songs, times each DJ played each
  *               song in any tracklist: what "already played" excludes from recommendations)
- *   vocab       document: song/artist names and identity keys, DJ names, and the public ids
- *               derived from them (shared/model/ids.ts)
+ *   vocab       document: song/artist names and identity keys, DJ names, the public ids
+ *               derived from them (shared/model/ids.ts), and songAliases / artistAliases: other
+ *               spellings merged into an entry (optional; absent in older versions)
  *
  * meta = { versionId, corpusDigest, config: { prepare, embeddings, tracklist }, metrics, counts,
  * source }; `source` holds the sha256 of each source manifest so a cached export of a model
@@ -173,7 +174,7 @@ export function exportModelVersion(
   w.addCsr('cat.djPlayed', djPlayed(prepared, counts.djs, counts.songs));
   w.addTensor('cat.songPlays', prepared.tensor('songPlays'));
   w.addTensor('cat.songAcappella', prepared.tensor<Uint8Array>('songAcappella'));
-  const { songs, songKeys, artists, artistKeys, djs } = vocab;
+  const { songs, songKeys, artists, artistKeys, djs, songAliases, artistAliases } = vocab;
   // Public ids (contract A) stored beside the keys they derive from: hashing them costs load time.
   w.addDocument('vocab', {
     songs,
@@ -184,6 +185,9 @@ export function exportModelVersion(
     songIds: songKeys.map(songId),
     artistIds: artistKeys.map(artistId),
     djIds: djs.map(djId),
+    // Merged spellings (optional: versions prepared before merging have none).
+    ...(songAliases ? { songAliases } : {}),
+    ...(artistAliases ? { artistAliases } : {}),
   });
   const meta: ModelVersionMeta = {
     versionId,

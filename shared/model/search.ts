@@ -17,6 +17,7 @@
  * the word texts concatenated for indexOf (substrings) and the names in rank order. Frequent
  * substrings are not collected in full: the best names holding them come early in rank order.
  */
+import type { Aliases } from '../corpus/merge.ts';
 import { normalizeName } from '../corpus/trackString.ts';
 
 export interface SearchHit {
@@ -150,8 +151,11 @@ export class NameIndex {
   /** Names by (popularity desc, length asc, index asc); rank is the inverse permutation. */
   private readonly order: Int32Array;
   private readonly rank: Int32Array;
+  /** Folded and joined forms of other spellings (merged aliases), for the exact and prefix tiers. */
+  private readonly aliasForms = new Map<number, { folded: string; joined: string }[]>();
 
-  constructor(names: readonly string[], popularity: ArrayLike<number>) {
+  /** `aliases`: other spellings of an entry, found like its name (their words index the entry). */
+  constructor(names: readonly string[], popularity: ArrayLike<number>, aliases?: Aliases) {
     const n = names.length;
     this.size = n;
     this.names = Array.from(names, (s) => (typeof s === 'string' ? s : String(s ?? '')));
@@ -171,7 +175,19 @@ export class NameIndex {
       this.folded[i] = f;
       this.joined[i] = primary.join(' ');
       this.wordText[i] = extra.length > 0 ? `${this.joined[i]} ${extra.join(' ')}` : this.joined[i];
-      const all = extra.length > 0 ? primary.concat(extra) : primary;
+      let all = extra.length > 0 ? primary.concat(extra) : primary;
+      const other = aliases?.[i];
+      if (other !== undefined && other.length > 0) {
+        const forms: { folded: string; joined: string }[] = [];
+        for (const a of other) {
+          const af = normalizeName(typeof a.name === 'string' ? a.name : '');
+          const aw = words(af);
+          forms.push({ folded: af, joined: aw.primary.join(' ') });
+          all = all.concat(aw.primary, aw.extra);
+          this.wordText[i] += ` ${aw.primary.concat(aw.extra).join(' ')}`;
+        }
+        this.aliasForms.set(i, forms);
+      }
       if (pairs + all.length > pairWord.length) {
         pairWord = grown(pairWord, 2 * (pairs + all.length));
         pairName = grown(pairName, pairWord.length);
@@ -235,6 +251,11 @@ export class NameIndex {
       const j = this.joined[i];
       if (f === fq || (qJoined !== '' && j === qJoined)) return 0;
       if (f.startsWith(fq) || (qJoined !== '' && j.startsWith(qJoined))) return 1;
+      const forms = this.aliasForms.get(i);
+      if (forms !== undefined) {
+        if (forms.some((a) => a.folded === fq || (qJoined !== '' && a.joined === qJoined))) return 0;
+        if (forms.some((a) => a.folded.startsWith(fq) || (qJoined !== '' && a.joined.startsWith(qJoined)))) return 1;
+      }
       return wordMatch ? 2 : 3;
     };
     const buckets: number[][] = Array.from({ length: TIERS }, () => []);
@@ -359,6 +380,9 @@ export interface CatalogueNames {
   songs: readonly string[];
   artists: readonly string[];
   djs: readonly string[];
+  /** Other spellings by index (merged at prepare time); optional. */
+  songAliases?: Aliases;
+  artistAliases?: Aliases;
 }
 
 export interface CataloguePopularity {
@@ -374,8 +398,8 @@ export class CatalogueSearch {
   readonly djIndex: NameIndex;
 
   constructor(names: CatalogueNames, popularity: CataloguePopularity) {
-    this.songIndex = new NameIndex(names.songs, popularity.songs);
-    this.artistIndex = new NameIndex(names.artists, popularity.artists);
+    this.songIndex = new NameIndex(names.songs, popularity.songs, names.songAliases);
+    this.artistIndex = new NameIndex(names.artists, popularity.artists, names.artistAliases);
     this.djIndex = new NameIndex(names.djs, popularity.djs);
   }
 

@@ -22,6 +22,7 @@ import {
 import { CatalogueSearch, type SearchHit } from './search.ts';
 import { type Scored, topK } from './similarity.ts';
 import { type SequenceContext, TracklistModel } from './tracklistInference.ts';
+import { canonicalArtistKey, canonicalKey, KeyIndex } from '../corpus/merge.ts';
 import { normalizeName, parseTrack } from '../corpus/trackString.ts';
 import { type Csr, transpose } from '../graph/csr.ts';
 import type { Vocabulary } from '../graph/prepare.ts';
@@ -62,7 +63,10 @@ export interface SongInfo {
 
 export type SearchKind = 'songs' | 'artists' | 'djs';
 
-type VersionVocab = Pick<Vocabulary, 'songs' | 'songKeys' | 'artists' | 'artistKeys' | 'djs'> & {
+type VersionVocab = Pick<
+  Vocabulary,
+  'songs' | 'songKeys' | 'artists' | 'artistKeys' | 'djs' | 'songAliases' | 'artistAliases'
+> & {
   /** Public ids as exported; derived from the keys when absent. */
   songIds?: string[];
   artistIds?: string[];
@@ -88,8 +92,8 @@ export class ServingModel {
   private readonly songById: Map<string, number>;
   private readonly artistById: Map<string, number>;
   private readonly djById: Map<string, number>;
-  private readonly songByKey: Map<string, number>;
-  private readonly artistByKey: Map<string, number>;
+  private readonly songByKey: KeyIndex;
+  private readonly artistByKey: KeyIndex;
   private readonly songArtists: Csr;
   private readonly djPlayed: Csr;
   private readonly plays: Float32Array;
@@ -135,8 +139,8 @@ export class ServingModel {
     this.songById = indexIds(this.songIds);
     this.artistById = indexIds(this.artistIds);
     this.djById = indexIds(this.djIds);
-    this.songByKey = indexIds(vocab.songKeys);
-    this.artistByKey = indexIds(vocab.artistKeys);
+    this.songByKey = new KeyIndex(vocab.songKeys, vocab.songAliases, canonicalKey);
+    this.artistByKey = new KeyIndex(vocab.artistKeys, vocab.artistAliases, canonicalArtistKey);
 
     const cat = versionCatalogue(version);
     this.songArtists = cat.songArtistMap;
@@ -201,9 +205,9 @@ export class ServingModel {
       const d = this.djPlayed;
       for (let j = 0; j < d.rows; j++)
         for (let p = d.indptr[j]; p < d.indptr[j + 1]; p++) djPlays[j] += d.values[p];
-      const { songs, artists, djs } = this.vocab;
+      const { songs, artists, djs, songAliases, artistAliases } = this.vocab;
       this.search_ = new CatalogueSearch(
-        { songs, artists, djs },
+        { songs, artists, djs, songAliases, artistAliases },
         { songs: this.plays, artists: artistPlays, djs: djPlays },
       );
     }
