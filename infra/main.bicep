@@ -23,8 +23,50 @@ metadata description = 'Tracklist AI: Functions API, training job, storage, Cosm
 @description('Name of the azd environment. Seeds resource names and is written to the azd-env-name tag.')
 param environmentName string
 
+// Regions that offer the Flex Consumption plan (the `location` list of the Azure-Samples
+// functions-quickstart-typescript-azd template's main.bicep, commit 157d2cec, read 2026-12-04; the
+// docs only point at `az functionapp list-flexconsumption-locations`), less the eastus2euap canary.
+// Container Apps must be offered there too; re-check both lists when a region is refused.
 @minLength(1)
 @description('Azure region for the resource group and every resource (must offer Flex Consumption and Container Apps).')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 param location string
 
 @description('Resource group name; empty = rg-<environmentName>.')
@@ -66,8 +108,18 @@ param functionMaximumInstanceCount int = 40
 @maxValue(20)
 param functionAlwaysReadyInstances int = 0
 
-@description('Training image reference; empty = a public placeholder until the real image is pushed to the registry (see README).')
+@description('Training image reference set by hand; empty = the image azd deployed last (deployedTrainingImage), else a public placeholder (see README).')
 param trainingImage string = ''
+
+@description('Image azd deployed to the training job (SERVICE_TRAINING_IMAGE_NAME, written by `azd deploy training`), so a later `azd provision` keeps it; empty before the first deploy.')
+param deployedTrainingImage string = ''
+
+@description('TRAIN_GATE for the job: on (default) publishes a model only when it passes the quality gate; off publishes unchecked.')
+@allowed([
+  'on'
+  'off'
+])
+param trainGate string = 'on'
 
 @description('vCPU per training replica (string, e.g. "2.0").')
 @allowed([
@@ -259,7 +311,9 @@ module training 'modules/training-job.bicep' = {
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
     identityName: names.identity
     registryServer: registry.outputs.loginServer
-    image: !empty(trainingImage) ? trainingImage : placeholderTrainingImage
+    image: !empty(trainingImage)
+      ? trainingImage
+      : (!empty(deployedTrainingImage) ? deployedTrainingImage : placeholderTrainingImage)
     cpu: trainingCpu
     memory: trainingMemory
     replicaTimeoutSeconds: trainingTimeoutSeconds
@@ -268,6 +322,7 @@ module training 'modules/training-job.bicep' = {
     corpusContainerName: corpusContainerName
     corpusBlobName: corpusBlob
     trainBudget: trainBudget
+    trainGate: trainGate
   }
   dependsOn: [
     identity

@@ -76,6 +76,16 @@ param corpusBlobName string
 ])
 param trainBudget string
 
+@description('TRAIN_GATE: on publishes only candidates that pass the quality gate; off publishes unchecked.')
+@allowed([
+  'on'
+  'off'
+])
+param trainGate string
+
+@description('azd service name the job is tagged with (azure.yaml `training`, host containerapp): azd deploy builds the image in the registry and sets it on this job.')
+param serviceName string = 'training'
+
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
   name: identityName
 }
@@ -117,7 +127,7 @@ resource environmentLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-previ
 resource job 'Microsoft.App/jobs@2025-07-01' = {
   name: jobName
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': serviceName })
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: {
@@ -171,6 +181,10 @@ resource job 'Microsoft.App/jobs@2025-07-01' = {
             {
               name: 'TRAIN_BUDGET'
               value: trainBudget
+            }
+            {
+              name: 'TRAIN_GATE'
+              value: trainGate
             }
             {
               name: 'AZURE_CLIENT_ID'

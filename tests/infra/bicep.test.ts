@@ -214,6 +214,7 @@ const JOB_ENV = [
   'CORPUS_CONTAINER',
   'CORPUS_BLOB',
   'TRAIN_BUDGET',
+  'TRAIN_GATE',
   'AZURE_CLIENT_ID',
 ];
 
@@ -908,11 +909,14 @@ describe('training: Container Apps environment, job and registry', () => {
     expect(containers).toHaveLength(1);
     const c = containers[0];
     expect(paramName(c.image)).toBe('image');
-    // The module gets the trainingImage parameter, or a placeholder while it is empty.
-    expect(str(job.scope.passed.image, 'passed image')).toMatch(
-      /^\[if\(not\(empty\(parameters\('trainingImage'\)\)\), createObject\('value', parameters\('trainingImage'\)\), createObject\('value', variables\('placeholderTrainingImage'\)\)\)\]$/,
+    // The module gets trainingImage, else the image azd deployed last, else a placeholder.
+    expect(str(job.scope.passed.image, 'passed image')).toBe(
+      "[if(not(empty(parameters('trainingImage'))), createObject('value', parameters('trainingImage')), " +
+        "if(not(empty(parameters('deployedTrainingImage'))), createObject('value', parameters('deployedTrainingImage')), " +
+        "createObject('value', variables('placeholderTrainingImage'))))]",
     );
     expect(obj(root.parameters.trainingImage, 'trainingImage').defaultValue).toBe('');
+    expect(obj(root.parameters.deployedTrainingImage, 'deployedTrainingImage').defaultValue).toBe('');
     const res = obj(c.resources, 'resources');
     expect(res.cpu).toBe("[json(parameters('cpu'))]");
     expect(resolve("[parameters('cpu')]", job.scope)).toBe('2.0');
@@ -930,6 +934,8 @@ describe('training: Container Apps environment, job and registry', () => {
     expect(resolve(env.get('CORPUS_CONTAINER'), job.scope)).toBe('corpus');
     expect(resolve(env.get('CORPUS_BLOB'), job.scope)).toBe('corpus.jsonl');
     expect(resolve(env.get('TRAIN_BUDGET'), job.scope)).toBe('full');
+    expect(resolve(env.get('TRAIN_GATE'), job.scope)).toBe('on');
+    expect(obj(root.parameters.trainGate, 'trainGate').allowedValues).toEqual(['on', 'off']);
     expect(declaredParameter(job.scope, 'trainBudget').allowedValues).toEqual(['fast', 'full']);
     expect(env.get('AZURE_CLIENT_ID')).toBe(IDENTITY_CLIENT);
     expect(resolve(env.get('MODEL_STORAGE_ACCOUNT_URL'), job.scope)).toMatch(
@@ -1031,62 +1037,32 @@ describe('azd wiring', () => {
     // Comma-separated lists, empty when the azd variable is unset.
     expect(file.parameters.corsAllowedOrigins.value).toBe('${CORS_ALLOWED_ORIGINS=}');
     expect(file.parameters.authAllowedRedirectUrls.value).toBe('${AUTH_ALLOWED_REDIRECT_URLS=}');
+    // azd writes SERVICE_<NAME>_IMAGE_NAME after deploying a container service: provisioning keeps it.
+    expect(file.parameters.deployedTrainingImage.value).toBe('${SERVICE_TRAINING_IMAGE_NAME=}');
+    expect(file.parameters.trainGate.value).toBe('${TRAIN_GATE=on}');
     for (const name of Object.keys(file.parameters)) expect(root.parameters[name], name).toBeDefined();
   });
 
-  it('azure.yaml deploys the api service to a Function App from infra/main', () => {
-    const yaml = readFileSync(path.join(repoRoot, 'azure.yaml'), 'utf8');
-    expect(yaml).toMatch(/^infra:\n(?: {2}.*\n)*? {2}path: infra\n/m);
-    expect(yaml).toMatch(/^services:\n {2}api:\n(?: {4}.*\n)*? {4}host: function\n/m);
-    expect(yaml).toMatch(/^ {4}project: \.\n/m);
+  it('location is azd location metadata limited to Flex Consumption regions', () => {
+    const location = obj(root.parameters.location, 'location');
+    expect(obj(obj(location.metadata, 'location metadata').azd, 'azd metadata')).toEqual({
+      type: 'location',
+    });
+    const allowed = arr(location.allowedValues, 'location allowedValues').map((v) => str(v, 'region'));
+    expect(allowed.length).toBeGreaterThan(20);
+    expect(new Set(allowed).size).toBe(allowed.length);
+    for (const region of allowed) expect(region).toMatch(/^[a-z]+[0-9]?$/);
+    // The snapshot runs deploy there; a canary (…euap) region is not for general use.
+    expect(allowed).toContain('swedencentral');
+    expect(allowed.filter((r) => r.endsWith('euap'))).toEqual([]);
   });
 
-  it('azure.yaml deploys dist/api as `npm run build` writes it, without a remote build', () => {
-    const doc = parseYamlMappings(readFileSync(path.join(repoRoot, 'azure.yaml'), 'utf8'));
-    const api = obj(obj(doc.services, 'services').api, 'services.api');
-    expect(api).toMatchObject({ host: 'function', language: 'ts', dist: 'dist/api', remoteBuild: 'false' });
-    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.build).toBe('node scripts/buildFunctions.ts');
-    // The parser really sees nesting (so the check above can fail).
-    expect(parseYamlMappings('a:\n  b:\n    c: d # note\n  e: f\n')).toEqual({
-      a: { b: { c: 'd' }, e: 'f' },
-    });
-    expect(() => parseYamlMappings('a:\n   - x\n')).toThrow();
+  it('tags the training job azd-service-name=training (azure.yaml service, host containerapp)', () => {
+    const job = single('Microsoft.App/jobs');
+    expect(job.resource.tags).toBe(
+      "[union(parameters('tags'), createObject('azd-service-name', parameters('serviceName')))]",
+    );
+    expect(declaredParameter(job.scope, 'serviceName').defaultValue).toBe('training');
+    expect(job.scope.passed.serviceName).toBeUndefined();
   });
 });
-
-/**
- * Parses the block-mapping subset of YAML that azure.yaml uses (`key: value`,
- * nested by indentation, `#` comments, plain or quoted scalars). Anything else throws.
- */
-function parseYamlMappings(text: string): JsonObject {
-  const top: JsonObject = {};
-  const stack: { indent: number; node: JsonObject }[] = [{ indent: 0, node: top }];
-  let pending: { indent: number; node: JsonObject } | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/\s+#.*$/, '').replace(/^\s*#.*$/, '');
-    if (line.trim() === '') continue;
-    const indent = line.length - line.trimStart().length;
-    const m = /^([A-Za-z0-9_.-]+):(?: (.*))?$/.exec(line.trim());
-    if (!m) throw new Error(`unsupported YAML line: ${raw}`);
-    if (pending) {
-      if (indent <= pending.indent) throw new Error(`empty mapping before: ${raw}`);
-      stack.push({ indent, node: pending.node });
-      pending = undefined;
-    }
-    while (indent < stack[stack.length - 1].indent) stack.pop();
-    const frame = stack[stack.length - 1];
-    if (indent !== frame.indent) throw new Error(`bad indentation: ${raw}`);
-    const [, key, value] = m;
-    if (key in frame.node) throw new Error(`duplicate key ${key}`);
-    if (value === undefined || value === '') {
-      const child: JsonObject = {};
-      frame.node[key] = child;
-      pending = { indent, node: child };
-    } else {
-      frame.node[key] = value.trim().replace(/^(['"])(.*)\1$/, '$2');
-    }
-  }
-  if (pending) throw new Error('mapping without entries at the end');
-  return top;
-}
