@@ -70,7 +70,10 @@ export function keyParts(key: string): KeyParts {
 
 /** The deterministic canonical key: identity keys sharing it are one record. */
 export function canonicalKey(key: string): string {
-  const p = keyParts(key);
+  return joinParts(keyParts(key));
+}
+
+function joinParts(p: KeyParts): string {
   return `${p.artist} - ${p.title}${p.version === '' ? '' : ` (${p.version})`}`;
 }
 
@@ -142,9 +145,7 @@ export function mergeSongs(input: MergeInput): Int32Array {
   const { keys, plays } = input;
   const n = keys.length;
   const rep = Int32Array.from({ length: n }, (_, i) => i);
-  const order = Array.from({ length: n }, (_, i) => i).sort(
-    (a, b) => plays[b] - plays[a] || (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0),
-  );
+  const order = byPlays(keys, plays);
   const setsOf = setsPerSong(n, input.sets);
   const members = new Map<number, number[]>();
   const clash = (r: number, id: number): boolean => {
@@ -162,7 +163,7 @@ export function mergeSongs(input: MergeInput): Int32Array {
   const parts = new Array<KeyParts>(n);
   for (const id of order) {
     parts[id] = keyParts(keys[id]);
-    const c = canonicalKey(keys[id]);
+    const c = joinParts(parts[id]);
     const r = byCanonical.get(c);
     if (r !== undefined && !clash(r, id)) join(r, id);
     else if (r === undefined) byCanonical.set(c, id);
@@ -187,6 +188,13 @@ export function mergeSongs(input: MergeInput): Int32Array {
   function groupsClash(r: number, id: number): boolean {
     return (members.get(id) ?? [id]).some((m) => clash(r, m));
   }
+}
+
+/** Indices most played first; ties by key, so the result does not depend on input order. */
+function byPlays(keys: readonly string[], plays: ArrayLike<number>): number[] {
+  return Array.from({ length: keys.length }, (_, i) => i).sort(
+    (a, b) => plays[b] - plays[a] || (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0),
+  );
 }
 
 const NO_SETS: readonly number[] = [];
@@ -225,9 +233,7 @@ function shareOne(a: readonly number[], b: readonly number[]): boolean {
 export function mergeArtists(keys: readonly string[], plays: ArrayLike<number>): Int32Array {
   const n = keys.length;
   const rep = Int32Array.from({ length: n }, (_, i) => i);
-  const order = Array.from({ length: n }, (_, i) => i).sort(
-    (a, b) => plays[b] - plays[a] || (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0),
-  );
+  const order = byPlays(keys, plays);
   const byCanonical = new Map<string, number>();
   for (const id of order) {
     const c = canonicalArtistKey(keys[id]);
