@@ -139,10 +139,10 @@ async function putCorpus(
   return { corpus: named ? 'uploaded-file' : 'uploaded-seed', uploaded };
 }
 
-type Retry = <T>(what: string, call: () => Promise<T>) => Promise<T>;
+export type Retry = <T>(what: string, call: () => Promise<T>) => Promise<T>;
 
 /** Retries a storage call while it answers 403: a fresh role assignment takes minutes to apply. */
-function retrying(say: (line: string) => void, tries: number, delayMs: number): Retry {
+export function retrying(say: (line: string) => void, tries: number, delayMs: number): Retry {
   return async (what, call) => {
     for (let attempt = 1; ; attempt++) {
       try {

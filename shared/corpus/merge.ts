@@ -105,7 +105,10 @@ export function oneEditApart(a: string, b: string): boolean {
   const digit = /\d/;
   if (digit.test(da) || digit.test(db)) return false;
   if (da.length + db.length === 1) return true; // insertion / deletion
-  if (da.length === 1 && db.length === 1) return true; // substitution
+  // Substitution; a word's first letter changes the word ("Light"/"Night", "Set"/"Let"), except
+  // the l/I confusion of typed-over capitals ("The Iight").
+  if (da.length === 1 && db.length === 1)
+    return (i > 0 && a[i - 1] !== ' ') || da + db === 'il' || da + db === 'li';
   return da.length === 2 && db.length === 2 && da[0] === db[1] && da[1] === db[0]; // swap
 }
 

@@ -6,7 +6,12 @@ import { writeSynth } from '../../shared/corpus/synth.ts';
 import { blobServiceClient, readSettings } from '../../shared/store/config.ts';
 import { startAzurite, type LocalBlobService } from '../../shared/store/localServices.ts';
 import { LATEST_BLOB } from '../../shared/store/modelRegistry.ts';
-import { CORPUS_FILE_VARIABLE, MODE_VARIABLE, firstTraining } from '../../scripts/hooks/firstTraining.ts';
+import {
+  CORPUS_FILE_VARIABLE,
+  MODE_VARIABLE,
+  firstTraining,
+  retrying,
+} from '../../scripts/hooks/firstTraining.ts';
 import { InputError } from '../../shared/util/errors.ts';
 import { tempDir } from '../tempDirs.ts';
 
@@ -195,5 +200,58 @@ describe('first-training hook (azd postdeploy)', () => {
       /starting the training job failed: HTTP 403 .*AuthorizationFailed/,
     );
     expect(await blobText(env, env.CORPUS_CONTAINER, 'corpus.jsonl')).not.toBeNull();
+  });
+});
+
+describe('first-training hook: storage 403 while the role assignment propagates', () => {
+  const forbidden = Object.assign(new Error('This request is not authorized'), { statusCode: 403 });
+
+  it('retries a 403 until the call succeeds, saying so each time', async () => {
+    const lines: string[] = [];
+    let calls = 0;
+    const value = await retrying(
+      (l) => lines.push(l),
+      5,
+      0,
+    )('upload corpus/corpus.jsonl', async () => {
+      if (++calls < 3) throw forbidden;
+      return 'done';
+    });
+    expect(value).toBe('done');
+    expect(calls).toBe(3);
+    expect(lines).toEqual([
+      'upload corpus/corpus.jsonl: 403, waiting for the role assignment to take effect (1/5)',
+      'upload corpus/corpus.jsonl: 403, waiting for the role assignment to take effect (2/5)',
+    ]);
+  });
+
+  it('gives up after the last try naming the role, and does not retry other errors', async () => {
+    let calls = 0;
+    await expect(
+      retrying(
+        quiet,
+        3,
+        0,
+      )('check corpus/corpus.jsonl', async () => {
+        calls++;
+        throw forbidden;
+      }),
+    ).rejects.toThrow(
+      /^check corpus\/corpus\.jsonl: still 403 after 3 tries; .*Storage Blob Data Contributor/,
+    );
+    expect(calls).toBe(3);
+    calls = 0;
+    const notFound = Object.assign(new Error('gone'), { statusCode: 404 });
+    await expect(
+      retrying(
+        quiet,
+        3,
+        0,
+      )('x', async () => {
+        calls++;
+        throw notFound;
+      }),
+    ).rejects.toBe(notFound);
+    expect(calls).toBe(1);
   });
 });
