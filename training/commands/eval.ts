@@ -9,6 +9,7 @@ import { InputError } from '../../shared/util/errors.ts';
 import { intOption, requireOption, type Command } from '../command.ts';
 import { evaluateRecommendation, fitBaselines, formatRecommendationTable } from '../eval/recommendation.ts';
 import { EMBEDDINGS_KIND } from '../mgccf/train.ts';
+import { fitStrongBaselines } from '../baselines/strong.ts';
 import { fitNextSongBaselines } from '../nextsong/baselines.ts';
 import { evaluateNextSong, formatNextSongTable } from '../nextsong/evaluate.ts';
 import { readSplitTracklists } from '../nextsong/oracle.ts';
@@ -37,7 +38,7 @@ function sectionsOf(value: string | boolean | undefined): Set<string> {
  */
 export const evalCommand: Command = {
   summary:
-    'Evaluates a model folder on its recorded held-out split: recommendation (model vs popularity, item-kNN, BPR-MF; the original recall protocol) and next song (model vs popularity, markov, sr, vsknn, and the exact oracle on synthetic corpora).',
+    'Evaluates a model folder on its recorded held-out split: recommendation (model vs popularity, item-kNN, BPR-MF, EASE, RP3beta, iALS, song-graph neighbours; the original recall protocol) and next song (model vs popularity, markov, sr, vsknn, and the exact oracle on synthetic corpora).',
   usage:
     '--model DIR --corpus FILE [--truth FILE] [--max-positions N] [--only recommendation|next-song|clustering|generation[,…]] [--generation-sets 300] [--json]',
   options: {
@@ -83,16 +84,22 @@ export const evalCommand: Command = {
     const embeddingsDir = join(modelDir, 'embeddings');
     const embeddings = existsSync(join(embeddingsDir, 'manifest.json')) ? readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }) : null;
     const index = embeddings ? new EmbeddingIndex(embeddings) : null;
-    const recommendation = only.has('recommendation')
+    const strong = only.has('recommendation') ? fitStrongBaselines(prepared, { log: (line) => process.stderr.write(line + '\n') }) : null;
+    const recommendation = strong
       ? evaluateRecommendation(
           prepared,
-          { model: index ? { name: 'model', scoreDj: (dj, out) => index.scoreDj(dj, out) } : null, baselines: fitBaselines(prepared.click) },
+          {
+            model: index ? { name: 'model', scoreDj: (dj, out) => index.scoreDj(dj, out) } : null,
+            baselines: [...fitBaselines(prepared.click), ...strong.recommenders],
+          },
           { progress: true },
         )
       : null;
-    if (recommendation) {
+    if (recommendation && strong) {
       ctx.say('\nRecommendation (per-DJ 20 % hold-out; original protocol on held-out pairs)');
       ctx.say(formatRecommendationTable(recommendation));
+      const tuned = Object.entries(strong.params).map(([name, t]) => `${name} ${JSON.stringify(t.params)} (${t.seconds.toFixed(1)}s)`);
+      ctx.say(`tuned on an inner split of the training clicks (fit time incl. tuning): ${tuned.join('; ')}`);
     }
 
     const tracklistDir = join(modelDir, 'tracklist');
@@ -144,7 +151,7 @@ export const evalCommand: Command = {
       ctx.say(formatGenerationTable(generation));
     }
     return {
-      recommendation,
+      recommendation: recommendation && strong ? { ...recommendation, baselineParams: strong.params } : null,
       nextSong: nextSong ? { ...nextSong, baselineParams: fitted.params } : null,
       clustering,
       generation,
