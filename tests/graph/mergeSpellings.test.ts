@@ -1,8 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { keyParts, fuzzySame, canonicalKey, canonicalArtistKey } from '../../shared/corpus/merge.ts';
+import {
+  keyParts,
+  fuzzySame,
+  canonicalKey,
+  canonicalArtistKey,
+  sameRecord,
+} from '../../shared/corpus/merge.ts';
 import { parseTrack } from '../../shared/corpus/trackString.ts';
+import { synthesize } from '../../shared/corpus/synth.ts';
 import type { Tracklist } from '../../shared/corpus/types.ts';
 import { prepare } from '../../shared/graph/prepare.ts';
 import { loadPrepared, writePrepared } from '../../shared/graph/preparedStore.ts';
@@ -61,6 +68,35 @@ describe('prepare: one record, one song', () => {
     const i = back.vocab.songs.indexOf('Ken Doh - Nagasaki');
     expect(search.songs('ken doh nakasaki', 3)[0]?.index).toBe(i);
     expect(search.songs('Ken Doh - Nakasaki', 3)[0]?.score).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('prepare: misspelt plays in a synthetic corpus', () => {
+  it('a misspelt play counts for its record, and the vocabulary holds one spelling of it', async () => {
+    const { tracklists } = synthesize('tiny', 3);
+    const clean = await prepare(tracklists, { seed: 1 });
+    expect(clean.skipped.mergedSongs).toBe(0);
+    // Misspell every 5th play of 20 of the most played songs: a letter doubled in the title.
+    const typo = (s: string): string =>
+      s.replace(/ - (\S*?[a-z])([a-z])/, (_, a: string, b: string) => ` - ${a}${b}${b}`);
+    // Only typos the merger's rule covers (titles of 6+ characters).
+    const top = new Set(
+      clean.vocab.songs.filter((s) => typo(s) !== s && sameRecord(keyOf(s), keyOf(typo(s)))).slice(0, 20),
+    );
+    expect(top.size).toBe(20);
+    let seen = 0;
+    const noisy = tracklists.map((t) => ({
+      ...t,
+      tracks: t.tracks.map((raw) => {
+        const name = typeof raw === 'string' ? parseTrack(raw).display : null;
+        return name !== null && top.has(name) && seen++ % 5 === 0 ? typo(name) : raw;
+      }),
+    }));
+    const p = await prepare(noisy, { seed: 1 });
+    expect(p.skipped.mergedSongs).toBeGreaterThan(10);
+    expect(p.vocab.songKeys).toEqual(clean.vocab.songKeys);
+    expect(Array.from(p.songPlays)).toEqual(Array.from(clean.songPlays));
+    for (const s of top) expect(p.vocab.songs).not.toContain(typo(s));
   });
 });
 
