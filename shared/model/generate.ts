@@ -3,7 +3,7 @@ import { InputError } from '../util/errors.ts';
 import { Random } from '../util/random.ts';
 import { TopK } from '../util/topK.ts';
 import type { Csr } from '../graph/csr.ts';
-import type { RowMatrix } from './rowMatrix.ts';
+import { RowMatrix } from './rowMatrix.ts';
 import type { Like } from './coldStart.ts';
 import type { Level, LstmState, SequenceContext, TracklistModel } from './tracklistInference.ts';
 
@@ -59,6 +59,8 @@ export interface GenerateOptions {
   warmStart?: number;
   /** See LIMITS.adventurousness. */
   adventurousness?: number;
+  /** The flow bias at the cluster levels as a share of the song level's (default 0; not in the public API). */
+  clusterFlow?: number;
 }
 
 export interface GeneratedSong {
@@ -95,6 +97,7 @@ export interface ResolvedGenerateOptions {
   artistRepeatPenalty: number;
   warmStart: number;
   adventurousness: number;
+  clusterFlow: number;
 }
 
 function isIndex(x: unknown, n: number): x is number {
@@ -163,6 +166,7 @@ export function resolveGenerateOptions(
   const steering = within(o.steering, LIMITS.steering, 'steering');
   const artistRepeatPenalty = within(o.artistRepeatPenalty, LIMITS.artistRepeatPenalty, 'artistRepeatPenalty');
   const adventurousness = within(o.adventurousness, LIMITS.adventurousness, 'adventurousness');
+  const clusterFlow = o.clusterFlow ?? 0;
   const warmStart = o.warmStart ?? WARM_START;
   if (!(Number.isInteger(warmStart) && warmStart >= 0 && warmStart <= MAX_WARM_START))
     throw new InputError(`warmStart must be an integer from 0 to ${MAX_WARM_START}`, 'warmStart');
@@ -184,6 +188,7 @@ export function resolveGenerateOptions(
     artistRepeatPenalty,
     warmStart,
     adventurousness,
+    clusterFlow,
   };
 }
 
@@ -593,6 +598,9 @@ interface LevelContext {
   artistsPlayed: Uint8Array | null;
   /** Song-level logit bias per unit of cosine similarity to the previous song (0 = none). */
   flow: number;
+  /** The same at the cluster levels, to the clusters' mean directions (0 = none). */
+  clusterFlow: number;
+  centroids: Record<'l3' | 'l2' | 'l1', RowMatrix> | null;
   songSimilarity: RowMatrix | null;
   previous: number;
   rng: Random;
@@ -634,6 +642,40 @@ function levelScratch(size: number): LevelScratch {
     candidateExps: new Float64Array(size),
     bias: new Float64Array(size),
   };
+}
+
+/** Row a of m · row b of n (same width). */
+function rowDot(m: RowMatrix, a: number, n: RowMatrix, b: number): number {
+  const w = m.width;
+  let dot = 0;
+  for (let k = 0, x = a * w, y = b * w; k < w; k++) dot += m.data[x + k] * n.data[y + k];
+  return dot;
+}
+
+const centroidCache = new WeakMap<RowMatrix, { model: TracklistModel; centroids: Record<'l3' | 'l2' | 'l1', RowMatrix> }>();
+
+/** Each cluster's unit mean direction of its songs' similarity rows, per level (cached per model). */
+function clusterCentroids(model: TracklistModel, sim: RowMatrix): Record<'l3' | 'l2' | 'l1', RowMatrix> {
+  const hit = centroidCache.get(sim);
+  if (hit && hit.model === model) return hit.centroids;
+  const w = sim.width;
+  const centroids = {} as Record<'l3' | 'l2' | 'l1', RowMatrix>;
+  for (const level of ['l3', 'l2', 'l1'] as const) {
+    const c = new Float32Array(model.sizes[level] * w);
+    for (let s = 0; s < model.songs; s++) {
+      const o = model.path(s)[level] * w;
+      for (let k = 0; k < w; k++) c[o + k] += sim.data[s * w + k];
+    }
+    for (let o = 0; o < model.sizes[level]; o++) {
+      let norm = 0;
+      for (let k = 0; k < w; k++) norm += c[o * w + k] ** 2;
+      const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      for (let k = 0; k < w; k++) c[o * w + k] *= scale;
+    }
+    centroids[level] = new RowMatrix(c, w, 'ts');
+  }
+  centroidCache.set(sim, { model, centroids });
+  return centroids;
 }
 
 /** Cosine between two songs' unit similarity rows. */
@@ -685,7 +727,8 @@ function sampleLevel(
   const { logits: candidateLogits, weights: candidateWeights, candidateExps: candidateAllExps } = scratch;
   const { songScores: S, userScores: U, userWeighting: w } = ctx;
   const flowing = level === 'song' && ctx.flow > 0 && ctx.previous >= 0;
-  const penalised = (level === 'song' && ctx.repeatLogit !== 0) || flowing;
+  const clusterFlowing = level !== 'song' && ctx.clusterFlow > 0 && ctx.previous >= 0;
+  const penalised = (level === 'song' && ctx.repeatLogit !== 0) || flowing || clusterFlowing;
   let n = 0;
   for (let i = 0; i < count; i++) {
     const option = set ? set[i] : i;
@@ -696,7 +739,8 @@ function sampleLevel(
     if (penalised)
       scratch.bias[n] =
         (ctx.repeatLogit !== 0 && artistRepeats(ctx, option) ? ctx.repeatLogit : 0) +
-        (flowing ? ctx.flow * cosine(ctx.songSimilarity!, ctx.previous, option) : 0);
+        (flowing ? ctx.flow * cosine(ctx.songSimilarity!, ctx.previous, option) : 0) +
+        (clusterFlowing ? ctx.clusterFlow * rowDot(ctx.centroids![level as 'l3'], option, ctx.songSimilarity!, ctx.previous) : 0);
     candidateWeights[n++] =
       level === 'song' ? weightedScore(U ? U[option] : 0, S[option], w) : ctx.clusterWeighted(level, option);
   }
@@ -735,7 +779,7 @@ export function sampleTracklist(
     ResolvedGenerateOptions,
     'seedSong' | 'length' | 'temperature' | 'userWeighting' | 'thresholds' | 'rngSeed'
   > &
-    Partial<Pick<ResolvedGenerateOptions, 'prefix' | 'exclude' | 'steering' | 'artistRepeatPenalty' | 'warmStart' | 'adventurousness'>>,
+    Partial<Pick<ResolvedGenerateOptions, 'prefix' | 'exclude' | 'steering' | 'artistRepeatPenalty' | 'warmStart' | 'adventurousness' | 'clusterFlow'>>,
 ): GeneratedSong[] {
   const { model, songScores: S, userScores: U } = inputs;
   const prefix = o.prefix ?? [];
@@ -772,11 +816,15 @@ export function sampleTracklist(
     songArtists,
     artistsPlayed: songArtists ? new Uint8Array(songArtists.cols) : null,
     flow: FLOW_AT_ZERO * (1 - (o.adventurousness ?? LIMITS.adventurousness.default)),
+    clusterFlow: 0,
+    centroids: null,
     songSimilarity: inputs.songSimilarity ?? null,
     previous: -1,
     rng,
   };
   if (ctx.flow > 0 && !ctx.songSimilarity) throw new Error('generate: adventurousness needs the song-similarity rows');
+  ctx.clusterFlow = ctx.flow * (o.clusterFlow ?? 0);
+  if (ctx.clusterFlow > 0) ctx.centroids = clusterCentroids(model, ctx.songSimilarity!);
   const played = (song: number) => {
     if (!songArtists) return;
     for (let q = songArtists.indptr[song]; q < songArtists.indptr[song + 1]; q++) ctx.artistsPlayed![songArtists.indices[q]] = 1;

@@ -278,6 +278,29 @@ describe('generation', () => {
     expect(repeats(0.99)).toBeLessThanOrEqual(strong);
   });
 
+  it('keeps each step closer to the song before at low adventurousness, and in its cluster with the cluster-level flow', () => {
+    const tl = new TracklistModel(versionTracklist(readModelVersion(f.versionDir))!);
+    const measure = (o: Partial<GenerateOptions>) => {
+      let rank = 0;
+      let sameL1 = 0;
+      let steps = 0;
+      for (let rngSeed = 0; rngSeed < 12; rngSeed++) {
+        const t = gen({ dj: rngSeed % m.counts.djs, length: 20, rngSeed, ...o }).map((g) => g.song);
+        for (let i = 1; i < t.length; i++) {
+          const near = m.similarSongs(t[i - 1], m.counts.songs).map((x) => x.index);
+          rank += near.indexOf(t[i]);
+          if (tl.path(t[i]).l1 === tl.path(t[i - 1]).l1) sameL1++;
+          steps++;
+        }
+      }
+      return { rank: rank / steps, sameL1: sameL1 / steps };
+    };
+    const free = measure({ adventurousness: 1 });
+    const close = measure({ adventurousness: 0 });
+    expect(close.rank).toBeLessThan(0.8 * free.rank);
+    expect(measure({ adventurousness: 0, clusterFlow: 2 }).sameL1).toBeGreaterThan(close.sameL1);
+  });
+
   it('rejects every invalid argument with an InputError naming it', () => {
     const n = m.counts.songs;
     const cases: [Partial<GenerateOptions>, string][] = [
