@@ -143,6 +143,6 @@ describe('fitStrongBaselines', () => {
     const { recommenders, params } = fitStrongBaselines({ click: planted.click, ...plantedGraphs() }, { log: (l) => lines.push(l) });
     expect(recommenders.map((r) => r.name)).toEqual(['ease', 'rp3beta', 'ials', 'songgraph']);
     expect(Object.keys(params)).toEqual(['ease', 'rp3beta', 'ials', 'songgraph']);
-    expect(lines[0]).toMatch(/^ease: tuned \{"lambda":\d+\} \(inner NDCG@20 0\.\d{4}; 5 settings/);
+    expect(lines[0]).toMatch(/^ease: tuned \{"lambda":\d+\} \(inner NDCG@20 0\.\d{4}; 7 settings/);
   });
 });

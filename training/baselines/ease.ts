@@ -15,7 +15,7 @@ export interface EaseOptions {
 
 export const DEFAULT_EASE_OPTIONS: EaseOptions = { lambda: 500 };
 
-export const EASE_LAMBDAS = [20, 100, 500, 2000, 10000];
+export const EASE_LAMBDAS = [1, 5, 20, 100, 500, 2000, 10000];
 
 export interface EaseRecommender extends Recommender {
   /** diag(P) per song. */
