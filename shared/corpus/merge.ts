@@ -276,3 +276,20 @@ export class KeyIndex {
     return this.exact.get(key) ?? this.canonical.get(this.canon(key));
   }
 }
+
+/**
+ * Adds the public ids of aliases (`idOf` their keys) to an id → index map, so an id stored before
+ * its spelling was merged (a user's like) still finds the song; ids already present win.
+ */
+export function addAliasIds(
+  byId: Map<string, number>,
+  aliases: Aliases | undefined,
+  idOf: (key: string) => string,
+): void {
+  for (const [i, list] of Object.entries(aliases ?? {})) {
+    for (const a of list) {
+      const id = idOf(a.key);
+      if (!byId.has(id)) byId.set(id, Number(i));
+    }
+  }
+}

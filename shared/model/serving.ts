@@ -22,7 +22,7 @@ import {
 import { CatalogueSearch, type SearchHit } from './search.ts';
 import { type Scored, topK } from './similarity.ts';
 import { type SequenceContext, TracklistModel } from './tracklistInference.ts';
-import { canonicalArtistKey, canonicalKey, KeyIndex } from '../corpus/merge.ts';
+import { addAliasIds, canonicalArtistKey, canonicalKey, KeyIndex } from '../corpus/merge.ts';
 import { normalizeName, parseTrack } from '../corpus/trackString.ts';
 import { type Csr, transpose } from '../graph/csr.ts';
 import type { Vocabulary } from '../graph/prepare.ts';
@@ -138,6 +138,8 @@ export class ServingModel {
       throw new ArtifactError('model version: vocabulary ids and names disagree in length');
     this.songById = indexIds(this.songIds);
     this.artistById = indexIds(this.artistIds);
+    addAliasIds(this.songById, vocab.songAliases, songId);
+    addAliasIds(this.artistById, vocab.artistAliases, artistId);
     this.djById = indexIds(this.djIds);
     this.songByKey = new KeyIndex(vocab.songKeys, vocab.songAliases, canonicalKey);
     this.artistByKey = new KeyIndex(vocab.artistKeys, vocab.artistAliases, canonicalArtistKey);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writePrepared } from '../../shared/graph/preparedStore.ts';
 import type { Prepared } from '../../shared/graph/prepare.ts';
+import { songId } from '../../shared/model/ids.ts';
 import { exportModelVersion } from '../../shared/model/modelVersion.ts';
 import { ServingModel } from '../../shared/model/serving.ts';
 import { parseTrack } from '../../shared/corpus/trackString.ts';
@@ -47,5 +48,8 @@ describe('serving: merged spellings (vocab aliases)', () => {
     // Ids come from the representative key: the same as before merging.
     expect(after.song(0).id).toBe(before.song(0).id);
     expect(after.catalogue().songs('misspelt title', 3)[0]?.index).toBe(0);
+    // A like stored under the merged spelling's id still finds the song.
+    expect(after.songIndex(songId(keyOf(alias)))).toBe(0);
+    expect(before.songIndex(songId(keyOf(alias)))).toBeUndefined();
   });
 });
