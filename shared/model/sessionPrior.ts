@@ -113,7 +113,71 @@ export function sessionEvidenceBuffer(songs: number): SessionEvidence {
   return { songs: new Int32Array(songs), scores: new Float64Array(songs), count: 0, total: 0 };
 }
 
-export class SessionKnn {
+/**
+ * Per song (CSR by song): the sessions containing it and its position in each, interleaved
+ * (session, position) in postings[2·postingOffsets[s], 2·postingOffsets[s + 1]).
+ */
+export function sessionPostings(table: SessionTable, songs: number): { postings: Int32Array; postingOffsets: Int32Array } {
+  const nSessions = table.itemOffsets.length - 1;
+  const perSong = new Int32Array(songs + 1);
+  for (const s of table.items) {
+    if (!(s >= 0 && s < songs)) throw new RangeError(`session table: song ${s} outside [0, ${songs})`);
+    perSong[s + 1]++;
+  }
+  for (let s = 0; s < songs; s++) perSong[s + 1] += perSong[s];
+  const postings = new Int32Array(2 * table.items.length);
+  const cursor = perSong.slice(0, songs);
+  for (let n = 0; n < nSessions; n++)
+    for (let q = table.itemOffsets[n]; q < table.itemOffsets[n + 1]; q++) {
+      const p = cursor[table.items[q]]++;
+      postings[2 * p] = n;
+      postings[2 * p + 1] = table.itemPos[q];
+    }
+  return { postings, postingOffsets: perSong };
+}
+
+/** Per-query scratch over sessions for addSessionMatches; sim is 0 on untouched sessions. */
+export interface SessionMatches {
+  readonly sim: Float64Array;
+  readonly touched: Int32Array;
+  /** Per touched session: prefix position of its most recent shared song, and that song's position in it. */
+  readonly anchorPrefixPos: Int32Array;
+  readonly anchorPos: Int32Array;
+}
+
+/**
+ * Adds w (> 0) to the similarity of every session in postings[2·from, 2·to) (one prefix song's,
+ * at prefix position i) but excludeSession, listing newly touched ones in m.touched; the
+ * neighbour's song played most recently in the prefix anchors its vote. Returns the touched count.
+ */
+export function addSessionMatches(
+  postings: Int32Array,
+  from: number,
+  to: number,
+  i: number,
+  w: number,
+  excludeSession: number,
+  m: SessionMatches,
+  nTouched: number,
+): number {
+  const { sim, touched, anchorPrefixPos, anchorPos } = m;
+  for (let p = 2 * from; p < 2 * to; p += 2) {
+    const n = postings[p];
+    if (n === excludeSession) continue;
+    if (sim[n] === 0) {
+      touched[nTouched++] = n;
+      anchorPrefixPos[n] = -1;
+    }
+    if (i > anchorPrefixPos[n]) {
+      anchorPrefixPos[n] = i;
+      anchorPos[n] = postings[p + 1];
+    }
+    sim[n] += w;
+  }
+  return nTouched;
+}
+
+export class SessionKnn implements SessionMatches {
   readonly options: SessionKnnOptions;
   readonly table: SessionTable;
   readonly songs: number;
@@ -121,10 +185,10 @@ export class SessionKnn {
   private readonly postings: Int32Array;
   private readonly postingOffsets: Int32Array;
   /** Per touched session: prefix position of its most recent shared song, and that song's position in it. */
-  private readonly anchorPrefixPos: Int32Array;
-  private readonly anchorPos: Int32Array;
+  readonly anchorPrefixPos: Int32Array;
+  readonly anchorPos: Int32Array;
   // Scratch: sim is reset after every query; lastPos and acc are read only where mark says so.
-  private readonly sim: Float64Array;
+  readonly sim: Float64Array;
   private readonly lastPos: Int32Array;
   private readonly acc: Float64Array;
   private readonly mark: Int32Array;
@@ -132,7 +196,7 @@ export class SessionKnn {
   /** The evidence of a query without a caller's buffer, before it is copied out. */
   private readonly votedSongs: Int32Array;
   private readonly voteScores: Float64Array;
-  private readonly touched: Int32Array;
+  readonly touched: Int32Array;
   private prefixSongs = new Int32Array(32);
   /**
    * The positional weight of a neighbour's song by d = its position − the anchor's, at d + maxPos
@@ -150,21 +214,7 @@ export class SessionKnn {
     this.table = table;
     this.songs = songs;
     const nSessions = table.itemOffsets.length - 1;
-    const perSong = new Int32Array(songs + 1);
-    for (const s of table.items) {
-      if (!(s >= 0 && s < songs)) throw new RangeError(`session table: song ${s} outside [0, ${songs})`);
-      perSong[s + 1]++;
-    }
-    for (let s = 0; s < songs; s++) perSong[s + 1] += perSong[s];
-    this.postingOffsets = perSong;
-    this.postings = new Int32Array(2 * table.items.length);
-    const cursor = perSong.slice(0, songs);
-    for (let n = 0; n < nSessions; n++)
-      for (let q = table.itemOffsets[n]; q < table.itemOffsets[n + 1]; q++) {
-        const p = cursor[table.items[q]]++;
-        this.postings[2 * p] = n;
-        this.postings[2 * p + 1] = table.itemPos[q];
-      }
+    ({ postings: this.postings, postingOffsets: this.postingOffsets } = sessionPostings(table, songs));
     this.anchorPrefixPos = new Int32Array(nSessions);
     this.anchorPos = new Int32Array(nSessions);
     this.sim = new Float64Array(nSessions);
@@ -232,20 +282,7 @@ export class SessionKnn {
       const s = prefixSongs[j];
       const i = lastPos[s];
       const w = decay === 'linear' ? (i + 1) / L : 1 / (L - i);
-      for (let p = 2 * postingOffsets[s]; p < 2 * postingOffsets[s + 1]; p += 2) {
-        const n = postings[p];
-        if (n === excludeSession) continue;
-        // The neighbour's song played most recently in the prefix anchors its vote.
-        if (sim[n] === 0) {
-          touched[nTouched++] = n;
-          anchorPrefixPos[n] = -1;
-        }
-        if (i > anchorPrefixPos[n]) {
-          anchorPrefixPos[n] = i;
-          anchorPos[n] = postings[p + 1];
-        }
-        sim[n] += w;
-      }
+      nTouched = addSessionMatches(postings, postingOffsets[s], postingOffsets[s + 1], i, w, excludeSession, this, nTouched);
     }
     // Partial selections (the votes do not depend on the neighbours' order): the sampleSize most
     // recent, then the k most similar, ties to the more recent (recency ranks are unique, so the

@@ -38,7 +38,7 @@ function sectionsOf(value: string | boolean | undefined): Set<string> {
  */
 export const evalCommand: Command = {
   summary:
-    'Evaluates a model folder on its recorded held-out split: recommendation (model vs popularity, item-kNN, BPR-MF, EASE, RP3beta, iALS, song-graph neighbours; the original recall protocol) and next song (model vs popularity, markov, sr, vsknn, and the exact oracle on synthetic corpora).',
+    'Evaluates a model folder on its recorded held-out split: recommendation (model vs popularity, item-kNN, BPR-MF, EASE, RP3beta, iALS, song-graph neighbours; the original recall protocol) and next song (model vs popularity, markov, sr, vsknn, stan, vstan, vstan-dj, and the exact oracle on synthetic corpora).',
   usage:
     '--model DIR --corpus FILE [--truth FILE] [--max-positions N] [--only recommendation|next-song|clustering|generation[,…]] [--generation-sets 300] [--json]',
   options: {
@@ -107,12 +107,12 @@ export const evalCommand: Command = {
       ? new TracklistModel(readArtifact<TracklistMeta>(tracklistDir, { kind: TRACKLIST_KIND }))
       : null;
     const modelPredictor = tracklist && embeddings ? new TracklistPredictor(tracklist, replacementChooser(embeddings), setContext(embeddings)) : null;
-    const fitted = fitNextSongBaselines(prepared, { seed: 1, log: (line) => process.stderr.write(line + '\n') });
+    const fitted = fitNextSongBaselines(prepared, { seed: 1, stan: only.has('next-song'), log: (line) => process.stderr.write(line + '\n') });
     const raw = oracle ? await readSplitTracklists(corpus, prepared.sequences) : null;
     const nextSong = only.has('next-song')
       ? evaluateNextSong(
           prepared,
-          { model: modelPredictor, baselines: fitted.predictors, oracle },
+          { model: modelPredictor, baselines: [...fitted.predictors, ...fitted.stan], oracle },
           { maxPositions, seed: 1, progress: true, ...(raw ? { raw: (t: number) => raw.get(t) } : {}) },
         )
       : null;

@@ -1,10 +1,12 @@
 import { Random } from '../../shared/util/random.ts';
 import { collectPositions, scorePositions } from './evaluate.ts';
 import { MarkovPredictor, transitionCounts } from './markov.ts';
-import { MixedPredictor, type EvidenceScorer } from './mixture.ts';
+import { MixedPredictor } from './mixture.ts';
 import { PopularityPredictor, smoothedPopularity, songCounts } from './popularity.ts';
 import { trainingTracklists, type NextSongData, type NextSongPredictor } from './predictor.ts';
 import { SequentialRulesScorer, sequentialRules } from './sr.ts';
+import { buildStanBaselines, DEFAULT_STAN_PARAMS, tuneStan, type StanParams } from './stanTuning.ts';
+import { tuneBeta } from './tuneBeta.ts';
 import { DEFAULT_VSKNN_OPTIONS, VsknnScorer, type VsknnOptions } from './vsknn.ts';
 
 export interface BaselineParams {
@@ -12,6 +14,8 @@ export interface BaselineParams {
   markov: { discount: number };
   sr: { steps: number; beta: number };
   vsknn: VsknnOptions & { beta: number };
+  /** STAN, V-STAN, DJ-aware V-STAN (fitted only with FitBaselinesOptions.stan). */
+  stan: StanParams;
 }
 
 /** Used as given when tuning is off, and as the fixed parts (k, sampleSize) when it is on. */
@@ -20,6 +24,7 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = {
   markov: { discount: 0.8 },
   sr: { steps: 10, beta: 1 },
   vsknn: { ...DEFAULT_VSKNN_OPTIONS, beta: 1 },
+  stan: DEFAULT_STAN_PARAMS,
 };
 
 export interface FitBaselinesOptions {
@@ -32,6 +37,8 @@ export interface FitBaselinesOptions {
   seed: number;
   /** Settings used as given without tuning; with tuning only vsknn's k and sampleSize are kept. */
   params: Partial<BaselineParams>;
+  /** Also fit (and tune) STAN, V-STAN and the DJ-aware V-STAN into FittedBaselines.stan. */
+  stan: boolean;
   log: (line: string) => void;
 }
 
@@ -41,22 +48,37 @@ export const DEFAULT_FIT_BASELINES_OPTIONS: FitBaselinesOptions = {
   tunePositions: 2000,
   seed: 1,
   params: {},
+  stan: false,
   log: () => {},
 };
 
 export interface FittedBaselines {
   /** popularity, markov, sr, vsknn, fitted on all training (split 0) tracklists. */
   predictors: NextSongPredictor[];
+  /** stan, vstan, vstan-dj on all training tracklists, when asked for (else empty). */
+  stan: NextSongPredictor[];
   params: BaselineParams;
   /** NLL (bits) of the chosen settings on the tuning slice, or null when not tuned. */
   tuning: { tracklists: number; positions: number; nllBits: Record<string, number> } | null;
 }
 
+/** The tuning slice: a seeded share of the training tracklists; the rest is what is fitted on while tuning. */
+export function tuningSplit(
+  train: ArrayLike<number>,
+  share: number,
+  seed: number,
+): { tuneSet: number[]; fitSet: number[] } {
+  const shuffled = new Random(seed).shuffle(Array.from(train));
+  const nTune = Math.round(shuffled.length * share);
+  return {
+    tuneSet: shuffled.slice(0, nTune).sort((a, b) => a - b),
+    fitSet: shuffled.slice(nTune).sort((a, b) => a - b),
+  };
+}
+
 const ALPHAS = [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30];
 const DISCOUNTS = [0.5, 0.7, 0.8, 0.9, 0.95, 1];
 const SR_STEPS = [3, 5, 10, 20, 40];
-/** β candidates 2^-12 … 2^16: evidence scales differ by orders of magnitude across scorers. */
-const BETAS = Array.from({ length: 29 }, (_, k) => 2 ** (k - 12));
 
 /** Fits the four next-song baselines on training tracklists, tuning them on a training slice. */
 export function fitNextSongBaselines(
@@ -69,17 +91,24 @@ export function fitNextSongBaselines(
   const train = trainingTracklists(data.sequences);
   let tuning: FittedBaselines['tuning'] = null;
   if (o.tune) {
-    const shuffled = new Random(o.seed).shuffle(Array.from(train));
-    const nTune = Math.round(shuffled.length * o.tuneShare);
-    const tuneSet = shuffled.slice(0, nTune).sort((a, b) => a - b);
-    const fitSet = shuffled.slice(nTune).sort((a, b) => a - b);
+    const { tuneSet, fitSet } = tuningSplit(train, o.tuneShare, o.seed);
     const { pairs } = collectPositions(data.sequences, songs, tuneSet, o.tunePositions, o.seed);
     if (pairs.length > 0 && fitSet.length > 0) {
       const nllBits = tune(data, fitSet, pairs, params, o.log);
+      if (o.stan) {
+        const pop = smoothedPopularity(songCounts(data.sequences, songs, fitSet), params.popularity.alpha);
+        const stan = tuneStan(data, fitSet, pairs, pop);
+        params.stan = stan.params;
+        Object.assign(nllBits, stan.nllBits);
+        o.log(`stan baselines tuned on ${pairs.length / 2} positions: ${JSON.stringify(stan.params)}`);
+      }
       tuning = { tracklists: tuneSet.length, positions: pairs.length / 2, nllBits };
     } else o.log('next-song baselines: too few training sets to tune; using the given settings');
   }
-  return { predictors: buildNextSongBaselines(data, train, params), params, tuning };
+  const predictors = buildNextSongBaselines(data, train, params);
+  const pop = (predictors[0] as PopularityPredictor).probs;
+  const stan = o.stan ? buildStanBaselines(data.sequences, songs, train, pop, params.stan) : [];
+  return { predictors, stan, params, tuning };
 }
 
 /** The four baselines with fixed settings, fitted on the given tracklists. */
@@ -146,7 +175,8 @@ function tune(
   const vsknn = tuneVsknn(data, fitSet, pairs, pop, params.vsknn);
   best.vsknn = vsknn.nllBits;
   params.vsknn = vsknn.params;
-  log(`next-song baselines tuned on ${pairs.length / 2} positions: ${JSON.stringify(params)}`);
+  const { stan: _stan, ...tuned } = params;
+  log(`next-song baselines tuned on ${pairs.length / 2} positions: ${JSON.stringify(tuned)}`);
   return best;
 }
 
@@ -175,53 +205,5 @@ export function tuneVsknn(
         const { beta, nllBits } = tuneBeta(data, new VsknnScorer(data.sequences, songs, fitSet, structure), pop, pairs);
         if (nllBits < best.nllBits) best = { params: { ...structure, beta }, nllBits };
       }
-  return best;
-}
-
-/**
- * Best β for a MixedPredictor in closed form per position: with played songs removed,
- * P(target) = (s_t + β·pop_t) / (S + β·Π), S and Π the free evidence and popularity mass, so
- * the scores are computed once and every β is evaluated from four numbers per position.
- */
-function tuneBeta(
-  data: NextSongData,
-  scorer: EvidenceScorer,
-  pop: Float64Array,
-  pairs: Int32Array,
-): { beta: number; nllBits: number } {
-  const { sequences } = data;
-  const positions = pairs.length / 2;
-  const st = new Float64Array(positions);
-  const total = new Float64Array(positions);
-  const pt = new Float64Array(positions);
-  const free = new Float64Array(positions);
-  const buf = new Float64Array(data.vocab.songs.length);
-  for (let q = 0; q < positions; q++) {
-    const t = pairs[2 * q];
-    const start = sequences.offsets[t];
-    const prefix = sequences.songs.subarray(start, start + pairs[2 * q + 1]);
-    const target = sequences.songs[start + pairs[2 * q + 1]];
-    scorer.score(prefix, sequences.djs.subarray(sequences.djOffsets[t], sequences.djOffsets[t + 1]), buf);
-    let s = 0;
-    for (let j = 0; j < buf.length; j++) s += buf[j];
-    let f = 1;
-    for (const played of new Set(prefix)) {
-      if (played < 0) continue;
-      s -= buf[played];
-      f -= pop[played];
-    }
-    st[q] = buf[target];
-    total[q] = Math.max(s, 0);
-    pt[q] = pop[target];
-    free[q] = f;
-  }
-  let best = { beta: BETAS[0], nllBits: Infinity };
-  for (const beta of BETAS) {
-    let bits = 0;
-    for (let q = 0; q < positions; q++)
-      bits -= Math.log2((st[q] + beta * pt[q]) / (total[q] + beta * free[q]));
-    bits /= positions;
-    if (bits < best.nllBits) best = { beta, nllBits: bits };
-  }
   return best;
 }

@@ -1,8 +1,11 @@
-import { excludePlayedAndNormalize, type NextSongPredictor } from './predictor.ts';
+import { excludePlayedAndNormalize, type NextSongContext, type NextSongPredictor } from './predictor.ts';
 
-/** Non-negative evidence per song from the prefix (scale free); all zero when there is none. */
+/**
+ * Non-negative evidence per song from the prefix (scale free); all zero when there is none.
+ * day: the set's day (days since 1970, −1 unknown), for time-aware scorers (STAN).
+ */
 export interface EvidenceScorer {
-  score(prefix: Int32Array, djs: Int32Array, scores: Float64Array): void;
+  score(prefix: Int32Array, djs: Int32Array, scores: Float64Array, day?: number): void;
 }
 
 /**
@@ -25,8 +28,8 @@ export class MixedPredictor implements NextSongPredictor {
     this.beta = beta;
   }
 
-  predict(prefix: Int32Array, djs: Int32Array, out: Float64Array): void {
-    this.scorer.score(prefix, djs, out);
+  predict(prefix: Int32Array, djs: Int32Array, out: Float64Array, context?: NextSongContext): void {
+    this.scorer.score(prefix, djs, out, context?.day ?? -1);
     const { beta, popularity } = this;
     for (let j = 0; j < out.length; j++) out[j] += beta * popularity[j];
     excludePlayedAndNormalize(prefix, out);
