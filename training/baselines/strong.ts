@@ -1,7 +1,10 @@
-import type { Csr } from '../../shared/graph/csr.ts';
+import type { Tracklist } from '../../shared/corpus/types.ts';
+import { CooBuilder, type Csr } from '../../shared/graph/csr.ts';
+import type { Prepared } from '../../shared/graph/prepare.ts';
 import { EASE_LAMBDAS, fitEase } from './ease.ts';
 import { IALS_GRID, fitIals } from './ials.ts';
 import { innerSplit, tuneOnInnerSplit, type Tuned } from './innerSplit.ts';
+import { leakFreeSongGraphs } from './leakFree.ts';
 import type { Recommender } from './recommender.ts';
 import { RP3BETA_GRID, fitRp3beta } from './rp3beta.ts';
 import { SONG_GRAPH_GRID, fitSongGraph, type SongGraphs } from './songGraph.ts';
@@ -38,4 +41,34 @@ export function fitStrongBaselines(data: SongGraphs & { click: Csr }, options: P
   add('ials', tuneOnInnerSplit(data.click, IALS_GRID, (c, p) => fitIals(c, p), split));
   add('songgraph', tuneOnInnerSplit(data.click, SONG_GRAPH_GRID, (c, p) => fitSongGraph(c, data, p), split));
   return { recommenders, params };
+}
+
+/**
+ * The song-graph baseline without the leak (issue 18 point 1, for this baseline only): the graph
+ * rebuilt without the held-out plays (`clickTest`), and for tuning without the inner validation
+ * plays too, so neither hold-out reaches its input. The model and the other rows keep the
+ * prepared (original-protocol) inputs.
+ */
+export async function fitLeakFreeSongGraph(
+  corpus: Tracklist[],
+  p: Pick<Prepared, 'vocab' | 'options' | 'click' | 'clickTest'>,
+  log: (line: string) => void = () => {},
+): Promise<{ recommender: Recommender; params: StrongBaselines['params'][string] }> {
+  const split = innerSplit(p.click);
+  const union = new CooBuilder(p.click.rows, p.click.cols);
+  for (const m of [p.clickTest, split.validation])
+    for (let d = 0; d < m.rows; d++) for (let q = m.indptr[d]; q < m.indptr[d + 1]; q++) union.add(d, m.indices[q], 1);
+  const final = await leakFreeSongGraphs(corpus, p, p.clickTest);
+  const tuning = await leakFreeSongGraphs(corpus, p, union.toCsr());
+  // tuneOnInnerSplit fits on split.train while tuning and on p.click for the refit.
+  const tuned = tuneOnInnerSplit(p.click, SONG_GRAPH_GRID, (c, o) => fitSongGraph(c, c === p.click ? final : tuning, o), split);
+  const best = tuned.grid.find((g) => g.params === tuned.params);
+  log(
+    `songgraph-leakfree: ${final.gapped} held-out plays removed, ${final.songsKept} of ${p.click.cols} songs kept by the rebuilt graph; ` +
+      `tuned ${JSON.stringify(tuned.params)} (inner NDCG@20 ${(best?.ndcg ?? 0).toFixed(4)}, ${tuned.seconds.toFixed(1)}s)`,
+  );
+  return {
+    recommender: { name: 'songgraph-leakfree', scoreDj: tuned.recommender.scoreDj },
+    params: { params: tuned.params, validationNdcg: best?.ndcg ?? 0, seconds: tuned.seconds },
+  };
 }

@@ -9,8 +9,10 @@ import { InputError } from '../../shared/util/errors.ts';
 import { intOption, requireOption, type Command } from '../command.ts';
 import { evaluateRecommendation, fitBaselines, formatRecommendationTable } from '../eval/recommendation.ts';
 import { EMBEDDINGS_KIND } from '../mgccf/train.ts';
-import { fitStrongBaselines } from '../baselines/strong.ts';
+import { fitLeakFreeSongGraph, fitStrongBaselines } from '../baselines/strong.ts';
+import { readCorpusAll } from '../../shared/corpus/jsonl.ts';
 import { fitNextSongBaselines } from '../nextsong/baselines.ts';
+import { formatStanParams } from '../nextsong/stanTuning.ts';
 import { evaluateNextSong, formatNextSongTable } from '../nextsong/evaluate.ts';
 import { readSplitTracklists } from '../nextsong/oracle.ts';
 import { fileDigest } from './train.ts';
@@ -84,13 +86,16 @@ export const evalCommand: Command = {
     const embeddingsDir = join(modelDir, 'embeddings');
     const embeddings = existsSync(join(embeddingsDir, 'manifest.json')) ? readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }) : null;
     const index = embeddings ? new EmbeddingIndex(embeddings) : null;
-    const strong = only.has('recommendation') ? fitStrongBaselines(prepared, { log: (line) => process.stderr.write(line + '\n') }) : null;
+    const log = (line: string) => process.stderr.write(line + '\n');
+    const strong = only.has('recommendation') ? fitStrongBaselines(prepared, { log }) : null;
+    const leakFree = strong ? await fitLeakFreeSongGraph(await readCorpusAll(corpus), prepared, log) : null;
+    if (strong && leakFree) strong.params['songgraph-leakfree'] = leakFree.params;
     const recommendation = strong
       ? evaluateRecommendation(
           prepared,
           {
             model: index ? { name: 'model', scoreDj: (dj, out) => index.scoreDj(dj, out) } : null,
-            baselines: [...fitBaselines(prepared.click), ...strong.recommenders],
+            baselines: [...fitBaselines(prepared.click), ...strong.recommenders, ...(leakFree ? [leakFree.recommender] : [])],
           },
           { progress: true },
         )
@@ -100,6 +105,7 @@ export const evalCommand: Command = {
       ctx.say(formatRecommendationTable(recommendation));
       const tuned = Object.entries(strong.params).map(([name, t]) => `${name} ${JSON.stringify(t.params)} (${t.seconds.toFixed(1)}s)`);
       ctx.say(`tuned on an inner split of the training clicks (fit time incl. tuning): ${tuned.join('; ')}`);
+      ctx.say('songgraph-leakfree: the song graph rebuilt without the held-out plays; every other row uses the prepared inputs (original protocol: the held-out plays are still in the tracklists the graphs are built from)');
     }
 
     const tracklistDir = join(modelDir, 'tracklist');
@@ -119,6 +125,7 @@ export const evalCommand: Command = {
     if (nextSong) {
       ctx.say('\nNext song (held-out tracklists)');
       ctx.say(formatNextSongTable(nextSong));
+      ctx.say(formatStanParams(fitted.params.stan, fitted.tuning?.positions ?? null));
     }
     const clustering = tracklist && only.has('clustering')
       ? clusteringSection(prepared.songSong, tracklist, planted)
