@@ -4,6 +4,7 @@ import { fitNextSongBaselines, tuningSplit } from '../../training/nextsong/basel
 import { MixedPredictor } from '../../training/nextsong/mixture.ts';
 import { trainingTracklists } from '../../training/nextsong/predictor.ts';
 import { StanScorer, StanSessions, type StanOptions } from '../../training/nextsong/stan.ts';
+import { DEFAULT_STAN_PARAMS, formatStanParams } from '../../training/nextsong/stanTuning.ts';
 import { makeData, type TestSet } from './data.ts';
 
 const SONGS = 12;
@@ -133,5 +134,13 @@ describe('STAN tuning', () => {
     // Each stage starts from the one before, so its tuning NLL is no worse.
     expect(a.tuning!.nllBits.vstan).toBeLessThanOrEqual(a.tuning!.nllBits.stan);
     expect(a.tuning!.nllBits['vstan-dj']).toBeLessThanOrEqual(a.tuning!.nllBits.vstan);
+  });
+});
+
+describe('formatStanParams', () => {
+  it('names every STAN-family row and writes an off decay as ∞', () => {
+    const line = formatStanParams(DEFAULT_STAN_PARAMS, null);
+    expect(line).toMatch(/^given settings \(not tuned\): stan k 100 λ1 4 λ2 ∞ d λ3 4 idf 0 δ 0 β 1; vstan .*; vstan-dj .*δ 1 β 1$/);
+    expect(formatStanParams(DEFAULT_STAN_PARAMS, 200)).toContain('on 200 positions');
   });
 });

@@ -94,3 +94,14 @@ export function buildStanBaselines(
     return new MixedPredictor(name, new StanScorer(sessions, options), pop, beta);
   });
 }
+
+/** One line for under the next-song table: the STAN family's tuned settings (∞: decay off). */
+export function formatStanParams(params: StanParams, positions: number | null): string {
+  const show = (v: number) => (v === Infinity ? '∞' : String(v));
+  const rows = STAN_NAMES.map((name) => {
+    const p = params[name];
+    return `${name} k ${p.k} λ1 ${show(p.lambdaPosition)} λ2 ${show(p.lambdaDays)} d λ3 ${show(p.lambdaNeighbour)} idf ${p.idf} δ ${p.djBoost} β ${p.beta}`;
+  });
+  const how = positions === null ? 'given settings (not tuned)' : `tuned by NLL on ${positions} positions of an inner split of the training sets`;
+  return `${how}: ${rows.join('; ')}`;
+}
