@@ -11,9 +11,9 @@ export type StanParams = Record<StanName, StanOptions & { beta: number }>;
 
 /** Grids per setting (coordinate descent: the product would be thousands of passes). */
 const GRIDS: Record<keyof StanOptions, number[]> = {
-  k: [50, 100, 200, 500, 1000],
+  k: [50, 100, 200, 500, 1000, 2000],
   lambdaPosition: [1, 2, 4, 8, 16, 32, Infinity],
-  lambdaDays: [7, 30, 90, 365, 1825, Infinity],
+  lambdaDays: [7, 30, 90, 365, 1825, 3650, Infinity],
   lambdaNeighbour: [1, 2, 4, 8, 16, 32, Infinity],
   idf: [0, 0.5, 1, 2, 5, 10],
   djBoost: [0, 0.25, 0.5, 1, 2, 4, 8, 16],
