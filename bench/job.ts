@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { blobServiceClient, readSettings } from '../shared/store/config.ts';
 import { startAzurite } from '../shared/store/localServices.ts';
 import { BlobModelRegistry, uploadCorpus } from '../shared/store/modelRegistry.ts';
+import { CorruptingRegistry } from '../tests/store/corruptingRegistry.ts';
 import { synthCommand } from '../training/commands/synth.ts';
 import { jobFailure, runJob, type JobResult } from '../training/job.ts';
 import { DEMO_TRAIN_ARGS } from '../functions/localStack.ts';
@@ -37,16 +38,6 @@ const trainArgs = Object.fromEntries(
 const log = (line: string): void => void process.stderr.write(`[job] ${line}\n`);
 const registry = BlobModelRegistry.fromSettings(settings);
 
-class CorruptingRegistry extends BlobModelRegistry {
-  protected override async uploadFile(blobName: string, localPath: string): Promise<void> {
-    await super.uploadFile(blobName, localPath);
-    if (!blobName.endsWith('/tensors.bin')) return;
-    const blob = this.container.getBlockBlobClient(blobName);
-    const bytes = await blob.downloadToBuffer();
-    bytes[bytes.length >> 1] ^= 0xff;
-    await blob.upload(bytes, bytes.length);
-  }
-}
 
 const rows: { run: string; outcome: string; pointer: string; seconds: number }[] = [];
 async function attempt(

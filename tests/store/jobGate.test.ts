@@ -16,6 +16,7 @@ import { GateRejectedError, type GateReport } from '../../training/gate.ts';
 import { jobFailure, runJob } from '../../training/job.ts';
 import { tempDir } from '../tempDirs.ts';
 import { TINY_TRAIN_ARGS } from '../e2e/tinyModel.ts';
+import { CorruptingRegistry } from './corruptingRegistry.ts';
 
 /*
  * The training job with the REAL train / eval / export commands on the synthetic `tiny` corpus
@@ -137,16 +138,6 @@ describe('training job gate, real commands on tiny', () => {
     expect(keptManifest.meta.versionId).toBe(report.versionId);
 
     // 3. The good corpus again, but a transfer corrupts tensors.bin: the read-back catches it.
-    class CorruptingRegistry extends BlobModelRegistry {
-      protected override async uploadFile(blobName: string, localPath: string): Promise<void> {
-        await super.uploadFile(blobName, localPath);
-        if (!blobName.endsWith('/tensors.bin')) return;
-        const blob = this.container.getBlockBlobClient(blobName);
-        const bytes = await blob.downloadToBuffer();
-        bytes[bytes.length >> 1] ^= 0xff;
-        await blob.upload(bytes, bytes.length);
-      }
-    }
     await upload(settings, corpus, '{"songCluster": {"A - B": [1, 2.5]}}');
     const corrupting = new CorruptingRegistry(blobServiceClient(settings), {
       container: settings.modelContainer,
