@@ -171,11 +171,16 @@ describe('startRetraining', () => {
     // The stub waits for a "go" file, then records the settings it was started with.
     writeFileSync(
       script,
-      `import { existsSync, writeFileSync } from 'node:fs';
+      `import { existsSync, renameSync, writeFileSync } from 'node:fs';
 const here = ${JSON.stringify(dir)};
-const wait = () => existsSync(here + '/go') ? writeFileSync(here + '/env.json', JSON.stringify({
-  url: process.env.MODEL_STORAGE_ACCOUNT_URL, models: process.env.MODEL_CONTAINER, corpus: process.env.CORPUS_CONTAINER,
-  blob: process.env.CORPUS_BLOB, budget: process.env.TRAIN_BUDGET })) : setTimeout(wait, 20);
+// Written aside, then renamed: the test polls for the file and must never read it half-written.
+const record = () => {
+  writeFileSync(here + '/env.tmp', JSON.stringify({
+    url: process.env.MODEL_STORAGE_ACCOUNT_URL, models: process.env.MODEL_CONTAINER, corpus: process.env.CORPUS_CONTAINER,
+    blob: process.env.CORPUS_BLOB, budget: process.env.TRAIN_BUDGET }));
+  renameSync(here + '/env.tmp', here + '/env.json');
+};
+const wait = () => existsSync(here + '/go') ? record() : setTimeout(wait, 20);
 wait();
 `,
     );
