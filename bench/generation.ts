@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadTruth } from '../shared/corpus/oracle.ts';
 import { truthPath } from '../shared/corpus/synth.ts';
 import { loadPrepared } from '../shared/graph/preparedStore.ts';
 import { readArtifact } from '../shared/model/artifact.ts';
@@ -14,11 +13,11 @@ import { EmbeddingIndex } from '../shared/model/embeddings.ts';
 import type { GenerateOptions } from '../shared/model/generate.ts';
 import { TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../shared/model/tracklistInference.ts';
 import { formatGenerationTable } from '../training/eval/generation.ts';
+import { truthSection } from '../training/eval/truth.ts';
 import { runGeneration } from '../training/eval/generationRun.ts';
 import { EMBEDDINGS_KIND } from '../training/mgccf/train.ts';
 import { fitNextSongBaselines } from '../training/nextsong/baselines.ts';
 import { readSplitTracklists } from '../training/nextsong/oracle.ts';
-import { plantedLevels } from '../training/tracklist/report.ts';
 
 /** The variants: each changes one thing of the current defaults. */
 const VARIANTS: Record<string, Partial<GenerateOptions>> = {
@@ -45,8 +44,10 @@ const prepared = loadPrepared(join(values.model, 'prepared'));
 const embeddings = readArtifact(join(values.model, 'embeddings'), { kind: EMBEDDINGS_KIND });
 const tracklist = new TracklistModel(readArtifact<TracklistMeta>(join(values.model, 'tracklist'), { kind: TRACKLIST_KIND }));
 const truthFile = truthPath(values.corpus);
-const truth = existsSync(truthFile) ? loadTruth(truthFile) : null;
-const raw = truth ? await readSplitTracklists(values.corpus, prepared.sequences) : null;
+// The same reading as tlgen eval: a planted-only or unusable file is reported, not fatal.
+const { oracle, planted, lines } = truthSection(existsSync(truthFile) ? truthFile : null, prepared.vocab.songKeys);
+for (const line of lines) process.stderr.write(line + '\n');
+const raw = oracle ? await readSplitTracklists(values.corpus, prepared.sequences) : null;
 const fitted = fitNextSongBaselines(prepared, { seed: 1, log: (l) => process.stderr.write(l + '\n') });
 const { report } = runGeneration({
   modelDir: values.model,
@@ -54,8 +55,9 @@ const { report } = runGeneration({
   index: new EmbeddingIndex(embeddings),
   tracklist,
   baselines: fitted.predictors,
-  truth,
-  planted: truth ? plantedLevels(truth, prepared.vocab.songKeys) : null,
+  truth: oracle ? oracle.truth : null,
+  oracle,
+  planted,
   raw: raw ? (t) => raw.get(t) : null,
   sets: Number(values.sets),
   variants,
