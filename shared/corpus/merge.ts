@@ -254,27 +254,39 @@ export function mergeArtists(keys: readonly string[], plays: ArrayLike<number>):
  */
 export class KeyIndex {
   private readonly exact = new Map<string, number>();
-  private readonly canonical = new Map<string, number>();
+  /** Built on the first lookup the exact keys miss: canonicalising every key costs a model load ~150 ms at `seed`. */
+  private canonical: Map<string, number> | null = null;
+  private readonly keys: readonly string[];
+  private readonly aliased: (readonly [number, Alias[]])[];
   private readonly canon: (key: string) => string;
 
   constructor(keys: readonly string[], aliases: Aliases | undefined, canon: (key: string) => string) {
+    this.keys = keys;
     this.canon = canon;
-    const add = (map: Map<string, number>, key: string, i: number): void => {
-      if (!map.has(key)) map.set(key, i);
-    };
-    keys.forEach((k, i) => add(this.exact, k, i));
-    const aliased = Object.entries(aliases ?? {})
+    keys.forEach((k, i) => addFirst(this.exact, k, i));
+    this.aliased = Object.entries(aliases ?? {})
       .map(([i, list]) => [Number(i), list] as const)
       .filter(([i]) => Number.isInteger(i) && i >= 0 && i < keys.length)
       .sort((a, b) => a[0] - b[0]);
-    for (const [i, list] of aliased) for (const a of list) add(this.exact, a.key, i);
-    keys.forEach((k, i) => add(this.canonical, canon(k), i));
-    for (const [i, list] of aliased) for (const a of list) add(this.canonical, canon(a.key), i);
+    for (const [i, list] of this.aliased) for (const a of list) addFirst(this.exact, a.key, i);
   }
 
   get(key: string): number | undefined {
-    return this.exact.get(key) ?? this.canonical.get(this.canon(key));
+    return this.exact.get(key) ?? this.canonicalMap().get(this.canon(key));
   }
+
+  private canonicalMap(): Map<string, number> {
+    if (this.canonical) return this.canonical;
+    const map = new Map<string, number>();
+    this.keys.forEach((k, i) => addFirst(map, this.canon(k), i));
+    for (const [i, list] of this.aliased) for (const a of list) addFirst(map, this.canon(a.key), i);
+    return (this.canonical = map);
+  }
+}
+
+/** The first index given for a key wins. */
+function addFirst(map: Map<string, number>, key: string, i: number): void {
+  if (!map.has(key)) map.set(key, i);
 }
 
 /**
