@@ -60,6 +60,7 @@ interface ServerInfo {
 async function serve(dir: string): Promise<void> {
   const { ServingModel } = await import('../shared/model/serving.ts');
   const { startLocalHost } = await import('../functions/localHost.ts');
+  const { loadedModelSource } = await import('../functions/services.ts');
   const model = ServingModel.load(dir);
   const users = new Proxy(
     {},
@@ -69,14 +70,7 @@ async function serve(dir: string): Promise<void> {
   );
   const host = await startLocalHost({
     services: {
-      model: {
-        get: async () => model,
-        status: () => ({
-          status: 'ok',
-          model: { versionId: model.versionId, publishedAt: null, loadedAt: model.loadedAt.toISOString() },
-          checkedAt: null,
-        }),
-      },
+      model: loadedModelSource(model),
       users: users as never,
     },
     host: '127.0.0.1',

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CooBuilder, nnz } from '../shared/graph/csr.ts';
+import { nnz } from '../shared/graph/csr.ts';
 import { clickGraphs, type Prepared } from '../shared/graph/prepare.ts';
 import { loadPrepared } from '../shared/graph/preparedStore.ts';
 import { readArtifact } from '../shared/model/artifact.ts';
@@ -16,6 +16,7 @@ import {
 import { LR_SCHEDULES, type LrSchedule, type MgccfConfig } from '../training/mgccf/config.ts';
 import { mgccfConfigFromOptions } from '../training/commands/train.ts';
 import { EMBEDDINGS_KIND, trainMgccf } from '../training/mgccf/train.ts';
+import { innerSplit } from '../training/baselines/innerSplit.ts';
 
 /**
  * TL-MGCCF tuning on an INNER validation split (`npm run tune:mgccf -- --prepared DIR …`): a
@@ -88,20 +89,9 @@ const splitSeed = num('split-seed', 1, 0, 2 ** 31 - 1, true);
 const share = num('share', 0.2, 0.01, 0.99);
 
 /** The prepared data with `share` of each DJ's training clicks moved to validation (clickTest). */
-function innerSplit(p: Prepared): Prepared {
+function innerSplitPrepared(p: Prepared): Prepared {
   const rng = new Random(splitSeed);
-  const train = new CooBuilder(p.click.rows, p.click.cols);
-  const validation = new CooBuilder(p.click.rows, p.click.cols);
-  for (let d = 0; d < p.click.rows; d++) {
-    const entries: [number, number][] = [];
-    for (let q = p.click.indptr[d]; q < p.click.indptr[d + 1]; q++)
-      entries.push([p.click.indices[q], p.click.values[q]]);
-    rng.shuffle(entries);
-    const nValidation = Math.round(entries.length * share);
-    entries.forEach(([song, v], k) => (k < nValidation ? validation : train).add(d, song, v));
-  }
-  const click = train.toCsr();
-  const clickTest = validation.toCsr();
+  const { train: click, validation: clickTest } = innerSplit(p.click, share, rng);
   // The original protocol's pairs: up to as many as the prepared split drew, from validation.
   const pairs: number[] = [];
   for (let d = 0; d < clickTest.rows; d++)
@@ -114,7 +104,7 @@ function innerSplit(p: Prepared): Prepared {
 }
 
 const started = performance.now();
-const inner = innerSplit(full);
+const inner = innerSplitPrepared(full);
 console.log(
   `tune:mgccf on ${values.prepared}: inner split (seed ${splitSeed}, ${(100 * share).toFixed(0)} % of each DJ's training clicks): ` +
     `${nnz(inner.click)} training / ${nnz(inner.clickTest)} validation entries of ${nnz(full.click)}; the test hold-out is not used`,

@@ -644,11 +644,13 @@ function levelScratch(size: number): LevelScratch {
   };
 }
 
-/** Row a of m · row b of n (same width). */
+/** Row a of m · row b of n (same width): a cosine for unit rows. */
 function rowDot(m: RowMatrix, a: number, n: RowMatrix, b: number): number {
   const w = m.width;
+  const p = m.data;
+  const q = n.data;
   let dot = 0;
-  for (let k = 0, x = a * w, y = b * w; k < w; k++) dot += m.data[x + k] * n.data[y + k];
+  for (let k = 0, x = a * w, y = b * w; k < w; k++) dot += p[x + k] * q[y + k];
   return dot;
 }
 
@@ -678,14 +680,6 @@ function clusterCentroids(model: TracklistModel, sim: RowMatrix): Record<'l3' | 
   return centroids;
 }
 
-/** Cosine between two songs' unit similarity rows. */
-function cosine(m: RowMatrix, a: number, b: number): number {
-  const w = m.width;
-  const d = m.data;
-  let cos = 0;
-  for (let k = 0, x = a * w, y = b * w; k < w; k++) cos += d[x + k] * d[y + k];
-  return cos;
-}
 
 /** Whether one of the song's credited artists already played in the set. */
 function artistRepeats(ctx: LevelContext, song: number): boolean {
@@ -739,7 +733,7 @@ function sampleLevel(
     if (penalised)
       scratch.bias[n] =
         (ctx.repeatLogit !== 0 && artistRepeats(ctx, option) ? ctx.repeatLogit : 0) +
-        (flowing ? ctx.flow * cosine(ctx.songSimilarity!, ctx.previous, option) : 0) +
+        (flowing ? ctx.flow * rowDot(ctx.songSimilarity!, ctx.previous, ctx.songSimilarity!, option) : 0) +
         (clusterFlowing ? ctx.clusterFlow * rowDot(ctx.centroids![level as 'l3'], option, ctx.songSimilarity!, ctx.previous) : 0);
     candidateWeights[n++] =
       level === 'song' ? weightedScore(U ? U[option] : 0, S[option], w) : ctx.clusterWeighted(level, option);

@@ -13,8 +13,9 @@ export interface InnerSplit {
   validation: Csr;
 }
 
-export function innerSplit(click: Csr, share = 0.2, seed = 1): InnerSplit {
-  const rng = new Random(seed);
+/** `seed` or a generator the caller goes on drawing from. */
+export function innerSplit(click: Csr, share = 0.2, seed: number | Random = 1): InnerSplit {
+  const rng = typeof seed === 'number' ? new Random(seed) : seed;
   const train = new CooBuilder(click.rows, click.cols);
   const validation = new CooBuilder(click.rows, click.cols);
   for (let d = 0; d < click.rows; d++) {
