@@ -15,6 +15,7 @@ import type {
 import type { z } from 'zod';
 import { LIMITS } from '../shared/limits.ts';
 import { isTransient } from '../shared/store/transient.ts';
+import { ConflictError } from '../shared/store/userStore.ts';
 import { InputError } from '../shared/util/errors.ts';
 import { CorsPolicy } from './cors.ts';
 import { errorBody, fromInputError, HttpError } from './errors.ts';
@@ -206,12 +207,9 @@ export function defineRoute<
 /** Retry-After of a 503 for want of a model (a load takes seconds). */
 export const MODEL_RETRY_AFTER_SECONDS = 10;
 
-/** Thrown when no model can be served yet (nothing published, or it failed to load): 503. */
-export class ModelUnavailableError extends HttpError {
-  constructor(reason: string) {
-    super(503, `no model available: ${reason}`, { headers: { 'retry-after': String(MODEL_RETRY_AFTER_SECONDS) } });
-    this.name = 'ModelUnavailableError';
-  }
+/** The 503 for a request that finds no model to serve (nothing published, a failed or slow load). */
+function noModelResponse(reason: string): HttpError {
+  return new HttpError(503, `no model available: ${reason}`, { headers: { 'retry-after': String(MODEL_RETRY_AFTER_SECONDS) } });
 }
 
 /** How long a request waits for a first model load (a hung registry must not hang requests). */
@@ -225,7 +223,7 @@ async function loadModel(services: Services): Promise<ServedModel> {
   try {
     return await Promise.race([services.model.get(), deadline]);
   } catch (e) {
-    throw new ModelUnavailableError(e instanceof Error ? e.message : String(e));
+    throw noModelResponse(e instanceof Error ? e.message : String(e));
   } finally {
     clearTimeout(timer);
   }
@@ -335,7 +333,7 @@ export function errorResponse(e: unknown, route: string, context: InvocationCont
     if (e.status >= 500 && !e.quiet) context.warn(`${route}: ${e.status} ${e.message}`);
     return json(e.status, errorBody(e.message, e.field, e.extra), e.headers);
   }
-  if (e instanceof Error && e.name === 'ConflictError') {
+  if (e instanceof ConflictError) {
     // UserStore gave up after many concurrent writers on one document: nothing was applied.
     return json(409, errorBody(`${e.message}; try again`));
   }

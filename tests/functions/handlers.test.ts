@@ -4,6 +4,7 @@ import { MAX_BODY_BYTES } from '../../functions/http.ts';
 import { principalHeaders } from '../../functions/identity.ts';
 import { routes } from '../../functions/routes.ts';
 import { InputError } from '../../shared/util/errors.ts';
+import { ConflictError } from '../../shared/store/userStore.ts';
 import { call, DJ_IDS, FakeModel, fakeServices, SONG_IDS, SONGS, ARTIST_IDS } from './fakes.ts';
 
 type Err = { error: { message: string; field?: string; [k: string]: unknown } };
@@ -532,8 +533,7 @@ describe('/me', () => {
     const fail = (e: unknown) => {
       s.users.getUser = async () => Promise.reject(e);
     };
-    const conflict = new Error('user e2e was changed concurrently 25 times in a row');
-    conflict.name = 'ConflictError';
+    const conflict = new ConflictError('user e2e was changed concurrently 25 times in a row');
     for (const [e, status] of [
       [Object.assign(new Error('Request rate is large'), { code: 429 }), 503],
       [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8081'), { code: 'ECONNREFUSED' }), 503],
