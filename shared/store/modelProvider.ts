@@ -6,18 +6,8 @@ import type { Settings } from './config.ts';
 import { BlobModelRegistry, type LatestPointer, type ModelRegistry } from './modelRegistry.ts';
 import { isTransient } from './transient.ts';
 
-/**
- * The served model (ARCHITECTURE "Serving process"): nothing happens at import or construction;
- * the first `get()` reads `models/latest.json`, downloads that version into a local cache folder,
- * verifies and loads it. All callers share one memoised promise. Afterwards the pointer is
- * re-checked at most every `refreshSeconds` (in the background: requests keep getting the current
- * model), a new version replaces the old one in a single assignment, and a version that fails to
- * download, verify or load is never served: the old one stays and `status()` says 'degraded'.
- * A failed version is tried again (a checksum failure may have been a bad read, and a blob can be
- * repaired under the same pointer): after `retrySeconds`, doubling per failure up to
- * `refreshSeconds`.
- */
-export interface ServedModel {
+/** What the provider needs of a model: its version id (ServingModel, or a test's stand-in). */
+export interface VersionedModel {
   readonly versionId: string;
 }
 
@@ -37,7 +27,7 @@ export class ModelUnavailableError extends Error {
   }
 }
 
-export interface ModelProviderOptions<M extends ServedModel> {
+export interface ModelProviderOptions<M extends VersionedModel> {
   registry: Pick<ModelRegistry, 'latest' | 'download'>;
   /** Seconds between pointer checks (MODEL_REFRESH_SECONDS; default 60). */
   refreshSeconds?: number;
@@ -64,7 +54,18 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export class ModelProvider<M extends ServedModel = ServingModel> {
+/**
+ * The served model (ARCHITECTURE "Serving process"): nothing happens at import or construction;
+ * the first `get()` reads `models/latest.json`, downloads that version into a local cache folder,
+ * verifies and loads it. All callers share one memoised promise. Afterwards the pointer is
+ * re-checked at most every `refreshSeconds` (in the background: requests keep getting the current
+ * model), a new version replaces the old one in a single assignment, and a version that fails to
+ * download, verify or load is never served: the old one stays and `status()` says 'degraded'.
+ * A failed version is tried again (a checksum failure may have been a bad read, and a blob can be
+ * repaired under the same pointer): after `retrySeconds`, doubling per failure up to
+ * `refreshSeconds`.
+ */
+export class ModelProvider<M extends VersionedModel = ServingModel> {
   private readonly registry: Pick<ModelRegistry, 'latest' | 'download'>;
   private readonly refreshMs: number;
   private readonly retryMs: number;

@@ -98,7 +98,7 @@ function checkId(value: unknown, field: string): string {
 }
 
 /** Validates likes, keeping the last score for a song given twice. */
-function checkLikes(likes: unknown, field: string): StoredLike[] {
+function checkStoredLikes(likes: unknown, field: string): StoredLike[] {
   if (!Array.isArray(likes)) throw new InputError(`${field} must be an array of {song, score}`, field);
   const bySong = new Map<string, number>();
   likes.forEach((like: unknown, i) => {
@@ -267,14 +267,14 @@ export class UserStore {
   /** Replaces the user's likes (creating the user if needed). */
   async putLikes(id: string, likes: StoredLike[], profile?: Profile): Promise<UserDoc> {
     checkId(id, 'userId');
-    const next = checkLikeCount(checkLikes(likes, 'likes'));
+    const next = checkLikeCount(checkStoredLikes(likes, 'likes'));
     return this.run((c, signal) => this.update(c, signal, id, profile, () => next));
   }
 
   /** Adds (or re-scores) and removes likes by song id, atomically with respect to other writers. */
   async patchLikes(id: string, patch: LikesPatch, profile?: Profile): Promise<UserDoc> {
     checkId(id, 'userId');
-    const add = checkLikes(patch.add ?? [], 'add');
+    const add = checkStoredLikes(patch.add ?? [], 'add');
     const remove = patch.remove ?? [];
     if (!Array.isArray(remove) || remove.some((s) => typeof s !== 'string'))
       throw new InputError('remove must be an array of song ids', 'remove');
