@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Csr } from '../graph/csr.ts';
+import { writeDirAtomically } from '../util/atomicDir.ts';
 
 /**
  * The artifact format shared by prepared datasets and model versions: `manifest.json` (metadata
@@ -102,19 +103,7 @@ export class ArtifactWriter {
    * into place last, so a reader sees the old artifact or the whole new one.
    */
   write(dir: string, kind: string, meta: Record<string, unknown>): Manifest {
-    const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${randomBytes(4).toString('hex')}`);
-    mkdirSync(tmp, { recursive: true });
-    try {
-      const manifest = this.writeInto(tmp, kind, meta);
-      const old = existsSync(dir) ? `${tmp}.old` : null;
-      if (old) renameSync(dir, old);
-      renameSync(tmp, dir);
-      if (old) rmSync(old, { recursive: true, force: true });
-      return manifest;
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw e;
-    }
+    return writeDirAtomically(dir, (staging) => this.writeInto(staging, kind, meta));
   }
 
   private writeInto(dir: string, kind: string, meta: Record<string, unknown>): Manifest {

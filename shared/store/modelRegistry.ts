@@ -9,9 +9,10 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { MANIFEST_FILE, readArtifact } from '../model/artifact.ts';
+import { writeDirAtomically } from '../util/atomicDir.ts';
 import { blobServiceClient, isLocalEndpoint, type Settings } from './config.ts';
 
 /**
@@ -316,10 +317,7 @@ export class BlobModelRegistry implements ModelRegistry {
     )
       return localDir;
     const prefix = `${MODELS_PREFIX}${versionId}/`;
-    mkdirSync(dirname(localDir), { recursive: true });
-    const tmp = join(dirname(localDir), `.${basename(localDir)}.tmp-${randomBytes(4).toString('hex')}`);
-    mkdirSync(tmp, { recursive: true });
-    try {
+    return writeDirAtomically(localDir, async (tmp) => {
       let count = 0;
       for await (const blob of this.container.listBlobsFlat({ prefix })) {
         const file = blob.name.slice(prefix.length);
@@ -332,15 +330,8 @@ export class BlobModelRegistry implements ModelRegistry {
       }
       if (count === 0) throw new RegistryError(`model version ${versionId} does not exist in the registry`);
       this.checkDownloaded(tmp, versionId, options.manifestSha256);
-      const old = existsSync(localDir) ? `${tmp}.old` : null;
-      if (old) renameSync(localDir, old);
-      renameSync(tmp, localDir);
-      if (old) rmSync(old, { recursive: true, force: true });
       return localDir;
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw e;
-    }
+    });
   }
 
   private checkDownloaded(dir: string, versionId: string, manifestSha256: string | undefined): void {
