@@ -5,7 +5,7 @@ import { Random } from '../shared/util/random.ts';
 import { loadTf } from '../training/tf.ts';
 import { clusterCounts, DEFAULT_CLUSTERING } from '../training/tracklist/clustering.ts';
 import { buildTree } from '../training/tracklist/hierarchy.ts';
-import { DEFAULT_TRACKLIST_MODEL, makeBatch, TracklistModel, type SoftmaxForm } from '../training/tracklist/model.ts';
+import { DEFAULT_TRACKLIST_MODEL, makeBatch, TfTracklistModel, type SoftmaxForm } from '../training/tracklist/model.ts';
 import { trainingTracklists } from '../training/nextsong/predictor.ts';
 import { buildWindows } from '../training/tracklist/windows.ts';
 import { buildPrior } from '../training/tracklist/train.ts';
@@ -41,7 +41,7 @@ const steps = Number(values.steps);
 const results: Record<string, { msPerStep: number }> = {};
 console.log(`bench:softmax (profile ${values.profile}: ${n} songs, clusters ${tree.sizes.join('/')}, ${windows.count} windows, batch ${B}, backend ${backend})`);
 for (const form of ['factorised', 'full'] as SoftmaxForm[]) {
-  const model = new TracklistModel(
+  const model = new TfTracklistModel(
     tf,
     {
       songs: n,

@@ -8,20 +8,20 @@ import { readArtifact } from '../../shared/model/artifact.ts';
 import { EMBEDDINGS_KIND } from '../../shared/model/embeddings.ts';
 import {
   TRACKLIST_KIND,
-  TracklistModel as InferenceModel,
+  TracklistModel,
   tracklistStepProbabilities,
   type LstmState,
   type TracklistMeta,
 } from '../../shared/model/tracklistInference.ts';
 import { DEFAULT_MGCCF_CONFIG } from '../../training/mgccf/config.ts';
 import { trainMgccf } from '../../training/mgccf/train.ts';
-import type { LevelName, TracklistModel } from '../../training/tracklist/model.ts';
+import type { LevelName, TfTracklistModel } from '../../training/tracklist/model.ts';
 import { tracklistConfigFor, trainTracklist, type SetMeans } from '../../training/tracklist/train.ts';
 
 const quiet = () => {};
 
 /** Teacher-forced per-level probabilities from a given state (the session prefix set by the caller). */
-function levels(model: InferenceModel, state: LstmState, t: { l3: number; l2: number; l1: number }) {
+function levels(model: TracklistModel, state: LstmState, t: { l3: number; l2: number; l1: number }) {
   return {
     l3: model.levelProbabilities('l3', state),
     l2: model.levelProbabilities('l2', state, t.l3),
@@ -75,7 +75,7 @@ describe('tracklist model: plain-TypeScript inference = tfjs forward', async () 
       await trainTracklist(prepared, embeddings, config, {
         out,
         log: quiet,
-        inspect: (model: TracklistModel, sets: SetMeans) => {
+        inspect: (model: TfTracklistModel, sets: SetMeans) => {
           for (const c of cases) {
             const row = (v: SetMeans['dj']) => v.values.slice(c.tracklist * v.width, (c.tracklist + 1) * v.width);
             const dj = row(sets.dj);
@@ -88,7 +88,7 @@ describe('tracklist model: plain-TypeScript inference = tfjs forward', async () 
           }
         },
       });
-      const inference = new InferenceModel(readArtifact<TracklistMeta>(out, { kind: TRACKLIST_KIND }));
+      const inference = new TracklistModel(readArtifact<TracklistMeta>(out, { kind: TRACKLIST_KIND }));
       expect(inference.form).toBe(form);
       expect(inference.hasSessionTerm).toBe(true);
       let compared = 0;

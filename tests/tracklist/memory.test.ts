@@ -6,7 +6,7 @@ import { TransitionPrior } from '../../shared/model/transitionPrior.ts';
 import { Random } from '../../shared/util/random.ts';
 import { parallelSpmm } from '../../training/parallelSpmm.ts';
 import { loadTf } from '../../training/tf.ts';
-import { DEFAULT_TRACKLIST_MODEL, makeBatch, TracklistModel, type SoftmaxForm } from '../../training/tracklist/model.ts';
+import { DEFAULT_TRACKLIST_MODEL, makeBatch, TfTracklistModel, type SoftmaxForm } from '../../training/tracklist/model.ts';
 import { trainStep } from '../../training/tracklist/train.ts';
 import { WINDOW } from '../../training/tracklist/windows.ts';
 
@@ -51,7 +51,7 @@ describe('tracklist training memory', () => {
         }
       }
       const sets = { dj: { values: normal(6 * 3), width: 3 }, taste: { values: normal(6 * 4), width: 4 } };
-      const model = new TracklistModel(
+      const model = new TfTracklistModel(
         tf,
         {
           songs: n,

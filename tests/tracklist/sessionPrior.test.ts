@@ -5,7 +5,7 @@ import { loadTf } from '../../training/tf.ts';
 import {
   DEFAULT_TRACKLIST_MODEL,
   makeBatch,
-  TracklistModel,
+  TfTracklistModel,
   type SoftmaxForm,
 } from '../../training/tracklist/model.ts';
 import { buildWindows } from '../../training/tracklist/windows.ts';
@@ -46,7 +46,7 @@ describe('tracklist model: session-kNN term on training rows', () => {
     const normal = (length: number) => Float32Array.from({ length }, () => rng.normal());
     const knn = new SessionKnn(sessionTable(sequences, n, tracklists), n);
     const windows = buildWindows(sequences, n, { tracklists, replacementFor: () => 0 });
-    const model = new TracklistModel(
+    const model = new TfTracklistModel(
       tf,
       {
         songs: n,

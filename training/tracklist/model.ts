@@ -124,7 +124,11 @@ export interface Batch {
   start: Int32Array | null;
 }
 
-export class TracklistModel {
+/**
+ * The tracklist model as tfjs variables, for training only; serving reads its export with the
+ * plain-TS TracklistModel of shared/model/tracklistInference.ts.
+ */
+export class TfTracklistModel {
   readonly config: TracklistModelConfig;
   /** Replaced only by useDirectConnections (after training). */
   inputs: TracklistInputs;

@@ -11,12 +11,12 @@ import { transitionCounts } from '../nextsong/markov.ts';
 import { smoothedPopularity, songCounts } from '../nextsong/popularity.ts';
 import { trainingTracklists } from '../nextsong/predictor.ts';
 import { trainClustering, DEFAULT_CLUSTERING, type ClusteringConfig, type ClusteringResult } from './clustering.ts';
-import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TracklistModel, type SessionInputs, type SetVectors, type TracklistModelConfig } from './model.ts';
+import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TfTracklistModel, type SessionInputs, type SetVectors, type TracklistModelConfig } from './model.ts';
 import { buildWindows, djMean, replacementChooser, setContext, splitTracklists, type Windows } from './windows.ts';
 import { memoryNote } from './memory.ts';
 import { calibrateCombination, type CombinationCalibration } from './calibrate.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
-import { TRACKLIST_KIND, TracklistModel as TracklistInference, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
+import { TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
 import { TracklistPredictor } from '../nextsong/tracklistPredictor.ts';
 
 /** Steps timed before the wall-clock allowance is turned into a step cap. */
@@ -95,7 +95,7 @@ export async function trainTracklist(
     out: string;
     log?: (line: string) => void;
     /** Called with the trained model before it is disposed (tests compare it with the export). */
-    inspect?: (model: TracklistModel, sets: SetMeans) => void;
+    inspect?: (model: TfTracklistModel, sets: SetMeans) => void;
   },
 ): Promise<TracklistTrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -140,7 +140,7 @@ export async function trainTracklist(
     for (let c = 0; c < Math.min(embWidth, config.model.inputEmbedding); c++)
       songEmbedding[s * config.model.inputEmbedding + c] = enc[s * embWidth + c];
   const sessionInputs = config.sessionPrior ? buildSessionPrior(prepared, split.train, config.model.seed, log) : null;
-  const model = new TracklistModel(
+  const model = new TfTracklistModel(
     tf,
     {
       songs: n,
@@ -212,7 +212,7 @@ export async function trainTracklist(
   if (config.calibrate && split.validation.length > 0) {
     // Calibrated through the exported model, so the weights fit what serving computes.
     exportTracklist(options.out, model, clustering, repl.average, record);
-    const exported = new TracklistInference(readArtifact<TracklistMeta>(options.out, { kind: TRACKLIST_KIND }));
+    const exported = new TracklistModel(readArtifact<TracklistMeta>(options.out, { kind: TRACKLIST_KIND }));
     const predictor = new TracklistPredictor(exported, choose, setContext(embeddings));
     calibration = calibrateCombination(exported, predictor, s, split.validation, { maxPositions: CALIBRATION_POSITIONS, seed: config.model.seed, log });
     if (calibration) {
@@ -258,7 +258,7 @@ export async function trainTracklist(
 const CALIBRATION_POSITIONS = 3000;
 
 /** Folds fitted term weights into the model: the network scale into its output tables, prior and session weights replaced. */
-function applyCalibration(model: TracklistModel, calibration: CombinationCalibration): void {
+function applyCalibration(model: TfTracklistModel, calibration: CombinationCalibration): void {
   const tf = model.tf;
   tf.tidy(() => {
     for (const level of LEVEL_NAMES) {
@@ -277,7 +277,7 @@ function applyCalibration(model: TracklistModel, calibration: CombinationCalibra
  */
 export function trainStep(
   tf: Tf,
-  model: TracklistModel,
+  model: TfTracklistModel,
   optimizer: Optimizer,
   batch: ReturnType<typeof makeBatch>,
   rng: Random,
@@ -296,7 +296,7 @@ export function trainStep(
 }
 
 /** Weighted mean NLL (nats per target) over every window, without dropout. */
-function validationLoss(model: TracklistModel, windows: Windows, batchSize: number, sets: SetMeans): number {
+function validationLoss(model: TfTracklistModel, windows: Windows, batchSize: number, sets: SetMeans): number {
   const tf = model.tf;
   const rng = new Random(1);
   let total = 0;
@@ -328,7 +328,7 @@ function restore(tf: Tf, vars: Record<string, Variable>, values: Map<string, Flo
 /** Writes the artifact the plain-TypeScript inference reads (tensor names: see shared/model/tracklistInference.ts). */
 function exportTracklist(
   dir: string,
-  model: TracklistModel,
+  model: TfTracklistModel,
   clustering: ClusteringResult,
   replacementSong: number,
   extra: Record<string, unknown>,
