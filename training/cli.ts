@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InputError } from '../shared/util/errors.ts';
-import { COMMON_OPTIONS, helpText, type Command, type CommandContext } from './command.ts';
+import { COMMON_OPTIONS, helpText, type Command, type CommandContext } from '../shared/cli/command.ts';
 
 /**
  * The `tlgen` command line. Every command returns one result object: with --json it is printed
@@ -15,10 +15,10 @@ export const commands: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./commands/eval.ts')).evalCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
   export: async () => (await import('./commands/export.ts')).exportCommand,
-  generate: async () => (await import('./commands/generate.ts')).generateCommand,
-  recommend: async () => (await import('./commands/recommend.ts')).recommendCommand,
-  search: async () => (await import('./commands/search.ts')).searchCommand,
-  'bench generate': async () => (await import('./commands/benchGenerate.ts')).benchGenerateCommand,
+  generate: async () => (await import('../shared/cli/commands/generate.ts')).generateCommand,
+  recommend: async () => (await import('../shared/cli/commands/recommend.ts')).recommendCommand,
+  search: async () => (await import('../shared/cli/commands/search.ts')).searchCommand,
+  'bench generate': async () => (await import('../shared/cli/commands/benchGenerate.ts')).benchGenerateCommand,
   'registry list': async () => (await import('./commands/registry.ts')).registryListCommand,
   'registry promote': async () => (await import('./commands/registry.ts')).registryPromoteCommand,
   'registry prune': async () => (await import('./commands/registry.ts')).registryPruneCommand,

@@ -7,7 +7,7 @@ import { readArtifact } from '../shared/model/artifact.ts';
 import { readSettings, type Settings } from '../shared/store/config.ts';
 import { BlobModelRegistry, RegistryError, downloadCorpus } from '../shared/store/modelRegistry.ts';
 import { InputError } from '../shared/util/errors.ts';
-import type { Command, CommandContext } from './command.ts';
+import type { Command, CommandContext } from '../shared/cli/command.ts';
 import { baselineChecks, gateReport, GateRejectedError, servedChecks, type GateReport } from './gate.ts';
 import { servingSmokeTest } from './servingSmokeTest.ts';
 

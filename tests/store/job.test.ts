@@ -7,7 +7,7 @@ import { readSettings, type Settings } from '../../shared/store/config.ts';
 import { startAzurite, type LocalBlobService } from '../../shared/store/localServices.ts';
 import { BlobModelRegistry, RegistryError, uploadCorpus } from '../../shared/store/modelRegistry.ts';
 import { startRetraining } from '../../shared/store/retrain.ts';
-import type { Command } from '../../training/command.ts';
+import type { Command } from '../../shared/cli/command.ts';
 import { runJob, type JobCommand } from '../../training/job.ts';
 import { writeVersion } from './fixtures.ts';
 import { tempDir } from '../tempDirs.ts';

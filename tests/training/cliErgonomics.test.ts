@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commands } from '../../training/cli.ts';
-import { COMMON_OPTIONS, helpText } from '../../training/command.ts';
+import { COMMON_OPTIONS, helpText } from '../../shared/cli/command.ts';
 import { tempDir } from '../tempDirs.ts';
 import { runTlgen } from './runTlgen.ts';
 

@@ -4,7 +4,7 @@ import { loadPrepared } from '../../shared/graph/preparedStore.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
 import { EmbeddingIndex } from '../../shared/model/embeddings.ts';
 import { topK } from '../../shared/model/similarity.ts';
-import type { Command } from '../command.ts';
+import type { Command } from '../../shared/cli/command.ts';
 import { EMBEDDINGS_KIND } from '../mgccf/train.ts';
 import { synthCommand } from './synth.ts';
 import { trainCommand } from './train.ts';

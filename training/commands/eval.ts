@@ -6,7 +6,7 @@ import { loadPrepared } from '../../shared/graph/preparedStore.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
 import { EmbeddingIndex } from '../../shared/model/embeddings.ts';
 import { InputError } from '../../shared/util/errors.ts';
-import { intOption, requireOption, type Command } from '../command.ts';
+import { intOption, requireOption, type Command } from '../../shared/cli/command.ts';
 import { evaluateRecommendation, fitBaselines, formatRecommendationTable } from '../eval/recommendation.ts';
 import { EMBEDDINGS_KIND } from '../mgccf/train.ts';
 import { fitLeakFreeSongGraph, fitStrongBaselines } from '../baselines/strong.ts';

@@ -6,7 +6,7 @@ import {
 } from '../../shared/model/modelVersion.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
 import { InputError } from '../../shared/util/errors.ts';
-import { outputPath, requireOption, type Command } from '../command.ts';
+import { outputPath, requireOption, type Command } from '../../shared/cli/command.ts';
 
 /**
  * `tlgen export`: a model folder (prepared/ + embeddings/ [+ tracklist/]) → one model version

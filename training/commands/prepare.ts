@@ -3,7 +3,7 @@ import { readCorpus } from '../../shared/corpus/jsonl.ts';
 import { prepare, summarize, DEFAULT_PREPARE_OPTIONS } from '../../shared/graph/prepare.ts';
 import { writePrepared } from '../../shared/graph/preparedStore.ts';
 import { InputError } from '../../shared/util/errors.ts';
-import { intOption, outputPath, requireOption, type Command } from '../command.ts';
+import { intOption, outputPath, requireOption, type Command } from '../../shared/cli/command.ts';
 
 export const prepareCommand: Command = {
   summary:

@@ -8,7 +8,7 @@ import {
   type VersionInfo,
 } from '../../shared/store/registryVersions.ts';
 import { InputError } from '../../shared/util/errors.ts';
-import { intOption, requireOption, type Command } from '../command.ts';
+import { intOption, requireOption, type Command } from '../../shared/cli/command.ts';
 
 /**
  * `tlgen registry list | promote VERSION | prune --keep N`: the model registry the API serves

@@ -1,5 +1,5 @@
 import { InputError } from '../../shared/util/errors.ts';
-import { intOption, outputPath, requireOption, type Command } from '../command.ts';
+import { intOption, outputPath, requireOption, type Command } from '../../shared/cli/command.ts';
 import { writeSynth, type SynthProfile } from '../../shared/corpus/synth.ts';
 
 const PROFILES: readonly SynthProfile[] = ['tiny', 'small', 'medium', 'seed'];

@@ -5,7 +5,7 @@ import { readCorpus } from '../../shared/corpus/jsonl.ts';
 import { prepare, summarize, type PreparedSummary } from '../../shared/graph/prepare.ts';
 import { loadPrepared, writePrepared } from '../../shared/graph/preparedStore.ts';
 import { InputError } from '../../shared/util/errors.ts';
-import { intOption, outputPath, requireOption, type Command } from '../command.ts';
+import { intOption, outputPath, requireOption, type Command } from '../../shared/cli/command.ts';
 import { mgccfConfigFor, type Budget, type MgccfConfig } from '../mgccf/config.ts';
 import { trainMgccf } from '../mgccf/train.ts';
 import { nnz } from '../../shared/graph/csr.ts';

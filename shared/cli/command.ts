@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { InputError } from '../shared/util/errors.ts';
+import { InputError } from '../util/errors.ts';
 
 export interface CommandContext {
   json: boolean;

@@ -1,6 +1,6 @@
-import type { Like } from '../../shared/model/coldStart.ts';
-import { kernelMode, setKernelMode } from '../../shared/model/rowMatrix.ts';
-import { Random } from '../../shared/util/random.ts';
+import type { Like } from '../../model/coldStart.ts';
+import { kernelMode, setKernelMode } from '../../model/rowMatrix.ts';
+import { Random } from '../../util/random.ts';
 import { intOption, type Command } from '../command.ts';
 import { loadServingModel, MODEL_OPTION } from './generate.ts';
 

@@ -1,4 +1,4 @@
-import { InputError } from '../../shared/util/errors.ts';
+import { InputError } from '../../util/errors.ts';
 import { intOption, type Command } from '../command.ts';
 import {
   asCliError,

@@ -1,7 +1,7 @@
-import { InputError } from '../../shared/util/errors.ts';
-import type { SearchKind } from '../../shared/model/serving.ts';
+import { InputError } from '../../util/errors.ts';
+import type { SearchKind } from '../../model/serving.ts';
 import { intOption, requireOption, type Command } from '../command.ts';
-import { LIMITS } from '../../shared/limits.ts';
+import { LIMITS } from '../../limits.ts';
 import { loadServingModel, MODEL_OPTION } from './generate.ts';
 
 const KINDS: readonly SearchKind[] = ['songs', 'artists', 'djs'];

@@ -5,14 +5,14 @@ import {
   exportTracklist,
   type ExportFormat,
   type ExportSong,
-} from '../../shared/formats/tracklistExport.ts';
-import { ArtifactError } from '../../shared/model/artifact.ts';
-import type { Like } from '../../shared/model/coldStart.ts';
-import { ensureModelVersion } from '../../shared/model/modelVersion.ts';
-import { ServingModel } from '../../shared/model/serving.ts';
-import type { SongExplanation } from '../../shared/model/explain.ts';
-import { InputError } from '../../shared/util/errors.ts';
-import { LIMITS } from '../../shared/limits.ts';
+} from '../../formats/tracklistExport.ts';
+import { ArtifactError } from '../../model/artifact.ts';
+import type { Like } from '../../model/coldStart.ts';
+import { ensureModelVersion } from '../../model/modelVersion.ts';
+import { ServingModel } from '../../model/serving.ts';
+import type { SongExplanation } from '../../model/explain.ts';
+import { InputError } from '../../util/errors.ts';
+import { LIMITS } from '../../limits.ts';
 import { outputPath, requireOption, type Command, type CommandContext, type OptionSpec } from '../command.ts';
 
 type Values = Record<string, string | boolean | undefined>;
