@@ -63,6 +63,31 @@ export interface GenerateOptions {
   clusterFlow?: number;
 }
 
+/** The knobs training tunes per model (training/tracklist/tuneGeneration.ts). */
+export const TUNED_OPTIONS = ['temperature', 'adventurousness', 'clusterFlow', 'artistRepeatPenalty'] as const;
+/** A model's own defaults for the tuned knobs, stored in its tracklist artifact; a request's values win. */
+export type GenerationDefaults = Partial<Pick<GenerateOptions, (typeof TUNED_OPTIONS)[number]>>;
+
+/** The request with the model's defaults filled in where it leaves a tuned knob out. */
+export function withModelDefaults(o: GenerateOptions, defaults: GenerationDefaults): GenerateOptions {
+  const filled: GenerateOptions = { ...o };
+  for (const key of TUNED_OPTIONS) if (filled[key] === undefined && defaults[key] !== undefined) Object.assign(filled, { [key]: defaults[key] });
+  return filled;
+}
+
+/** Stored defaults checked as a request would be: an InputError names the knob that is out of range. */
+export function checkGenerationDefaults(x: unknown): GenerationDefaults {
+  if (x === undefined || x === null) return {};
+  if (typeof x !== 'object' || Array.isArray(x)) throw new InputError('generation defaults must be an object', 'generationDefaults');
+  const defaults: GenerationDefaults = {};
+  for (const [key, value] of Object.entries(x)) {
+    if (!(TUNED_OPTIONS as readonly string[]).includes(key)) throw new InputError(`generation defaults: unknown knob ${key}`, key);
+    (defaults as Record<string, unknown>)[key] = value;
+  }
+  resolveGenerateOptions({ seedSong: 0, ...defaults }, { songs: 1, djs: 0 });
+  return defaults;
+}
+
 export interface GeneratedSong {
   song: number;
   userScore: number;
@@ -80,6 +105,7 @@ const MAX_LOGIT = Math.log(1000);
  * linearly to none at 1): the ablation of bench/generation.ts put real-like scene changes near 5.
  */
 const FLOW_AT_ZERO = 10;
+const MAX_CLUSTER_FLOW = 4;
 
 /** Validated options with defaults filled in. */
 export interface ResolvedGenerateOptions {
@@ -167,6 +193,8 @@ export function resolveGenerateOptions(
   const artistRepeatPenalty = within(o.artistRepeatPenalty, LIMITS.artistRepeatPenalty, 'artistRepeatPenalty');
   const adventurousness = within(o.adventurousness, LIMITS.adventurousness, 'adventurousness');
   const clusterFlow = o.clusterFlow ?? 0;
+  if (!(typeof clusterFlow === 'number' && Number.isFinite(clusterFlow) && clusterFlow >= 0 && clusterFlow <= MAX_CLUSTER_FLOW))
+    throw new InputError(`clusterFlow must be a number from 0 to ${MAX_CLUSTER_FLOW}`, 'clusterFlow');
   const warmStart = o.warmStart ?? WARM_START;
   if (!(Number.isInteger(warmStart) && warmStart >= 0 && warmStart <= MAX_WARM_START))
     throw new InputError(`warmStart must be an integer from 0 to ${MAX_WARM_START}`, 'warmStart');

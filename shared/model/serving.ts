@@ -3,12 +3,15 @@ import { ColdStartModel, type Like } from './coldStart.ts';
 import { EmbeddingIndex } from './embeddings.ts';
 import { clusterNames, explainTracklist, type ClusterLevel, type SongExplanation } from './explain.ts';
 import {
+  checkGenerationDefaults,
   checkLikes,
   type GeneratedSong,
   type GenerateOptions,
+  type GenerationDefaults,
   minMaxScale,
   resolveGenerateOptions,
   sampleTracklist,
+  withModelDefaults,
 } from './generate.ts';
 import { artistId, djId, indexIds, songId } from './ids.ts';
 import {
@@ -104,6 +107,8 @@ export class ServingModel {
   /** The song → artist map transposed (artist → songs), built on first use. */
   private artistSongMap: Csr | null = null;
   private readonly tracklist: TracklistModel | null;
+  /** The tuned knobs' defaults this model was trained with (empty: the global LIMITS defaults). */
+  readonly generationDefaults: Readonly<GenerationDefaults>;
   private readonly blocked: Uint8Array;
   /** encNorm.dj: unit DJ encodings, the DJ vectors of a DJ-conditioned tracklist model. */
   private readonly djUnit: Float32Array | null;
@@ -154,6 +159,12 @@ export class ServingModel {
     this.coldStart = ColdStartModel.fromModelVersion(version, {}, this.index.songVectors);
     const tl = versionTracklist(version);
     this.tracklist = tl ? new TracklistModel(tl) : null;
+    try {
+      this.generationDefaults = Object.freeze(checkGenerationDefaults(tl?.meta.generationDefaults));
+    } catch (e) {
+      if (e instanceof InputError) throw new ArtifactError(`model version: the tracklist model's generation defaults: ${e.message}`);
+      throw e;
+    }
     if (this.tracklist && this.tracklist.songs !== this.counts.songs)
       throw new ArtifactError(
         `model version: the tracklist model has ${this.tracklist.songs} songs, the vocabulary ${this.counts.songs}`,
@@ -314,7 +325,7 @@ export class ServingModel {
         'model has no tracklist model (this version was exported before one was trained)',
         'model',
       );
-    const r = resolveGenerateOptions(o, this.counts);
+    const r = resolveGenerateOptions(withModelDefaults(o, this.generationDefaults), this.counts);
     // Generation is synchronous and keeps no reference to its score vectors once it returns, so
     // one pair per model serves every request: fewer 120 KB buffers for the GC at seed size.
     const scratch = (this.scoreScratch ??= {

@@ -75,6 +75,8 @@ export interface TracklistMeta {
   session?: { beta: number; options: SessionKnnOptions };
   config?: Record<string, unknown>;
   metrics?: unknown;
+  /** Defaults of the tuned generation knobs (generate.ts GenerationDefaults), chosen at training time. */
+  generationDefaults?: Record<string, unknown>;
 }
 
 /** What a set conditions the model on (both optional; missing or null = zeros, no known DJ). */

@@ -36,6 +36,8 @@ export interface RandomTracklistOptions {
   prior?: { prior: TransitionPrior; weights: [number, number, number, number] };
   /** A session-kNN term to export with per-level weights; none by default. */
   session?: { prior: SessionPrior; weights: [number, number, number, number] };
+  /** The model's own generation defaults, as training's tuning stores them; none by default. */
+  generationDefaults?: Record<string, unknown>;
 }
 
 export const SMALL_TRACKLIST: Omit<RandomTracklistOptions, 'songs'> = {
@@ -137,6 +139,7 @@ export function writeRandomTracklist(dir: string, o: RandomTracklistOptions): Tr
       : {}),
     config: { random: true, seed: o.seed },
     metrics: null,
+    ...(o.generationDefaults ? { generationDefaults: o.generationDefaults } : {}),
   };
   w.write(dir, TRACKLIST_KIND, meta as unknown as Record<string, unknown>);
   return meta;

@@ -13,6 +13,7 @@ import { readArtifact } from '../../shared/model/artifact.ts';
 import { EMBEDDINGS_KIND } from '../../shared/model/embeddings.ts';
 import type { SoftmaxForm } from '../tracklist/model.ts';
 import { tracklistConfigFor, trainTracklist } from '../tracklist/train.ts';
+import { tuneGeneration } from '../tracklist/tuneGeneration.ts';
 
 const STAGES = ['embeddings', 'tracklist', 'all'] as const;
 type Stage = (typeof STAGES)[number];
@@ -112,6 +113,10 @@ export const trainCommand: Command = {
       help: 'tracklist-model steps, without a time allowance (reproducible)',
     },
     'no-session-prior': { type: 'boolean', help: 'leave out the session-kNN term of the tracklist model' },
+    'no-generation-tuning': {
+      type: 'boolean',
+      help: "keep the global generation defaults instead of tuning temperature, adventurousness, cluster flow and artist-repeat penalty on the validation sets",
+    },
   },
   async run(values, ctx) {
     const corpus = requireOption(values, 'corpus');
@@ -161,6 +166,9 @@ export const trainCommand: Command = {
       const r = await trainTracklist(prepared, readArtifact(embeddingsDir, { kind: EMBEDDINGS_KIND }), config, {
         out: join(out, 'tracklist'),
         log: (line) => process.stderr.write(line + '\n'),
+        ...(values['no-generation-tuning'] === true
+          ? {}
+          : { tuneGeneration: (validation) => tuneGeneration(out, prepared, validation, (line) => process.stderr.write(line + '\n'), seed) }),
       });
       result.tracklist = r;
       result.backend ??= r.backend;

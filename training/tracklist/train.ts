@@ -15,6 +15,7 @@ import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TfTracklistMode
 import { buildWindows, djMean, replacementChooser, setContext, splitTracklists, type Windows } from './windows.ts';
 import { memoryNote } from './memory.ts';
 import { calibrateCombination, type CombinationCalibration } from './calibrate.ts';
+import type { GenerationTuning } from './tuneGeneration.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
 import { TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
 import { TracklistPredictor } from '../nextsong/tracklistPredictor.ts';
@@ -85,6 +86,8 @@ export interface TracklistTrainResult {
   bestEpoch: number;
   /** The term weights refitted on the validation sets, or null (off, or no validation sets). */
   calibration: CombinationCalibration | null;
+  /** The generation defaults tuned on the validation sets, or null (not asked, or too few sets). */
+  generation: GenerationTuning | null;
 }
 
 export async function trainTracklist(
@@ -96,6 +99,8 @@ export async function trainTracklist(
     log?: (line: string) => void;
     /** Called with the trained model before it is disposed (tests compare it with the export). */
     inspect?: (model: TfTracklistModel, sets: SetMeans) => void;
+    /** Tunes the generation defaults on the validation sets, with `out` exported without them (tuneGeneration.ts). */
+    tuneGeneration?: (validation: ArrayLike<number>) => GenerationTuning | null;
   },
 ): Promise<TracklistTrainResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -224,13 +229,23 @@ export async function trainTracklist(
       );
     }
   }
+  let generation: GenerationTuning | null = null;
+  if (options.tuneGeneration && split.validation.length > 0) {
+    // Before the direct connections take the validation sets in, so no set finds itself.
+    exportTracklist(options.out, model, clustering, repl.average, { ...record, calibration });
+    generation = options.tuneGeneration(split.validation);
+  }
   // The exported direct connections index every training set (the validation sets too), as the baselines do.
   const everySet = trainingTracklists(s);
   model.useDirectConnections(
     config.transitionPrior ? buildPrior(prepared, everySet) : null,
     sessionInputs ? sessionInputsFor(prepared, everySet, sessionInputs.prior.knn.options, sessionInputs.prior.beta) : null,
   );
-  exportTracklist(options.out, model, clustering, repl.average, { ...record, calibration });
+  exportTracklist(options.out, model, clustering, repl.average, {
+    ...record,
+    calibration,
+    ...(generation ? { generationDefaults: generation.defaults, generationTuning: generation } : {}),
+  });
   options.inspect?.(model, sets);
   model.dispose();
   return {
@@ -251,6 +266,7 @@ export async function trainTracklist(
     validationBits,
     bestEpoch: best.epoch + 1,
     calibration,
+    generation,
   };
 }
 
