@@ -117,6 +117,7 @@ describe.each(Object.keys(fits))('%s on the planted corpus', (name) => {
       training.fill(0);
       for (let p = planted.click.indptr[d]; p < planted.click.indptr[d + 1]; p++) training[planted.click.indices[p]] = 1;
       const top = topK(out, 4, training);
+      expect(top).toHaveLength(4);
       for (const j of top) {
         expect(training[j]).toBe(0);
         expect(communityOf(j)).toBe(d < 10 ? 0 : 1);

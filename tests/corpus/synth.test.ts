@@ -34,6 +34,7 @@ describe('synthesize', () => {
 
   it('respects release dates, never repeats a song in a set, and keeps set lengths in 10–30', () => {
     for (const r of [tiny, small]) {
+      expect(r.tracklists.length).toBeGreaterThan(0);
       for (const t of r.tracklists) {
         expect(t.tracks.length).toBeGreaterThanOrEqual(10);
         expect(t.tracks.length).toBeLessThanOrEqual(30);
@@ -179,6 +180,8 @@ describe('synthesize', () => {
     for (const t of small.tracklists)
       for (const track of t.tracks as string[])
         if (track.endsWith(' - ID')) expect(parseTrack(track).kind, track).toBe('gap');
+    // Every song was checked, each under a key of its own.
+    expect(keys.size).toBe(truth.songs.length);
   });
 });
 

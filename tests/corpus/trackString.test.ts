@@ -568,11 +568,17 @@ describe('robustness', () => {
       '&'.repeat(10_000),
       '(ID Remix) - (Remix)',
     ];
+    let weighed = 0;
     for (const raw of odd) {
       const p = parseTrack(raw as RawTrack);
       expect(['song', 'gap']).toContain(p.kind);
-      if (p.kind === 'song' && p.artists.length > 0) expect(Math.abs(weightSum(p) - 1)).toBeLessThan(1e-9);
+      if (p.kind === 'song' && p.artists.length > 0) {
+        expect(Math.abs(weightSum(p) - 1)).toBeLessThan(1e-9);
+        weighed++;
+      }
     }
+    // Some odd strings still credit artists, so the weight check above ran.
+    expect(weighed).toBeGreaterThan(0);
   });
 
   it('survives random separator soup', () => {
@@ -599,12 +605,21 @@ describe('robustness', () => {
       seed = (seed * 1103515245 + 12345) >>> 0;
       return seed % n;
     };
+    let weighed = 0;
+    let shared = 0;
     for (let i = 0; i < 3000; i++) {
       let s = '';
       for (let j = rand(12); j >= 0; j--)
         s += rand(2) === 0 ? pieces[rand(pieces.length)] : words[rand(words.length)];
       const p = parseTrack(s);
-      if (p.kind === 'song' && p.artists.length > 0) expect(Math.abs(weightSum(p) - 1)).toBeLessThan(1e-9);
+      if (p.kind === 'song' && p.artists.length > 0) {
+        expect(Math.abs(weightSum(p) - 1)).toBeLessThan(1e-9);
+        weighed++;
+        if (p.artists.length > 1) shared++;
+      }
     }
+    // The fixed seed gives 285 songs with artists, 63 with several: the checks ran on many.
+    expect(weighed).toBeGreaterThan(200);
+    expect(shared).toBeGreaterThan(40);
   });
 });

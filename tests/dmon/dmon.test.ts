@@ -73,6 +73,7 @@ describe('DMoN losses', () => {
     })(logits);
     const s = sparseGrad.dataSync();
     const e = denseGrad.dataSync();
+    expect(s.length).toBe(25 * 4);
     for (let k = 0; k < e.length; k++) expect(s[k]).toBeCloseTo(e[k], 5);
   });
 

@@ -23,6 +23,8 @@ function separation(r: Recommender): number[] {
     for (let j = 0; j < click.cols; j++) if (communityOf(j) !== own) maxOther = Math.max(maxOther, scores[j]);
     margins.push(minOwn - maxOther);
   }
+  // Callers check every margin: there must be some.
+  expect(margins.length).toBeGreaterThan(0);
   return margins;
 }
 

@@ -65,6 +65,10 @@ describe('prepare (SPEC §2)', () => {
     for (let k = 0; k < p.heldOutPairs.length; k += 2)
       expect(get(p.clickTest, p.heldOutPairs[k], p.heldOutPairs[k + 1])).toBeGreaterThan(0);
     // the two scalings
+    // Every DJ row and song column with a click sums to one (counted, so the loops check something).
+    const nonEmpty = (sums: ArrayLike<number>) => Array.from(sums).filter((s) => s > 0).length;
+    expect(nonEmpty(rowSums(p.clickByDj))).toBe(nonEmpty(rowSums(p.click)));
+    expect(nonEmpty(colSums(p.clickBySong))).toBe(nonEmpty(colSums(p.click)));
     for (const s of rowSums(p.clickByDj)) if (s > 0) expect(s).toBeCloseTo(1, 4);
     for (const s of colSums(p.clickBySong)) if (s > 0) expect(s).toBeCloseTo(1, 4);
     expect(nnz(transpose(p.djArtistByArtist))).toBe(nnz(p.djArtistByDj));

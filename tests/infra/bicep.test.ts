@@ -992,6 +992,8 @@ describe('role assignments (least privilege)', () => {
   });
 
   it('never assigns Owner, Contributor or User Access Administrator', () => {
+    // The identity's three built-in roles and its job role, and the deploying user's one.
+    expect(assignments()).toHaveLength(5);
     for (const a of assignments()) {
       for (const broad of [ROLE.owner, ROLE.contributor, ROLE.userAccessAdministrator]) {
         expect(a.roleDefinitionId).not.toContain(broad);

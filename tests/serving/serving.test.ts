@@ -215,6 +215,7 @@ describe('model version and serving engine', () => {
   });
 
   it('recommends songs for a DJ by the embedding score, never one the DJ played', () => {
+    expect.hasAssertions();
     const p = f.tiny.prepared;
     const index = new EmbeddingIndex(f.tiny.embeddings);
     for (let dj = 0; dj < p.vocab.djs.length; dj += 5) {

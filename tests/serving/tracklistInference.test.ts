@@ -419,6 +419,7 @@ describe('tracklist inference: the session-kNN term', () => {
   });
 
   it('the song level adds both direct connections sparsely, equal to the dense terms', () => {
+    expect.hasAssertions();
     const sets = { songs: Int32Array.from(SETS.flat()), offsets: Int32Array.from([0, 4, 7, 12, 16]), days: new Int32Array(4) };
     const transitions = new CooBuilder(SONGS, SONGS, 8);
     [[0, 1, 3], [1, 2, 1], [1, 5, 2], [4, 5, 1], [5, 7, 4], [2, 3, 2]].forEach(([a, b, c]) => transitions.add(a, b, c));

@@ -14,11 +14,13 @@ describe('matMul with explicit-transpose gradients', () => {
     for (let k = 0; k < 2; k++) {
       const o = ours[k].dataSync();
       const r = ref[k].dataSync();
+      expect(o.length).toBe(k === 0 ? 5 * 3 : 3 * 4);
       for (let t = 0; t < r.length; t++) expect(o[t]).toBeCloseTo(r[t], 5);
     }
     const bt = tf.transpose(b) as Tensor2D;
     const v1 = matMulT(tf, a, bt).dataSync();
     const v2 = tf.matMul(a, b).dataSync();
+    expect(v1.length).toBe(5 * 4);
     for (let t = 0; t < v2.length; t++) expect(v1[t]).toBeCloseTo(v2[t], 5);
   });
 });
