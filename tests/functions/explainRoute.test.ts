@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../shared/limits.ts';
+import { InputError } from '../../shared/util/errors.ts';
 import type { ServingModel } from '../../shared/model/serving.ts';
 import { buildServingFixture } from '../serving/fixtures.ts';
 import { call, fakeServices, type FakeModel } from './fakes.ts';
@@ -78,5 +79,21 @@ describe('POST /tracklists on a real model', () => {
       expect(r.status, field).toBe(400);
       expect((r.body as Err).error.field, field).toBe(field);
     }
+  });
+
+  it('an InputError of the real engine is a 400 with the engine\'s own message and field', async () => {
+    // The seed excluded: the engine refuses it (the schema cannot tell).
+    let engine: InputError | undefined;
+    try {
+      model.generate({ seedSong: 3, exclude: [5, 3] });
+    } catch (e) {
+      if (e instanceof InputError) engine = e;
+    }
+    expect(engine?.field).toBe('exclude');
+    const r = await call(services(), 'generateTracklist', {
+      body: { seedSong: seedSong(), exclude: [model.song(5).id, seedSong()] },
+    });
+    expect(r.status).toBe(400);
+    expect((r.body as Err).error).toEqual({ message: engine!.message, field: 'exclude' });
   });
 });
