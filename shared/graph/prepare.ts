@@ -1,8 +1,8 @@
-import { parseTrack, type ParsedTrack } from '../corpus/trackString.ts';
+import type { ParsedTrack } from '../corpus/trackString.ts';
+import { CorpusReader } from './corpusReader.ts';
 import { mergeArtists, mergeSongs, type Alias, type Aliases } from '../corpus/merge.ts';
 import type { Tracklist } from '../corpus/types.ts';
 import { Random } from '../util/random.ts';
-import { Progress } from '../util/progress.ts';
 import {
   CooBuilder,
   type Csr,
@@ -21,6 +21,7 @@ import {
   transpose,
   filterEntries,
 } from './csr.ts';
+import { drawHoldout, gapHeldOutPlays, rawClickCounts, type RawSet } from './holdout.ts';
 
 /**
  * Data preparation (SPEC §2). Co-occurrence weighting, our choice: two identified songs at
@@ -45,6 +46,13 @@ export interface PrepareOptions {
   clickHoldoutShare: number;
   /** The original protocol's random held-out (DJ, song) pairs, drawn from the click hold-out. */
   heldOutPairs: number;
+  /**
+   * 'gapped' (leak-free, issue 18): every table built from training sets (song mass and plays,
+   * the song filter, song–song, artists, song–artist, artist–artist) sees each held-out
+   * (DJ, song) play as a gap; the click matrix never held them. 'kept': the original (leaky)
+   * protocol, same hold-out, held-out plays still in those sets. Sequences keep them either way.
+   */
+  heldOutPlays: 'gapped' | 'kept';
   seed: number;
   progress: boolean;
 }
@@ -60,6 +68,7 @@ export const DEFAULT_PREPARE_OPTIONS: PrepareOptions = {
   testTracklistShare: 0.1,
   clickHoldoutShare: 0.2,
   heldOutPairs: 1000,
+  heldOutPlays: 'gapped',
   seed: 1,
   progress: false,
 };
@@ -88,6 +97,8 @@ export interface SkipReport {
   /** Spellings merged into another song / artist (shared/corpus/merge.ts). */
   mergedSongs: number;
   mergedArtists: number;
+  /** Held-out (DJ, song) plays turned into gaps in the training sets the graphs are built from. */
+  heldOutPlaysGapped: number;
 }
 
 export interface Sequences {
@@ -135,76 +146,50 @@ export interface Prepared {
   corpusTracklists: number;
 }
 
-interface RawSet {
-  id: string;
-  days: number;
-  djs: number[];
-  songs: number[]; // raw song ids, GAP for gaps
-}
-
 const LN_E_OVER_2 = Math.log(Math.E / 2);
+
+/**
+ * (DJ name, song key) pairs, joined by NUL, whose training plays are gapped out of every table
+ * like held-out ones, though they are not test entries: baselines rebuild graphs without their
+ * inner validation plays with it (training/baselines/leakFree.ts).
+ */
+export type HiddenPairs = ReadonlySet<string>;
+
+export const hiddenPair = (dj: string, songKey: string): string => `${dj}\u0000${songKey}`;
 
 export async function prepare(
   corpus: Iterable<Tracklist> | AsyncIterable<Tracklist>,
   overrides: Partial<PrepareOptions> = {},
+  hidden: HiddenPairs = new Set(),
 ): Promise<Prepared> {
   const options = { ...DEFAULT_PREPARE_OPTIONS, ...overrides };
-  const log = options.progress ? (s: string) => process.stderr.write(s + '\n') : () => {};
+  const reader = new CorpusReader(options.progress);
+  for await (const t of corpus) reader.add(t);
+  return prepareRead(reader.finish(), options, hidden);
+}
 
-  // 1. Parse every track once per distinct string; give raw ids to songs and DJs.
-  const parsedCache = new Map<string, ParsedTrack>();
-  const rawSongIndex = new Map<string, number>();
-  const rawSongs: Extract<ParsedTrack, { kind: 'song' }>[] = [];
-  const rawDjIndex = new Map<string, number>();
-  const rawDjNames: string[] = [];
-  const sets: RawSet[] = [];
+/** `prepare` over an in-memory corpus, without awaiting (a baseline's fit rebuilds graphs with it). */
+export function prepareSync(corpus: Iterable<Tracklist>, overrides: Partial<PrepareOptions> = {}, hidden: HiddenPairs = new Set()): Prepared {
+  const options = { ...DEFAULT_PREPARE_OPTIONS, ...overrides };
+  const reader = new CorpusReader(options.progress);
+  for (const t of corpus) reader.add(t);
+  return prepareRead(reader.finish(), options, hidden);
+}
+
+function prepareRead(reader: CorpusReader, options: PrepareOptions, hidden: HiddenPairs): Prepared {
+  const log = options.progress ? (s: string) => process.stderr.write(s + '\n') : () => {};
+  const { rawSongs, rawDjNames, sets } = reader;
   const skipped: SkipReport = {
-    gaps: 0,
+    gaps: reader.gaps,
     playsOfDroppedSongs: 0,
     droppedSongs: 0,
     droppedDjs: 0,
-    tracklistsWithoutSongs: 0,
+    tracklistsWithoutSongs: reader.tracklistsWithoutSongs,
     repeatsWithinSet: 0,
     mergedSongs: 0,
     mergedArtists: 0,
+    heldOutPlaysGapped: 0,
   };
-  const reading = options.progress ? new Progress('prepare: reading', 0) : null;
-  for await (const t of corpus) {
-    const songs: number[] = [];
-    for (const raw of t.tracks) {
-      const cacheKey = typeof raw === 'string' ? raw : JSON.stringify(raw);
-      let parsed = parsedCache.get(cacheKey);
-      if (!parsed) {
-        parsed = parseTrack(raw);
-        parsedCache.set(cacheKey, parsed);
-      }
-      if (parsed.kind === 'gap') {
-        skipped.gaps++;
-        songs.push(GAP);
-        continue;
-      }
-      let id = rawSongIndex.get(parsed.key);
-      if (id === undefined) {
-        id = rawSongs.length;
-        rawSongIndex.set(parsed.key, id);
-        rawSongs.push(parsed);
-      }
-      songs.push(id);
-    }
-    const djs = [...new Set(t.djs.map((d) => d.trim()).filter(Boolean))].map((name) => {
-      let id = rawDjIndex.get(name);
-      if (id === undefined) {
-        id = rawDjNames.length;
-        rawDjIndex.set(name, id);
-        rawDjNames.push(name);
-      }
-      return id;
-    });
-    if (!songs.some((s) => s >= 0)) skipped.tracklistsWithoutSongs++;
-    sets.push({ id: t.id, days: t.date ? Math.floor(Date.parse(t.date) / 86_400_000) : -1, djs, songs });
-    reading?.tick();
-  }
-  reading?.finish(`${rawSongs.length} distinct songs`);
   const rawAliases = mergeSpellings(rawSongs, sets);
   skipped.mergedSongs = rawAliases.merged;
 
@@ -215,14 +200,29 @@ export async function prepare(
   const split = new Uint8Array(sets.length);
   for (let i = 0; i < sets.length; i++) split[i] = splitRng.next() < options.testTracklistShare ? 1 : 0;
 
-  // 3. Song mass over training sets, then the song filter.
+  // 3. The recommendation hold-out, drawn on raw songs before the song filter (holdout.ts), then
+  // the training sets the graphs and tables are built from: each held-out (DJ, song) play a gap.
+  const raw = rawClickCounts(sets, split, rawDjNames.length, rawSongs.length);
+  skipped.repeatsWithinSet = raw.repeats;
+  const held = drawHoldout(raw.counts, rawSongs.map((t) => t.key), options.minClickSongs, options.clickHoldoutShare, holdoutRng);
+  const gapMask = options.heldOutPlays === 'gapped' ? held.slice() : new Uint8Array(held.length);
+  if (hidden.size > 0)
+    for (let d = 0; d < raw.counts.rows; d++)
+      for (let q = raw.counts.indptr[d]; q < raw.counts.indptr[d + 1]; q++)
+        if (hidden.has(hiddenPair(rawDjNames[d], rawSongs[raw.counts.indices[q]].key))) gapMask[q] = 1;
+  const gapped = gapMask.includes(1) ? gapHeldOutPlays(sets, split, raw.counts, gapMask) : { sets, gapped: 0 };
+  const trainSets = gapped.sets;
+  skipped.heldOutPlaysGapped = gapped.gapped;
+
+  // 4. Song mass over training sets, then the song filter. Without the held-out plays: a song only
+  // a held-out pair made frequent enough is not in the vocabulary (its pairs leave the test too).
   const mass = new Float64Array(rawSongs.length);
   const plays = new Float64Array(rawSongs.length);
-  forEachPair(sets, split, options.window, (a, b, w) => {
+  forEachPair(trainSets, split, options.window, (a, b, w) => {
     mass[a] += w;
     mass[b] += w;
   });
-  for (let s = 0; s < sets.length; s++) if (!split[s]) for (const id of sets[s].songs) if (id >= 0) plays[id]++;
+  for (let s = 0; s < sets.length; s++) if (!split[s]) for (const id of trainSets[s].songs) if (id >= 0) plays[id]++;
   const keptRaw: number[] = [];
   for (let id = 0; id < rawSongs.length; id++)
     if (mass[id] >= options.minSongMass && rawAliases.rep[id] === id) keptRaw.push(id);
@@ -233,9 +233,9 @@ export async function prepare(
   skipped.droppedSongs = rawSongs.length - skipped.mergedSongs - nSongs;
   log(`prepare: ${nSongs} of ${rawSongs.length} songs have co-occurrence mass ≥ ${options.minSongMass}`);
 
-  // 4. Song–song co-occurrence over kept songs (upper triangle counted once, then mirrored).
+  // 5. Song–song co-occurrence over kept songs (upper triangle counted once, then mirrored).
   const upper = new CooBuilder(nSongs, nSongs, 1 << 16);
-  forEachPair(sets, split, options.window, (a, b, w) => {
+  forEachPair(trainSets, split, options.window, (a, b, w) => {
     const i = songOf[a];
     const j = songOf[b];
     if (i < 0 || j < 0) return;
@@ -244,7 +244,7 @@ export async function prepare(
   });
   const cooc = plusTranspose(upper.toCsr());
 
-  // 5. Artists of kept songs and the song → artist map M; spellings of one artist merged.
+  // 6. Artists of kept songs and the song → artist map M; spellings of one artist merged.
   const artistIndex = new Map<string, number>();
   const artistNames: string[] = [];
   const artistKeys: string[] = [];
@@ -305,12 +305,12 @@ export async function prepare(
     artistAliases,
   };
 
-  // 6. Artist–artist = Mᵀ C M (diagonal dropped) and song–artist = C M.
+  // 7. Artist–artist = Mᵀ C M (diagonal dropped) and song–artist = C M.
   const mT = transpose(songArtistMap);
   const songArtistRaw = multiply(cooc, songArtistMap);
   const artistArtistRaw = withoutDiagonal(multiply(mT, songArtistRaw));
 
-  // 7. Sparsify by row mass, symmetrise square graphs, log-scale (SPEC §2.3).
+  // 8. Sparsify by row mass, symmetrise square graphs, log-scale (SPEC §2.3).
   const songSong = mapValues(symmetrizeMax(sparsifyRowsByMass(cooc, options.songSongShare)), (x) =>
     Math.log1p(x) / LN_E_OVER_2,
   );
@@ -329,30 +329,16 @@ export async function prepare(
     (x) => Math.log1p(x),
   );
 
-  // 8. DJ click matrix from training sets: songs a DJ played more than once, ln(count).
-  const clickCounts = new CooBuilder(rawDjNames.length, nSongs, 1 << 16);
-  for (let s = 0; s < sets.length; s++) {
-    if (split[s]) continue;
-    const seen = new Set<number>();
-    for (const id of sets[s].songs) {
-      if (id < 0) continue;
-      if (seen.has(id)) {
-        skipped.repeatsWithinSet++;
-        continue;
-      }
-      seen.add(id);
-      const song = songOf[id];
-      if (song < 0) {
-        skipped.playsOfDroppedSongs++;
-        continue;
-      }
-      for (const dj of sets[s].djs) clickCounts.add(dj, song, 1);
-    }
-  }
-  const counts = clickCounts.toCsr();
+  // 9. DJ click matrix from every training play (a b2b partner's plays are their own): songs a
+  // DJ played in more than one set, ln(count); the DJ filter on kept songs; the hold-out's entries
+  // go to clickTest.
+  const counts = raw.counts;
   const clickSongsPerDj = new Int32Array(counts.rows);
   for (let d = 0; d < counts.rows; d++)
-    for (let p = counts.indptr[d]; p < counts.indptr[d + 1]; p++) if (counts.values[p] > 1) clickSongsPerDj[d]++;
+    for (let p = counts.indptr[d]; p < counts.indptr[d + 1]; p++)
+      if (counts.values[p] > 1 && songOf[counts.indices[p]] >= 0) clickSongsPerDj[d]++;
+  for (let s = 0; s < sets.length; s++)
+    if (!split[s]) for (const id of new Set(sets[s].songs)) if (id >= 0 && songOf[id] < 0) skipped.playsOfDroppedSongs++;
   const keptDjRaw: number[] = [];
   for (let d = 0; d < counts.rows; d++) if (clickSongsPerDj[d] > options.minClickSongs) keptDjRaw.push(d);
   keptDjRaw.sort((a, b) => clickSongsPerDj[b] - clickSongsPerDj[a] || (rawDjNames[a] < rawDjNames[b] ? -1 : 1));
@@ -362,16 +348,14 @@ export async function prepare(
   skipped.droppedDjs = rawDjNames.length - keptDjRaw.length;
   const nDjs = keptDjRaw.length;
 
-  // 9. Per-DJ hold-out of click songs, and the original protocol's random pairs drawn from it.
+  // 10. Train / test click entries, and the original protocol's random pairs drawn from the test.
   const trainCoo = new CooBuilder(nDjs, nSongs);
   const testCoo = new CooBuilder(nDjs, nSongs);
-  keptDjRaw.forEach((raw, d) => {
-    const entries: [number, number][] = [];
-    for (let p = counts.indptr[raw]; p < counts.indptr[raw + 1]; p++)
-      if (counts.values[p] > 1) entries.push([counts.indices[p], Math.log(counts.values[p])]);
-    holdoutRng.shuffle(entries);
-    const nTest = Math.round(entries.length * options.clickHoldoutShare);
-    entries.forEach(([song, v], k) => (k < nTest ? testCoo : trainCoo).add(d, song, v));
+  keptDjRaw.forEach((rawDj, d) => {
+    for (let p = counts.indptr[rawDj]; p < counts.indptr[rawDj + 1]; p++) {
+      const song = songOf[counts.indices[p]];
+      if (counts.values[p] > 1 && song >= 0) (held[p] ? testCoo : trainCoo).add(d, song, Math.log(counts.values[p]));
+    }
   });
   const click = trainCoo.toCsr();
   const clickTest = testCoo.toCsr();
@@ -386,10 +370,10 @@ export async function prepare(
     heldOutPairs[2 * k + 1] = testPairs[2 * pairOrder[k] + 1];
   }
 
-  // 10. Both scalings, DJ–artist via M, and the DJ–DJ cosine graph.
+  // 11. Both scalings, DJ–artist via M, and the DJ–DJ cosine graph.
   const fromClicks = clickGraphs(click, songArtistMap, options.djNeighbours);
 
-  // 11. Tracklists as index sequences.
+  // 12. Tracklists as index sequences.
   const sequences = toSequences(sets, split, songOf, djOf, rawDjNames);
   const songPlays = new Float32Array(nSongs);
   const songMass = new Float32Array(nSongs);

@@ -22,6 +22,8 @@ export interface RecommendationData {
   clickTest: Csr;
   /** [dj, song] pairs, row-major. */
   heldOutPairs: Int32Array;
+  /** A prepared folder's options: whether its graphs saw the held-out plays (absent before issue 18). */
+  options?: { heldOutPlays?: 'gapped' | 'kept' };
 }
 
 export interface RecommendationOptions {
@@ -55,6 +57,8 @@ export interface RecommendationResult {
   original: OriginalMetrics | null;
   originalBaselines?: Record<string, OriginalMetrics>;
   split: { djs: number; testEntries: number; heldOutPairs: number };
+  /** Of a prepared folder: leak-free, or the original (leaky) protocol (also a folder prepared before issue 18). */
+  protocol?: 'leak-free' | 'original (leaky)';
 }
 
 export interface Recommenders {
@@ -108,6 +112,7 @@ export function evaluateRecommendation(
     original,
     ...(o.originalBaselines ? { originalBaselines } : {}),
     split: { djs: index.testDjs, testEntries: clickTest.indptr[clickTest.rows], heldOutPairs: heldOutPairs.length / 2 },
+    ...(data.options ? { protocol: data.options.heldOutPlays === 'gapped' ? ('leak-free' as const) : ('original (leaky)' as const) } : {}),
   };
 }
 
@@ -239,5 +244,8 @@ export function formatRecommendationTable(result: RecommendationResult): string 
   );
   const s = result.split;
   lines.push(`(${s.djs} DJs with test entries, ${s.testEntries} test entries, ${s.heldOutPairs} held-out pairs)`);
+  if (result.protocol === 'leak-free')
+    lines.push('protocol: leak-free (the held-out plays are gaps in every set the song, artist and DJ tables are built from); songgraph-leaky: the original (leaky) protocol');
+  else if (result.protocol) lines.push('protocol: original (leaky): the held-out plays are still in the sets the song and artist graphs are built from');
   return lines.join('\n');
 }
