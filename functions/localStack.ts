@@ -38,10 +38,9 @@ import { startWorkerPool } from './workerPool.ts';
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /**
- * Step caps on top of `--budget fast` for the demo model, aiming at a first `npm start` of about
- * three minutes on two idle cores (fast alone: 383 embedding steps and up to 492 tracklist steps on
- * `small`: 380 s on a busy 2-core machine, where these caps took 275 s). A demo, not a model to
- * evaluate.
+ * Step caps on top of `--budget fast` for the demo model (fast alone runs up to 383 embedding
+ * and 492 tracklist steps on `small`), so a first `npm start` takes minutes, not a quarter hour.
+ * A demo, not a model to evaluate.
  */
 export const DEMO_TRAIN_ARGS = ['--steps', '300', '--tracklist-steps', '240'];
 const TLGEN = join(REPO_ROOT, 'bin', 'tlgen.js');

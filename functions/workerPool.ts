@@ -25,9 +25,9 @@ export interface WorkerPoolOptions {
   /** Milliseconds a worker may take to load its model and listen (default 120 s). */
   readyTimeoutMs?: number;
   /**
-   * V8 old-space cap per worker in MB (default WORKER_HEAP_MB, else 96). A serving worker keeps
-   * ~30 MB of JS heap (its model's tensors live outside it); uncapped, V8 let each one grow by
-   * ~40 MB of garbage in the first minute under load before its first full GC.
+   * V8 old-space cap per worker in MB (default WORKER_HEAP_MB, else 96). A serving worker's JS
+   * heap is small (its model's tensors live outside it); uncapped, V8 lets garbage pile up
+   * before its first full collection, so RSS climbs under load.
    */
   heapMb?: number;
 }

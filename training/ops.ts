@@ -3,8 +3,8 @@ import type { Tf } from './tf.ts';
 
 /**
  * a · b whose gradients use explicit transposes: the WASM backend multiplies transposed
- * operands on a slow reference path (~3 GFLOP/s) but plain ones through XNNPACK (~20–30),
- * and tfjs's own matMul gradient asks for transposed products.
+ * operands on a slow reference path but plain ones through XNNPACK, and tfjs's own matMul
+ * gradient asks for transposed products.
  */
 export function matMul(tf: Tf, a: Tensor2D, b: Tensor2D): Tensor2D {
   const f = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
@@ -45,7 +45,7 @@ export function sumSquaredRelu(tf: Tf, x: Tensor2D): Scalar {
 
 /**
  * Concatenation whose gradient is cut apart in TypeScript: tfjs differentiates concat through
- * slice, which tfjs-wasm runs on a slow path (measured ~69 ms for 256 rows of 640).
+ * slice, which tfjs-wasm runs on a slow path.
  */
 export function concatRows(tf: Tf, parts: Tensor2D[]): Tensor2D {
   const f = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {

@@ -3,7 +3,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 /**
  * The one place training code gets TensorFlow.js from: tfjs-node when its native library
  * loaded at install time, else pure tfjs on the WASM backend (SIMD kernels shipped in the
- * package), else the JS CPU backend. The choice is logged because it changes speed ~15×.
+ * package), else the JS CPU backend. The choice is logged because it changes the speed of training.
  */
 export type Tf = typeof tfTypes;
 

@@ -254,7 +254,7 @@ export function mergeArtists(keys: readonly string[], plays: ArrayLike<number>):
  */
 export class KeyIndex {
   private readonly exact = new Map<string, number>();
-  /** Built on the first lookup the exact keys miss: canonicalising every key costs a model load ~150 ms at `seed`. */
+  /** Built on the first lookup the exact keys miss, so a load whose keys all match never canonicalises every key. */
   private canonical: Map<string, number> | null = null;
   private readonly keys: readonly string[];
   private readonly aliased: (readonly [number, Alias[]])[];

@@ -235,8 +235,8 @@ export interface ReadArtifactOptions {
   /** Verify every sha256 (default true). A version that fails is never used. */
   verify?: boolean;
   /**
-   * Hash the tensors on a worker thread while the caller builds on the views (the other core
-   * does the hashing, about 0.15 s at seed size); the caller must call
+   * Hash the tensors on a worker thread while the caller builds on the views (so the hashing
+   * overlaps the build on another core); the caller must call
    * `artifact.finishVerification()` before it uses what it built.
    */
   parallelVerify?: boolean;

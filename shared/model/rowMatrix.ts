@@ -4,7 +4,7 @@ import { dotAll } from './similarity.ts';
 /**
  * Row-major float32 matrices with the two products inference needs: `dot` (every row · a query)
  * and `accumulate` (z += x · rows). Each matrix is copied into its own WebAssembly memory and run
- * by the SIMD kernels of kernels.wat (four f32 lanes, ~4-5× the scalar loops at serving sizes);
+ * by the SIMD kernels of kernels.wat (four f32 lanes; `tlgen bench generate` times both);
  * the plain-TypeScript loops below are the reference and the fallback (no WebAssembly SIMD, a
  * width that is not a multiple of 4, or TRACKLIST_KERNELS=ts). Both accumulate in float32 order
  * as tfjs does, within ~1e-6 relative of each other.

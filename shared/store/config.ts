@@ -155,7 +155,7 @@ export function readSettings(env: Env = process.env): Settings {
     blobTimeoutMs: positive(env, 'BLOB_TIMEOUT_MS', DEFAULT_BLOB_TIMEOUT_MS),
     generateRatePerMinute: integer(env, 'GENERATE_RATE_PER_MINUTE', 120, 0),
     generateBurst: integer(env, 'GENERATE_BURST', 20, 1),
-    // Length 50 with 1,000 likes (about 30 ms of CPU), or 100 with 500.
+    // Length 50 with 1,000 likes, or 100 with 500.
     generateMaxCost: integer(env, 'GENERATE_MAX_COST', 50_000, 1),
     generateConcurrency: integer(env, 'GENERATE_CONCURRENCY', 8, 1),
   };

@@ -367,7 +367,7 @@ beforeAll(async () => {
   writeFileSync(good, 'output answer int = 42\n');
   const snapshotNames = Object.keys(SNAPSHOT_PARAMS);
   const paramFiles = snapshotNames.map((name) => writeParamFile(workDir, name, SNAPSHOT_PARAMS[name]));
-  // The compiler starts slowly (~1-3 s); run everything at once.
+  // The compiler starts slowly; run everything at once.
   const [built, linted, version, badLint, goodLint, ...snapped] = await Promise.all([
     run(bicep, ['build', mainBicep, '--outfile', outFile]),
     run(bicep, ['lint', '--pattern', path.join(repoRoot, 'infra', '**', '*.bicep')]),

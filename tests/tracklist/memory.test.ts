@@ -117,8 +117,8 @@ describe('tracklist training memory', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     gc();
     const grown = process.memoryUsage().arrayBuffers - before;
-    // Leaking the per-call copies of x and the output keeps 2 × 40 products (256 MB; measured
-    // 242 MB before the fix); what remains now is at most a few unswept results.
+    // Leaking the per-call copies of x and the output keeps 2 × 40 products (256 MB); what
+    // remains now is at most a few unswept results.
     expect(grown).toBeLessThan(16 * productBytes);
   });
 });

@@ -126,7 +126,7 @@ export function learningRateForBatch(batch: number): number {
  * 0.2455 → 0.1629 / 0.2609 (BPR-MF 0.0813 / 0.1214). `fast` budgets and `seed` are unmeasured.
  */
 export function mgccfConfigFor(budget: Budget, clickEntries: number, seed: number): MgccfConfig {
-  // `full` is sized so the `seed` stage stays under 30 minutes (≈0.95 s per 1,000-triplet step).
+  // `full` is sized so the `seed` stage stays under 30 minutes (see the README's benchmarks).
   const epochs = budget === 'fast' ? 30 : 80;
   const cap = budget === 'fast' ? 600 : 1500;
   const batch = Math.min(

@@ -168,7 +168,7 @@ export class TfTracklistModel {
     for (let i = 0; i < emb.length; i++) emb[i] = 0.05 * rng.normal();
     if (inputs.songEmbedding) emb.set(inputs.songEmbedding.subarray(0, n * e));
     // One [x ; h] → H matrix per gate (i, f, c, o): tfjs-wasm slices and splits run on a slow
-    // path (measured 69 ms to slice 256 rows), so the gates never come out of one wide product.
+    // path, so the gates never come out of one wide product.
     this.vars = { 'input.embedding': variable(tf, emb, [n + 1, e]) };
     for (const gate of GATES) {
       const w = new Float32Array((this.inputDim + H) * H);
