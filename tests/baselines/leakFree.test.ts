@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { synthesize } from '../../shared/corpus/synth.ts';
-import type { Csr } from '../../shared/graph/csr.ts';
+import { CooBuilder, type Csr } from '../../shared/graph/csr.ts';
 import { prepare } from '../../shared/graph/prepare.ts';
-import { originalProtocolSongGraphs } from '../../training/baselines/leakFree.ts';
-import { fitOriginalProtocolSongGraph } from '../../training/baselines/strong.ts';
+import { innerSplit } from '../../training/baselines/innerSplit.ts';
+import { originalProtocolSongGraphs, songGraphsWithout } from '../../training/baselines/leakFree.ts';
+import { fitOriginalProtocolSongGraph, fitStrongBaselines } from '../../training/baselines/strong.ts';
 import { evaluateRecommendation, formatRecommendationTable } from '../../training/eval/recommendation.ts';
 
 const { tracklists } = synthesize('tiny', 3);
@@ -44,5 +45,25 @@ describe('original (leaky) protocol song graph beside a leak-free prepared folde
     expect(table('gapped')).toMatch(/protocol: leak-free/);
     expect(table('kept')).toMatch(/protocol: original \(leaky\)/);
     expect(table()).toMatch(/protocol: original \(leaky\)/);
+  });
+});
+
+describe('songgraph tuning graph without the inner validation plays', () => {
+  const total = (g: Csr) => g.values.reduce((a, b) => a + b, 0);
+
+  it('rebuilt from the training sequences with no extra pairs, it is the prepared graph', () => {
+    const g = songGraphsWithout(p, new CooBuilder(p.click.rows, p.click.cols).toCsr());
+    expect(g.songsKept).toBe(p.vocab.songs.length);
+    expect(same(g.songSong, p.songSong)).toBe(true);
+    expect(same(g.songSongNorm, p.songSongNorm)).toBe(true);
+  });
+
+  it('with the inner validation pairs gapped it is lighter, and fitStrongBaselines tunes on it', () => {
+    const g = songGraphsWithout(p, innerSplit(p.click).validation);
+    expect(total(g.songSong)).toBeLessThan(total(p.songSong));
+    const lines: string[] = [];
+    const { params } = fitStrongBaselines(p, { log: (l) => lines.push(l) });
+    expect(params.songgraph.validationNdcg).toBeGreaterThan(0);
+    expect(lines.some((l) => l.startsWith('songgraph: tuned'))).toBe(true);
   });
 });
