@@ -1,4 +1,5 @@
 import type { Csr } from '../../shared/graph/csr.ts';
+import { groupsOf } from '../../shared/model/tracklistInference.ts';
 
 /**
  * The hard cluster tree the factorised softmax runs on: each song sits in one level-1 cluster,
@@ -61,13 +62,8 @@ export function songLabels(tree: ClusterTree): Int32Array[] {
   return out;
 }
 
-/** groups × items membership pattern from item → group labels. */
+/** groups × items membership pattern from item → group labels (serving's grouping, as a CSR of ones). */
 export function membership(labels: Int32Array, groups: number): Csr {
-  const indptr = new Int32Array(groups + 1);
-  for (const g of labels) indptr[g + 1]++;
-  for (let g = 0; g < groups; g++) indptr[g + 1] += indptr[g];
-  const fill = indptr.slice(0, groups);
-  const indices = new Int32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) indices[fill[labels[i]]++] = i;
-  return { rows: groups, cols: labels.length, indptr, indices, values: new Float32Array(labels.length).fill(1) };
+  const { start, items } = groupsOf(labels, groups);
+  return { rows: groups, cols: labels.length, indptr: start, indices: items, values: new Float32Array(labels.length).fill(1) };
 }
