@@ -56,25 +56,26 @@ export function loadServingModel(
   }
 }
 
-/** A song from "Artist - Title" or a song id; unknown → InputError with the closest names. */
-export function resolveSong(model: ServingModel, text: string, flag: string): number {
-  const index = model.findSong(text);
-  if (index !== undefined) return index;
-  const close = model.search('songs', text, 3).map((h) => `"${h.name}"`);
-  throw new InputError(
-    `--${flag}: unknown song "${text}"${close.length ? ` (closest: ${close.join(', ')})` : ''}`,
+/** A name the model does not know, with the closest names of its kind. */
+function unknownName(model: ServingModel, kind: 'songs' | 'djs', noun: string, text: string, flag: string): InputError {
+  const close = model.search(kind, text, 3).map((h) => `"${h.name}"`);
+  return new InputError(
+    `--${flag}: unknown ${noun} "${text}"${close.length ? ` (closest: ${close.join(', ')})` : ''}`,
     flag,
   );
 }
 
+/** A song from "Artist - Title" or a song id; unknown → InputError with the closest names. */
+export function resolveSong(model: ServingModel, text: string, flag: string): number {
+  const index = model.findSong(text);
+  if (index === undefined) throw unknownName(model, 'songs', 'song', text, flag);
+  return index;
+}
+
 export function resolveDj(model: ServingModel, text: string, flag: string): number {
   const index = model.findDj(text);
-  if (index !== undefined) return index;
-  const close = model.search('djs', text, 3).map((h) => `"${h.name}"`);
-  throw new InputError(
-    `--${flag}: unknown DJ "${text}"${close.length ? ` (closest: ${close.join(', ')})` : ''}`,
-    flag,
-  );
+  if (index === undefined) throw unknownName(model, 'djs', 'DJ', text, flag);
+  return index;
 }
 
 /**
