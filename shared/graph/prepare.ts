@@ -1,6 +1,5 @@
-import type { ParsedTrack } from '../corpus/trackString.ts';
-import { CorpusReader } from './corpusReader.ts';
-import { mergeArtists, mergeSongs, type Alias, type Aliases } from '../corpus/merge.ts';
+import { CorpusReader, mergeSpellings, toSequences } from './corpusReader.ts';
+import { mergeArtists, type Aliases } from '../corpus/merge.ts';
 import type { Tracklist } from '../corpus/types.ts';
 import { Random } from '../util/random.ts';
 import {
@@ -405,31 +404,6 @@ function prepareRead(reader: CorpusReader, options: PrepareOptions, hidden: Hidd
   };
 }
 
-/**
- * One record, one song (shared/corpus/merge.ts): rewrites the sets' raw song ids to their
- * representative spelling and returns the representatives and the other spellings per
- * representative raw id. Raw ids of merged-away spellings stay in `rawSongs`, never played.
- */
-function mergeSpellings(
-  rawSongs: Extract<ParsedTrack, { kind: 'song' }>[],
-  sets: RawSet[],
-): { merged: number; rep: Int32Array; byRaw: Map<number, Alias[]> } {
-  const plays = new Float64Array(rawSongs.length);
-  for (const s of sets) for (const id of s.songs) if (id >= 0) plays[id]++;
-  const rep = mergeSongs({ keys: rawSongs.map((s) => s.key), plays, sets: sets.map((s) => s.songs) });
-  const byRaw = new Map<number, Alias[]>();
-  let merged = 0;
-  for (let id = 0; id < rep.length; id++) {
-    if (rep[id] === id) continue;
-    merged++;
-    const list = byRaw.get(rep[id]) ?? [];
-    list.push({ name: rawSongs[id].display, key: rawSongs[id].key });
-    byRaw.set(rep[id], list);
-  }
-  if (merged > 0) for (const s of sets) s.songs = s.songs.map((id) => (id >= 0 ? rep[id] : id));
-  return { merged, rep, byRaw };
-}
-
 /** Calls f(a, b, 1/d) for each pair of identified songs within the window in training sets. */
 function forEachPair(
   sets: RawSet[],
@@ -480,39 +454,6 @@ export function clickGraphs(
 
 function withoutDiagonal(m: Csr): Csr {
   return filterEntries(m, (i, p) => m.indices[p] !== i);
-}
-
-function toSequences(
-  sets: RawSet[],
-  split: Uint8Array,
-  songOf: Int32Array,
-  djOf: Int32Array,
-  rawDjNames: string[],
-): Sequences {
-  const total = sets.reduce((n, s) => n + s.songs.length, 0);
-  const songs = new Int32Array(total);
-  const offsets = new Int32Array(sets.length + 1);
-  const djList: number[] = [];
-  const djOffsets = new Int32Array(sets.length + 1);
-  const days = new Int32Array(sets.length);
-  let at = 0;
-  sets.forEach((s, t) => {
-    for (const id of s.songs) songs[at++] = id < 0 ? GAP : songOf[id];
-    offsets[t + 1] = at;
-    for (const d of s.djs) if (djOf[d] >= 0) djList.push(djOf[d]);
-    djOffsets[t + 1] = djList.length;
-    days[t] = s.days;
-  });
-  return {
-    songs,
-    offsets,
-    djs: Int32Array.from(djList),
-    djOffsets,
-    split,
-    days,
-    ids: sets.map((s) => s.id),
-    djNames: sets.map((s) => s.djs.map((d) => rawDjNames[d])),
-  };
 }
 
 /** Counts printed by `tlgen prepare --json`. */
