@@ -33,6 +33,7 @@ import {
   djsOut,
   exportQuery,
   exportRequest,
+  generationDefaultsOut,
   healthOut,
   idParams,
   kQuery,
@@ -398,6 +399,24 @@ export const routes: Route[] = [
         }),
       );
       return { body: { tracklist: tracklistJson(m, songs), model: { version: m.versionId } } };
+    },
+  }),
+  defineRoute({
+    name: 'generationDefaults',
+    methods: ['GET'],
+    route: 'tracklists/defaults',
+    auth: 'public',
+    summary: "The served model's default for every generation knob",
+    description:
+      'Training tunes some defaults per model (temperature, adventurousness, artist-repeat penalty) so its sets read like its corpus; a form shows these and sends only what the user changed.',
+    tags: ['tracklists'],
+    response: generationDefaultsOut,
+    async handler({ model }) {
+      const m = await model();
+      requireGeneration(m);
+      const defaults = m.publicGenerationDefaults();
+      const tuned = Object.keys(m.generationDefaults).filter((k) => k in defaults);
+      return { body: { defaults, tuned, model: { version: m.versionId } } };
     },
   }),
   defineRoute({

@@ -340,6 +340,24 @@ export const tracklistSong = named(
     explanation: songExplanation.optional(),
   }),
 );
+export const generationDefaultsOut = named(
+  'GenerationDefaults',
+  "What a tracklist request gets for every knob it leaves out, for the model being served: the limits' defaults, with the values training tuned for this model on its own validation sets in place",
+  z.object({
+    defaults: z.object({
+      length: z.number().int(),
+      temperature: z.array(z.number()).length(T.count).meta({ description: 'l3, l2, l1' }),
+      thresholds: z.array(z.number()).length(H.count).meta({ description: 'l3, l2, l1, song' }),
+      userWeighting: z.number(),
+      steering: z.number(),
+      adventurousness: z.number(),
+      artistRepeatPenalty: z.number(),
+    }),
+    tuned: z.array(z.string()).meta({ description: "the knobs whose default is this model's own (tuned at training time)" }),
+    model: modelRef,
+  }),
+);
+
 export const tracklistOut = named(
   'Tracklist',
   'A generated tracklist, seed first',

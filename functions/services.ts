@@ -32,6 +32,8 @@ export type ServedModel = Pick<
   | 'dj'
   | 'search'
   | 'generate'
+  | 'generationDefaults'
+  | 'publicGenerationDefaults'
   | 'artistSongs'
   | 'artistSongCount'
   | 'djSongs'

@@ -76,6 +76,17 @@ type VersionVocab = Pick<
   djIds?: string[];
 };
 
+/** The defaults of every knob of the public generation request. */
+export interface PublicGenerationDefaults {
+  length: number;
+  temperature: number[];
+  thresholds: number[];
+  userWeighting: number;
+  steering: number;
+  adventurousness: number;
+  artistRepeatPenalty: number;
+}
+
 export class ServingModel {
   readonly versionId: string;
   readonly meta: ModelVersionMeta;
@@ -317,6 +328,20 @@ export class ServingModel {
   }
 
   // ---- generation --------------------------------------------------------------------------
+
+  /** The public knobs' defaults a request gets from this model: LIMITS, with this model's tuned values in place. */
+  publicGenerationDefaults(): PublicGenerationDefaults {
+    const own = this.generationDefaults;
+    return {
+      length: LIMITS.length.default,
+      temperature: [...(own.temperature ?? LIMITS.temperature.default)],
+      thresholds: [...LIMITS.thresholds.default],
+      userWeighting: LIMITS.userWeighting.default,
+      steering: LIMITS.steering.default,
+      adventurousness: own.adventurousness ?? LIMITS.adventurousness.default,
+      artistRepeatPenalty: own.artistRepeatPenalty ?? LIMITS.artistRepeatPenalty.default,
+    };
+  }
 
   /** A tracklist (SPEC §5.2): the seed, then `length` songs; see generate.ts. With `explain`, why each song is there. */
   generate(o: GenerateOptions & { explain?: boolean }): (GeneratedSong & { explanation?: SongExplanation })[] {

@@ -24,7 +24,7 @@ import type {
   Users,
 } from '../../functions/services.ts';
 import { artistId, djId, songId } from '../../shared/model/ids.ts';
-import type { SongInfo } from '../../shared/model/serving.ts';
+import type { PublicGenerationDefaults, SongInfo } from '../../shared/model/serving.ts';
 import { InputError } from '../../shared/util/errors.ts';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
@@ -115,6 +115,10 @@ export class FakeModel implements ServedModel {
       .map((name, index) => ({ index, id: ids[index], name, score: 1 }))
       .filter((h) => h.name.toLowerCase().includes(q.toLowerCase()))
       .slice(0, limit);
+  }
+  readonly generationDefaults = {};
+  publicGenerationDefaults(): PublicGenerationDefaults {
+    return { length: 3, temperature: [1, 1, 1], thresholds: [0, 0, 0, 0], userWeighting: 1, steering: 0, adventurousness: 1, artistRepeatPenalty: 0 };
   }
   generate(o: Parameters<ServedModel['generate']>[0]): GeneratedSong[] {
     this.record('generate', o);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactError } from '../../shared/model/artifact.ts';
 import { exportModelVersion } from '../../shared/model/modelVersion.ts';
 import { ServingModel } from '../../shared/model/serving.ts';
+import { call, fakeServices, type FakeModel } from '../functions/fakes.ts';
 import { tempDir } from '../tempDirs.ts';
 import { buildServingFixture, type ServingFixture, SMALL_TRACKLIST, writeRandomTracklist } from './fixtures.ts';
 
@@ -56,5 +57,21 @@ describe("a model's own generation defaults (issue 20)", () => {
     expect(() => ServingModel.load(withDefaults({ adventurousness: 5 }))).toThrow(/adventurousness/);
     expect(() => ServingModel.load(withDefaults({ clusterFlow: -1 }))).toThrow(/clusterFlow/);
     expect(() => ServingModel.load(withDefaults({ userWeighting: 3 }))).toThrow(/unknown knob userWeighting/);
+  });
+
+  it('are what GET /tracklists/defaults reports and what POST /tracklists applies', async () => {
+    const services = fakeServices();
+    services.model.model = tuned as unknown as FakeModel;
+    const r = await call(services, 'generationDefaults', {});
+    expect(r.status).toBe(200);
+    const body = r.body as { defaults: Record<string, unknown>; tuned: string[] };
+    expect(body.defaults).toMatchObject({ temperature: [2, 2, 2], adventurousness: 0.2, artistRepeatPenalty: 0.5, steering: 0.1 });
+    // clusterFlow is internal: tuned, applied, but not a public knob.
+    expect(body.tuned.sort()).toEqual(['adventurousness', 'artistRepeatPenalty', 'temperature']);
+    const g = await call(services, 'generateTracklist', { body: { seedSong: tuned.song(3).id, dj: tuned.dj(0).id, length: 15, rngSeed: 7 } });
+    expect(g.status).toBe(200);
+    expect((g.body as { tracklist: { id: string }[] }).tracklist.map((s) => s.id)).toEqual(
+      plain.model.generate({ ...request, ...TUNED }).map((s) => tuned.song(s.song).id),
+    );
   });
 });

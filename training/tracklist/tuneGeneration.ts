@@ -26,6 +26,8 @@ export const MIN_TUNING_SETS = 30;
 const MAX_TUNING_SETS = 300;
 /** Rounds of the coordinate search (it stops early when a round changes nothing). */
 const ROUNDS = 2;
+/** A candidate replaces the best only when its AUC is lower by this much: smaller gains are noise at a few hundred sets. */
+const MIN_GAIN = 0.01;
 /** Each candidate's AUC is the mean over this many task draws (RNG seeds, and samples when sets are many): one is too noisy to choose by. */
 const DRAWS = 3;
 
@@ -117,7 +119,7 @@ export function tuneGeneration(
         for (const value of TUNING_GRID[key]) {
           const options = { ...best.options, [key]: value };
           const auc = aucOf(options);
-          if (auc < best.auc) best = { options, auc };
+          if (auc <= best.auc - MIN_GAIN) best = { options, auc };
         }
       if (best.auc === before) break;
     }

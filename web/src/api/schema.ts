@@ -289,6 +289,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tracklists/defaults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The served model's default for every generation knob
+         * @description Training tunes some defaults per model (temperature, adventurousness, artist-repeat penalty) so its sets read like its corpus; a form shows these and sends only what the user changed.
+         */
+        get: operations["generationDefaults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tracklists/export": {
         parameters: {
             query?: never;
@@ -686,6 +706,23 @@ export interface components {
             song: string;
             /** @description how much the song is liked, 0..1 */
             score: number;
+        };
+        /** @description What a tracklist request gets for every knob it leaves out, for the model being served: the limits' defaults, with the values training tuned for this model on its own validation sets in place */
+        GenerationDefaults: {
+            defaults: {
+                length: number;
+                /** @description l3, l2, l1 */
+                temperature: number[];
+                /** @description l3, l2, l1, song */
+                thresholds: number[];
+                userWeighting: number;
+                steering: number;
+                adventurousness: number;
+                artistRepeatPenalty: number;
+            };
+            /** @description the knobs whose default is this model's own (tuned at training time) */
+            tuned: string[];
+            model: components["schemas"]["ModelRef"];
         };
         /** @description An unsaved tracklist to export */
         ExportRequest: {
@@ -1755,6 +1792,55 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bug; error.invocationId identifies the logged invocation */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The model is still loading (or none is published), or storage is busy; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    generationDefaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The served model's default for every generation knob */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationDefaults"];
+                };
+            };
+            /** @description Invalid input; error.field names the offending field (e.g. likes[3].song) */
+            400: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -44,8 +44,25 @@ const KNOBS = [
   },
 ] as const;
 type KnobKey = (typeof KNOBS)[number]['key'];
-const knobDefaults = (): Record<KnobKey, string> =>
-  Object.fromEntries(KNOBS.map((k) => [k.key, String(LIMITS[k.key].default)])) as Record<KnobKey, string>;
+
+/** The served model's default per knob (GET /tracklists/defaults): training tunes some per model. */
+interface Defaults {
+  temperature: readonly number[];
+  thresholds: readonly number[];
+  knobs: Record<KnobKey, number>;
+  /** Knobs whose default is the model's own. */
+  tuned: readonly string[];
+}
+const LIMIT_DEFAULTS: Defaults = {
+  temperature: LIMITS.temperature.default,
+  thresholds: LIMITS.thresholds.default,
+  knobs: Object.fromEntries(KNOBS.map((k) => [k.key, LIMITS[k.key].default])) as Record<KnobKey, number>,
+  tuned: [],
+};
+// Module state like the form: fetched once per page load.
+let modelDefaults: Defaults = LIMIT_DEFAULTS;
+const knobTexts = (d: Defaults): Record<KnobKey, string> =>
+  Object.fromEntries(KNOBS.map((k) => [k.key, String(d.knobs[k.key])])) as Record<KnobKey, string>;
 
 type FieldKey = 'seed' | 'dj' | 'likes' | 'length' | 'temperature' | KnobKey | 'thresholds' | 'form';
 type Errors = Partial<Record<FieldKey, string>>;
@@ -80,9 +97,9 @@ const initialForm = (): Form => ({
   dj: null,
   pasted: '',
   length: String(LIMITS.length.default),
-  temperature: T.default.map(String),
-  knobs: knobDefaults(),
-  thresholds: H.default.map(String),
+  temperature: modelDefaults.temperature.map(String),
+  knobs: knobTexts(modelDefaults),
+  thresholds: modelDefaults.thresholds.map(String),
   advanced: false,
 });
 
@@ -111,6 +128,8 @@ function numberIn(text: string, lo: number, hi: number, hiOpen = false): number 
   return x;
 }
 
+const tunedNote = (d: Defaults, key: string) => (d.tuned.includes(key) ? ' (tuned for this model)' : '');
+
 const randomSeed = () => Math.floor(Math.random() * 2 ** 32);
 
 export function Generate() {
@@ -120,6 +139,7 @@ export function Generate() {
   const [form, setFormState] = useState<Form>(keptForm);
   const [result, setResultState] = useState<Result | null>(keptResult);
   const [errors, setErrors] = useState<Errors>({});
+  const [defaults, setDefaults] = useState<Defaults>(modelDefaults);
   const [busy, setBusy] = useState(false);
   const [rerolling, setRerolling] = useState<number | null>(null);
   const [saveName, setSaveName] = useState<string | null>(null);
@@ -135,6 +155,37 @@ export function Generate() {
     setResultState(r);
     setSaved(null);
   };
+
+  // The model's own defaults replace the limits' in every field the user has not changed.
+  useEffect(() => {
+    if (modelDefaults !== LIMIT_DEFAULTS) return;
+    void (async () => {
+      const r = await api.client.GET('/tracklists/defaults').catch(() => null);
+      if (!r?.data) return; // no model yet: the limits' defaults stand, and the API applies the model's
+      const d = r.data.defaults;
+      const next: Defaults = {
+        temperature: d.temperature,
+        thresholds: d.thresholds,
+        knobs: Object.fromEntries(KNOBS.map((k) => [k.key, d[k.key]])) as Record<KnobKey, number>,
+        tuned: r.data.tuned,
+      };
+      const old = modelDefaults;
+      modelDefaults = next;
+      setDefaults(next);
+      setFormState((f) => {
+        const same = (a: string[], b: readonly number[]) => a.length === b.length && a.every((x, i) => Number(x) === b[i]);
+        const knobs = { ...f.knobs };
+        for (const { key } of KNOBS) if (Number(knobs[key]) === old.knobs[key]) knobs[key] = String(next.knobs[key]);
+        keptForm = {
+          ...f,
+          knobs,
+          temperature: same(f.temperature, old.temperature) ? next.temperature.map(String) : f.temperature,
+          thresholds: same(f.thresholds, old.thresholds) ? next.thresholds.map(String) : f.thresholds,
+        };
+        return keptForm;
+      });
+    })();
+  }, []);
 
   // ?seed=…&dj=… from "Generate from this song" / "Generate as this DJ".
   useEffect(() => {
@@ -174,7 +225,7 @@ export function Generate() {
       const { min, max } = LIMITS[key];
       const x = numberIn(form.knobs[key], min, max);
       if (x === null) e[key] = `A number from ${min} to ${max}.`;
-      else if (x !== LIMITS[key].default) knobs[key] = x;
+      else if (x !== defaults.knobs[key]) knobs[key] = x;
     }
     if (form.taste === 'dj' && !form.dj) e.dj = 'Choose a DJ from the list, or another taste.';
     if (form.taste === 'mine' && !session.me) e.likes = 'Sign in to use your likes.';
@@ -195,8 +246,8 @@ export function Generate() {
         seedSong: form.seed!.id,
         length,
         explain: true,
-        ...(differs(temperature, T.default) ? { temperature: temperature as number[] } : {}),
-        ...(differs(thresholds, H.default) ? { thresholds: thresholds as number[] } : {}),
+        ...(differs(temperature, defaults.temperature) ? { temperature: temperature as number[] } : {}),
+        ...(differs(thresholds, defaults.thresholds) ? { thresholds: thresholds as number[] } : {}),
         ...knobs,
         ...(form.taste === 'dj' && form.dj ? { dj: form.dj.id } : {}),
       },
@@ -391,7 +442,7 @@ export function Generate() {
           <NumberRow
             id="temperature"
             label="Temperature per level"
-            help={`Multiplies the model's scores at each cluster level; higher is more predictable. Default ${T.default.join(', ')}.`}
+            help={`Multiplies the model's scores at each cluster level; higher is more predictable. Default ${defaults.temperature.join(', ')}${tunedNote(defaults, 'temperature')}.`}
             labels={LEVEL_LABELS.slice(0, 3)}
             values={form.temperature}
             step="0.1"
@@ -413,7 +464,8 @@ export function Generate() {
                 onInput={(e) => setForm({ knobs: { ...form.knobs, [key]: (e.target as HTMLInputElement).value } })}
               />
               <p class="hint" id={`${key}-help`}>
-                {help} Default {LIMITS[key].default}.
+                {help} Default {defaults.knobs[key]}
+                {tunedNote(defaults, key)}.
               </p>
               {errors[key] && (
                 <p class="error" role="alert">
@@ -425,7 +477,7 @@ export function Generate() {
           <NumberRow
             id="thresholds"
             label="Probability thresholds"
-            help={`Options less likely than this are never drawn, per level. Default ${H.default.join(', ')}.`}
+            help={`Options less likely than this are never drawn, per level. Default ${defaults.thresholds.join(', ')}.`}
             labels={LEVEL_LABELS}
             values={form.thresholds}
             step="0.005"
@@ -436,7 +488,7 @@ export function Generate() {
             type="button"
             class="link"
             onClick={() =>
-              setForm({ temperature: T.default.map(String), thresholds: H.default.map(String), knobs: knobDefaults() })
+              setForm({ temperature: defaults.temperature.map(String), thresholds: defaults.thresholds.map(String), knobs: knobTexts(defaults) })
             }
           >
             Reset to defaults
