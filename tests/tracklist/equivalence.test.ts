@@ -10,12 +10,13 @@ import {
   TRACKLIST_KIND,
   TracklistModel,
   tracklistStepProbabilities,
+  type Level,
   type LstmState,
   type TracklistMeta,
 } from '../../shared/model/tracklistInference.ts';
 import { DEFAULT_MGCCF_CONFIG } from '../../training/mgccf/config.ts';
 import { trainMgccf } from '../../training/mgccf/train.ts';
-import type { LevelName, TfTracklistModel } from '../../training/tracklist/model.ts';
+import type { TfTracklistModel } from '../../training/tracklist/model.ts';
 import { tracklistConfigFor, trainTracklist, type SetMeans } from '../../training/tracklist/train.ts';
 
 const quiet = () => {};
@@ -70,7 +71,7 @@ describe('tracklist model: plain-TypeScript inference = tfjs forward', async () 
         dj: Float32Array;
         taste: Float32Array;
         teachers: { l3: number; l2: number; l1: number };
-        p: Record<LevelName, Float64Array>;
+        p: Record<Level, Float64Array>;
       }[] = [];
       await trainTracklist(prepared, embeddings, config, {
         out,

@@ -8,6 +8,7 @@ import type { Tf } from '../tf.ts';
 import { groupedCrossEntropy, singleGroup, type ExtraLogits, type Groups } from './groupedSoftmax.ts';
 import { popularityByLevel, type TransitionPrior } from '../../shared/model/transitionPrior.ts';
 import type { SessionPrior } from '../../shared/model/sessionPrior.ts';
+import { LEVELS, type Level } from '../../shared/model/tracklistInference.ts';
 import { membership, type ClusterTree } from './hierarchy.ts';
 import { WINDOW } from './windows.ts';
 
@@ -50,11 +51,9 @@ export const DEFAULT_TRACKLIST_MODEL: TracklistModelConfig = {
   seed: 1,
 };
 
-export const LEVEL_NAMES = ['l3', 'l2', 'l1', 'song'] as const;
 /** LSTM gates in Keras order (the export concatenates them so). */
 export const GATES = ['i', 'f', 'c', 'o'] as const;
 type Gate = (typeof GATES)[number];
-export type LevelName = (typeof LEVEL_NAMES)[number];
 
 interface Head {
   w1h: Variable;
@@ -136,16 +135,16 @@ export class TfTracklistModel {
   readonly fixedInput: Tensor2D;
   private readonly tasteTable: Tensor2D;
   readonly vars: Record<string, Variable>;
-  private readonly heads: Record<LevelName, Head>;
+  private readonly heads: Record<Level, Head>;
   readonly tf: Tf;
   /** Candidate groups per level: children of each parent (factorised) or everything (full). */
-  private readonly groups: Record<LevelName, Groups>;
+  private readonly groups: Record<Level, Groups>;
   /** Labels per level for a song: [l3, l2, l1] (compact tree ids). */
   readonly songPath: Int32Array[];
   /** The n-gram prior's popularity summed per option at each level. */
-  private optionPopularity: Record<LevelName, ArrayLike<number>>;
+  private optionPopularity: Record<Level, ArrayLike<number>>;
   /** The session term's popularity summed per option at each level. */
-  private sessionPopularity: Record<LevelName, ArrayLike<number>>;
+  private sessionPopularity: Record<Level, ArrayLike<number>>;
 
   constructor(tf: Tf, inputs: TracklistInputs, config: TracklistModelConfig) {
     this.tf = tf;
@@ -178,16 +177,16 @@ export class TfTracklistModel {
       this.vars[`lstm.${gate}.b`] = variable(tf, new Float32Array(H).fill(gate === 'f' ? 1 : 0), [H]);
       this.vars[`lstm.${gate}.dj`] = variable(tf, glorotUniform(rng, inputs.djWidth, H), [inputs.djWidth, H]);
     }
-    const parentCount: Record<LevelName, number> = { l3: 0, l2: k3, l1: k2, song: k1 };
-    const widths: Record<LevelName, number> = {
+    const parentCount: Record<Level, number> = { l3: 0, l2: k3, l1: k2, song: k1 };
+    const widths: Record<Level, number> = {
       l3: inputs.clusterFeatures[2].width,
       l2: inputs.clusterFeatures[1].width,
       l1: inputs.clusterFeatures[0].width,
       song: fw,
     };
     const a = config.headWidth;
-    this.heads = {} as Record<LevelName, Head>;
-    for (const level of LEVEL_NAMES) {
+    this.heads = {} as Record<Level, Head>;
+    for (const level of LEVELS) {
       const kp = parentCount[level];
       const d = widths[level];
       const head: Head = {
@@ -212,8 +211,8 @@ export class TfTracklistModel {
     this.vars['song.out'] = variable(tf, standardizeColumnsInto(inputs.features, new Float32Array(inputs.features.length), fw), [n, fw]);
     this.vars['song.bias'] = variable(tf, inputs.songBias, [n]);
     this.vars['song.taste'] = variable(tf, new Float32Array(1), [1]);
-    if (inputs.prior) for (const level of LEVEL_NAMES) this.vars[`prior.${level}`] = variable(tf, Float32Array.of(0.5), [1]);
-    if (inputs.session) for (const level of LEVEL_NAMES) this.vars[`session.${level}`] = variable(tf, Float32Array.of(0.5), [1]);
+    if (inputs.prior) for (const level of LEVELS) this.vars[`prior.${level}`] = variable(tf, Float32Array.of(0.5), [1]);
+    if (inputs.session) for (const level of LEVELS) this.vars[`session.${level}`] = variable(tf, Float32Array.of(0.5), [1]);
     this.tasteTable = tf.tensor2d(inputs.tasteSongs, [n, inputs.tasteWidth]);
 
     const l1 = tree.songCluster;
@@ -265,7 +264,7 @@ export class TfTracklistModel {
   }
 
   /** u = selu(tanh([h ; onehot(parent)]·w1 + b1)·w2 + b2) for one level. */
-  headOutput(level: LevelName, h: Tensor2D, parents: Int32Array | null): Tensor2D {
+  headOutput(level: Level, h: Tensor2D, parents: Int32Array | null): Tensor2D {
     const tf = this.tf;
     const head = this.heads[level];
     let z = matMul(tf, h, head.w1h as Tensor2D);
@@ -278,7 +277,7 @@ export class TfTracklistModel {
    * Per-level negative log-likelihoods (nats) of the batch's targets, rows with weight 0 dropped.
    * Teachers are the targets' own ancestors (the tree is hard, so the "sampled" teacher is exact).
    */
-  levelLosses(batch: Batch, training: boolean, rng: Random): { nll: Record<LevelName, Tensor1D>; weights: Float32Array } {
+  levelLosses(batch: Batch, training: boolean, rng: Random): { nll: Record<Level, Tensor1D>; weights: Float32Array } {
     const tf = this.tf;
     const all = this.hiddenStates(batch, training, rng);
     const rows: number[] = [];
@@ -301,7 +300,7 @@ export class TfTracklistModel {
     );
     const groupOf = { l3: zeros, l2: factorised ? c3 : zeros, l1: factorised ? c2 : zeros, song: factorised ? c1 : zeros };
     const session = this.sessionLogits(batch, rows, groupOf);
-    const extra = (level: LevelName) => {
+    const extra = (level: Level) => {
       const terms: ExtraLogits[] = [];
       const prior = this.priorLogits(level, this.groups[level], prev, exclude, groupOf[level]);
       if (prior) terms.push(prior);
@@ -337,7 +336,7 @@ export class TfTracklistModel {
   }
 
   private crossEntropy(
-    level: LevelName,
+    level: Level,
     u: Tensor2D,
     table: Tensor2D,
     bias: Tensor1D | null,
@@ -351,7 +350,7 @@ export class TfTracklistModel {
 
   /** β_level · log P_prior(option | prev) for every row's candidates (grouped layout), or null without a prior. */
   private priorLogits(
-    level: LevelName,
+    level: Level,
     groups: Groups,
     prev: Int32Array,
     exclude: Int32Array,
@@ -375,7 +374,7 @@ export class TfTracklistModel {
   }
 
   /** Song → option labels at a level (null at the song level: options are songs). */
-  private songLabels(level: LevelName): Int32Array | null {
+  private songLabels(level: Level): Int32Array | null {
     return level === 'song' ? null : this.songPath[level === 'l3' ? 0 : level === 'l2' ? 1 : 2];
   }
 
@@ -387,17 +386,17 @@ export class TfTracklistModel {
   private sessionLogits(
     batch: Batch,
     rows: readonly number[],
-    groupOf: Record<LevelName, Int32Array>,
-  ): Record<LevelName, ExtraLogits> | null {
+    groupOf: Record<Level, Int32Array>,
+  ): Record<Level, ExtraLogits> | null {
     const session = this.inputs.session;
     if (!session) return null;
     if (!batch.start) throw new Error('tracklist model: the session term needs each window\'s start in its set');
     const { prior, sequences, sessionOf } = session;
     const B = batch.size;
-    const values = {} as Record<LevelName, Float32Array>;
-    const offsets = {} as Record<LevelName, number>;
-    const labels = {} as Record<LevelName, Int32Array | null>;
-    for (const level of LEVEL_NAMES) {
+    const values = {} as Record<Level, Float32Array>;
+    const offsets = {} as Record<Level, number>;
+    const labels = {} as Record<Level, Int32Array | null>;
+    for (const level of LEVELS) {
       const { indptr } = this.groups[level].members;
       let size = 0;
       for (const g of groupOf[level]) size += indptr[g + 1] - indptr[g];
@@ -411,7 +410,7 @@ export class TfTracklistModel {
       const begin = sequences.offsets[t];
       const prefix = sequences.songs.subarray(begin, begin + batch.start![b] + Math.floor(r / B));
       const evidence = prior.evidence(prefix, sessionOf[t] ?? -1);
-      for (const level of LEVEL_NAMES) {
+      for (const level of LEVELS) {
         const { indptr, indices } = this.groups[level].members;
         const g = groupOf[level][i];
         const candidates = indices.subarray(indptr[g], indptr[g + 1]);
@@ -420,12 +419,12 @@ export class TfTracklistModel {
       }
     });
     return Object.fromEntries(
-      LEVEL_NAMES.map((level) => [level, { weight: this.vars[`session.${level}`] as Tensor1D, values: values[level] }]),
-    ) as Record<LevelName, ExtraLogits>;
+      LEVELS.map((level) => [level, { weight: this.vars[`session.${level}`] as Tensor1D, values: values[level] }]),
+    ) as Record<Level, ExtraLogits>;
   }
 
   /** A song popularity summed per option at each level (zeros when absent). */
-  private perLevel(popularity: Float32Array | undefined): Record<LevelName, ArrayLike<number>> {
+  private perLevel(popularity: Float32Array | undefined): Record<Level, ArrayLike<number>> {
     const [l3, l2, l1] = this.songPath;
     const sizes = { l3: this.inputs.tree.sizes[2], l2: this.inputs.tree.sizes[1], l1: this.inputs.tree.sizes[0] };
     return popularityByLevel(popularity ?? new Float32Array(this.inputs.songs), { l3, l2, l1 }, sizes);
@@ -446,7 +445,7 @@ export class TfTracklistModel {
     const tf = this.tf;
     const { nll, weights } = this.levelLosses(batch, training, rng);
     const w = tf.tensor1d(weights);
-    const total = tf.addN(LEVEL_NAMES.map((l) => nll[l]));
+    const total = tf.addN(LEVELS.map((l) => nll[l]));
     let sum = 0;
     for (const v of weights) sum += v;
     return tf.div(tf.sum(tf.mul(total, w)), Math.max(sum, 1e-9)) as Scalar;
@@ -464,7 +463,7 @@ export class TfTracklistModel {
     taste: Float32Array,
     teachers: { l3: number; l2: number; l1: number },
     session: readonly number[] = prefix,
-  ): Record<LevelName, Float64Array> {
+  ): Record<Level, Float64Array> {
     const tf = this.tf;
     if (prefix.length >= WINDOW) throw new Error(`stepProbabilities: prefix longer than ${WINDOW - 1}`);
     const n = this.inputs.songs;
@@ -485,8 +484,8 @@ export class TfTracklistModel {
     const evidence = this.inputs.session ? this.inputs.session.prior.evidence(session, -1) : null;
     const rows = tf.tidy(() => {
       const h = spmm(tf, selectRows([prefix.length], WINDOW), this.hiddenStates(batch, false, new Random(1)));
-      const parents: Record<LevelName, number | null> = { l3: null, l2: teachers.l3, l1: teachers.l2, song: teachers.l1 };
-      return LEVEL_NAMES.map((level) => {
+      const parents: Record<Level, number | null> = { l3: null, l2: teachers.l3, l1: teachers.l2, song: teachers.l1 };
+      return LEVELS.map((level) => {
         const parent = parents[level];
         let u = this.headOutput(level, h, parent === null ? null : Int32Array.of(parent));
         if (level === 'song') u = this.withTaste(u, taste);
@@ -507,8 +506,8 @@ export class TfTracklistModel {
         return logits.dataSync() as Float32Array;
       });
     });
-    const out = {} as Record<LevelName, Float64Array>;
-    LEVEL_NAMES.forEach((level, i) => {
+    const out = {} as Record<Level, Float64Array>;
+    LEVELS.forEach((level, i) => {
       const logits = rows[i];
       const members = this.groups[level].members;
       const parent = level === 'l3' ? 0 : level === 'l2' ? teachers.l3 : level === 'l1' ? teachers.l2 : teachers.l1;

@@ -11,13 +11,13 @@ import { transitionCounts } from '../nextsong/markov.ts';
 import { smoothedPopularity, songCounts } from '../nextsong/popularity.ts';
 import { trainingTracklists } from '../nextsong/predictor.ts';
 import { trainClustering, DEFAULT_CLUSTERING, type ClusteringConfig, type ClusteringResult } from './clustering.ts';
-import { DEFAULT_TRACKLIST_MODEL, GATES, LEVEL_NAMES, makeBatch, TfTracklistModel, type SessionInputs, type SetVectors, type TracklistModelConfig } from './model.ts';
+import { DEFAULT_TRACKLIST_MODEL, GATES, makeBatch, TfTracklistModel, type SessionInputs, type SetVectors, type TracklistModelConfig } from './model.ts';
 import { buildWindows, djMean, replacementChooser, setContext, splitTracklists, type Windows } from './windows.ts';
 import { memoryNote } from './memory.ts';
 import { calibrateCombination, type CombinationCalibration } from './calibrate.ts';
 import type { GenerationTuning } from './tuneGeneration.ts';
 import { readArtifact } from '../../shared/model/artifact.ts';
-import { TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
+import { LEVELS, TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
 import { TracklistPredictor } from '../nextsong/tracklistPredictor.ts';
 
 /** Steps timed before the wall-clock allowance is turned into a step cap. */
@@ -223,7 +223,7 @@ export async function trainTracklist(
     if (calibration) {
       applyCalibration(model, calibration);
       log(
-        `calibration: validation ${calibration.bitsBefore.toFixed(3)} → ${calibration.bitsAfter.toFixed(3)} bits per song on ${calibration.positions} positions; weights (network, prior, session) ${LEVEL_NAMES.map(
+        `calibration: validation ${calibration.bitsBefore.toFixed(3)} → ${calibration.bitsAfter.toFixed(3)} bits per song on ${calibration.positions} positions; weights (network, prior, session) ${LEVELS.map(
           (level) => `${level} ${Object.values(calibration!.weights[level]).map((v) => v.toFixed(2)).join('/')}`,
         ).join(', ')}`,
       );
@@ -277,7 +277,7 @@ const CALIBRATION_POSITIONS = 3000;
 function applyCalibration(model: TfTracklistModel, calibration: CombinationCalibration): void {
   const tf = model.tf;
   tf.tidy(() => {
-    for (const level of LEVEL_NAMES) {
+    for (const level of LEVELS) {
       const w = calibration.weights[level];
       const tables = level === 'song' ? ['song.out', 'song.bias', 'song.taste'] : [`cluster.${level}`];
       for (const name of tables) model.vars[name].assign(tf.mul(model.vars[name], w.network));
@@ -379,7 +379,7 @@ function exportTracklist(
   w.addTensor('lstm.recurrent', recurrent, [H, 4 * H]);
   w.addTensor('lstm.bias', bias, [4 * H]);
   w.addTensor('lstm.dj', djKernel, [djWidth, 4 * H]);
-  for (const level of LEVEL_NAMES) {
+  for (const level of LEVELS) {
     const w1h = value(`head.${level}.w1h`);
     const w1c = model.vars[`head.${level}.w1c`] ? value(`head.${level}.w1c`) : new Float32Array(0);
     const a = model.config.headWidth;
@@ -399,7 +399,7 @@ function exportTracklist(
   if (prior) {
     w.addCsr('prior.counts', prior.counts);
     w.addTensor('prior.popularity', prior.popularity);
-    w.addTensor('prior.weight', Float32Array.from(LEVEL_NAMES, (level) => value(`prior.${level}`)[0]), [LEVEL_NAMES.length]);
+    w.addTensor('prior.weight', Float32Array.from(LEVELS, (level) => value(`prior.${level}`)[0]), [LEVELS.length]);
   }
   const session = model.inputs.session?.prior;
   if (session) {
@@ -409,7 +409,7 @@ function exportTracklist(
     w.addTensor('session.itemOffsets', t.itemOffsets);
     w.addTensor('session.recency', t.recency);
     w.addTensor('session.popularity', session.popularity);
-    w.addTensor('session.weight', Float32Array.from(LEVEL_NAMES, (level) => value(`session.${level}`)[0]), [LEVEL_NAMES.length]);
+    w.addTensor('session.weight', Float32Array.from(LEVELS, (level) => value(`session.${level}`)[0]), [LEVELS.length]);
   }
   w.addTensor('tree.l1', clustering.tree.parents[0]);
   w.addTensor('tree.l2', clustering.tree.parents[1]);
@@ -427,8 +427,8 @@ function exportTracklist(
     djWidth: model.inputs.djWidth,
     djVector: 'mean of encNorm.dj rows of the set\'s DJs (embeddings artifact), zeros when none',
     tasteWidth: model.inputs.tasteWidth,
-    ...(prior ? { priorDiscount: prior.discount, priorLevels: LEVEL_NAMES } : {}),
-    ...(session ? { session: { beta: session.beta, options: session.knn.options, levels: LEVEL_NAMES } } : {}),
+    ...(prior ? { priorDiscount: prior.discount, priorLevels: LEVELS } : {}),
+    ...(session ? { session: { beta: session.beta, options: session.knn.options, levels: LEVELS } } : {}),
     tasteVector: 'mean of rec.dj rows of the set\'s DJs; the song logit adds song.taste · (q · rec.song[s])',
     replacementSong,
     clustering: { requested: clustering.requested, report: clustering.report },
