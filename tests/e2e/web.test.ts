@@ -8,7 +8,6 @@ import { startLocalStack } from '../../functions/localStack.ts';
 import type { LocalStack } from '../../functions/localStack.ts';
 import { ModelProvider } from '../../shared/store/modelProvider.ts';
 import { BlobModelRegistry } from '../../shared/store/modelRegistry.ts';
-import { LIMITS } from '../../shared/limits.ts';
 import { tempDir } from '../tempDirs.ts';
 import { DESKTOP, fitsWidth, launchChromium, openPage, PHONE, screenshot } from './browser.ts';
 import type { RecordedPage } from './browser.ts';
@@ -133,6 +132,13 @@ describe('web app in Chromium', () => {
     await page.getByRole('option', { name: dj.name, exact: true }).click();
     await page.locator('#length').fill('8');
     await page.getByText('Advanced steering').click();
+    // The form starts from the served model's own defaults (tuned at training time).
+    const { defaults } = (await (await fetch(site + '/api/tracklists/defaults')).json()) as {
+      defaults: { temperature: number[]; thresholds: number[]; adventurousness: number; userWeighting: number };
+    };
+    await expect.poll(() => page.locator('#adventurousness').inputValue()).toBe(String(defaults.adventurousness));
+    expect(await page.locator('#temperature-1').inputValue()).toBe(String(defaults.temperature[1]));
+    await screenshot(page, 'desktop-advanced');
     await page.locator('#temperature-0').fill('2');
     await page.locator('#thresholds-3').fill('0.01');
     await page.locator('#userWeighting').fill('3');
@@ -143,8 +149,8 @@ describe('web app in Chromium', () => {
       seedSong: song.id,
       dj: dj.id,
       length: 8,
-      temperature: [2, ...LIMITS.temperature.default.slice(1)],
-      thresholds: [...LIMITS.thresholds.default.slice(0, 3), 0.01],
+      temperature: [2, ...defaults.temperature.slice(1)],
+      thresholds: [...defaults.thresholds.slice(0, 3), 0.01],
       userWeighting: 3,
       adventurousness: 0.4,
       artistRepeatPenalty: 0.5,
