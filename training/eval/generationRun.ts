@@ -62,6 +62,10 @@ export function runGeneration(inputs: GenerationRunInputs): { report: Generation
   const songs = prepared.vocab.songs.length;
   const tasks = generationTasks(prepared, inputs.sets ?? GENERATION_SETS);
   const serving = tracklist ? ServingModel.load(ensureModelVersion(inputs.modelDir, inputs.say).dir) : null;
+  if (serving) {
+    const own = Object.keys(serving.generationDefaults).length > 0;
+    inputs.say?.(`model: generates with ${own ? `its own defaults ${JSON.stringify(serving.generationDefaults)} (tuned at training time)` : 'the global defaults (not tuned)'}`);
+  }
   const tree = tracklist ? treeLabels(tracklist) : null;
   const baselines: SetGenerator[] = [];
   for (const name of ['markov', 'vsknn']) {
