@@ -217,7 +217,7 @@ export const generateCommand: Command = {
     temperature: {
       type: 'string',
       value: 'a,b,c',
-      default: LIMITS.temperature.default.join(','),
+      default: `the model's own (tuned at training), else ${LIMITS.temperature.default.join(',')}`,
       help: `per-level (l3, l2, l1) logit multipliers, each ${LIMITS.temperature.min}-${LIMITS.temperature.max}; higher sharpens`,
     },
     'user-weighting': {
@@ -235,13 +235,13 @@ export const generateCommand: Command = {
     adventurousness: {
       type: 'string',
       value: 'A',
-      default: LIMITS.adventurousness.default,
+      default: `the model's own (tuned at training), else ${LIMITS.adventurousness.default}`,
       help: 'how far each song may move from the one before (0 = close steps, 1 = anywhere)',
     },
     'artist-repeat-penalty': {
       type: 'string',
       value: 'P',
-      default: LIMITS.artistRepeatPenalty.default,
+      default: `the model's own (tuned at training), else ${LIMITS.artistRepeatPenalty.default}`,
       help: `share of probability taken from a song whose artist already played (${LIMITS.artistRepeatPenalty.min}-${LIMITS.artistRepeatPenalty.max})`,
     },
     explain: { type: 'boolean', help: 'print (and return) why each song was picked: its clusters and evidence' },
