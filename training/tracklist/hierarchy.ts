@@ -1,5 +1,5 @@
 import type { Csr } from '../../shared/graph/csr.ts';
-import { groupsOf } from '../../shared/model/tracklistInference.ts';
+import { groupsOf } from '../../shared/model/engine/groups.ts';
 
 /**
  * The hard cluster tree the factorised softmax runs on: each song sits in one level-1 cluster,
