@@ -77,6 +77,3 @@ export async function fitOriginalProtocolSongGraph(
     params: { params: tuned.params, validationNdcg: best?.ndcg ?? 0, seconds: tuned.seconds },
   };
 }
-
-/** The name training/commands/eval.ts imports (its owner renames it). */
-export const fitLeakFreeSongGraph = fitOriginalProtocolSongGraph;

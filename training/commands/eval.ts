@@ -9,7 +9,7 @@ import { InputError } from '../../shared/util/errors.ts';
 import { intOption, requireOption, type Command } from '../../shared/cli/command.ts';
 import { evaluateRecommendation, fitBaselines, formatRecommendationTable } from '../eval/recommendation.ts';
 import { EMBEDDINGS_KIND } from '../mgccf/train.ts';
-import { fitLeakFreeSongGraph, fitStrongBaselines } from '../baselines/strong.ts';
+import { fitOriginalProtocolSongGraph, fitStrongBaselines } from '../baselines/strong.ts';
 import { readCorpusAll } from '../../shared/corpus/jsonl.ts';
 import { fitNextSongBaselines } from '../nextsong/baselines.ts';
 import { formatStanParams } from '../nextsong/stanTuning.ts';
@@ -88,14 +88,14 @@ export const evalCommand: Command = {
     const index = embeddings ? new EmbeddingIndex(embeddings) : null;
     const log = (line: string) => process.stderr.write(line + '\n');
     const strong = only.has('recommendation') ? fitStrongBaselines(prepared, { log }) : null;
-    const leakFree = strong ? await fitLeakFreeSongGraph(await readCorpusAll(corpus), prepared, log) : null;
-    if (strong && leakFree) strong.params['songgraph-leakfree'] = leakFree.params;
+    const leaky = strong ? await fitOriginalProtocolSongGraph(await readCorpusAll(corpus), prepared, log) : null;
+    if (strong && leaky) strong.params['songgraph-leaky'] = leaky.params;
     const recommendation = strong
       ? evaluateRecommendation(
           prepared,
           {
             model: index ? { name: 'model', scoreDj: (dj, out) => index.scoreDj(dj, out) } : null,
-            baselines: [...fitBaselines(prepared.click), ...strong.recommenders, ...(leakFree ? [leakFree.recommender] : [])],
+            baselines: [...fitBaselines(prepared.click), ...strong.recommenders, ...(leaky ? [leaky.recommender] : [])],
           },
           { progress: true },
         )
@@ -105,7 +105,6 @@ export const evalCommand: Command = {
       ctx.say(formatRecommendationTable(recommendation));
       const tuned = Object.entries(strong.params).map(([name, t]) => `${name} ${JSON.stringify(t.params)} (${t.seconds.toFixed(1)}s)`);
       ctx.say(`tuned on an inner split of the training clicks (fit time incl. tuning): ${tuned.join('; ')}`);
-      ctx.say('songgraph-leakfree: the song graph rebuilt without the held-out plays; every other row uses the prepared inputs (original protocol: the held-out plays are still in the tracklists the graphs are built from)');
     }
 
     const tracklistDir = join(modelDir, 'tracklist');
