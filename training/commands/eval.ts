@@ -14,6 +14,7 @@ import { readCorpusAll } from '../../shared/corpus/jsonl.ts';
 import { fitNextSongBaselines } from '../nextsong/baselines.ts';
 import { formatStanParams } from '../nextsong/stanTuning.ts';
 import { evaluateNextSong, formatNextSongTable } from '../nextsong/evaluate.ts';
+import { formatCoverage, heldOutCoverage } from '../eval/coverage.ts';
 import { readSplitTracklists } from '../nextsong/oracle.ts';
 import { fileDigest } from './train.ts';
 import { TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
@@ -114,6 +115,9 @@ export const evalCommand: Command = {
     const modelPredictor = tracklist && embeddings ? new TracklistPredictor(tracklist, replacementChooser(embeddings), setContext(embeddings)) : null;
     const fitted = fitNextSongBaselines(prepared, { seed: 1, stan: only.has('next-song'), log: (line) => process.stderr.write(line + '\n') });
     const raw = oracle ? await readSplitTracklists(corpus, prepared.sequences) : null;
+    const coverage = only.has('next-song')
+      ? heldOutCoverage((raw ?? (await readSplitTracklists(corpus, prepared.sequences))).values(), prepared.vocab)
+      : null;
     const nextSong = only.has('next-song')
       ? evaluateNextSong(
           prepared,
@@ -124,6 +128,7 @@ export const evalCommand: Command = {
     if (nextSong) {
       ctx.say('\nNext song (held-out tracklists)');
       ctx.say(formatNextSongTable(nextSong));
+      if (coverage) ctx.say(formatCoverage(coverage));
       ctx.say(formatStanParams(fitted.params.stan, fitted.tuning?.positions ?? null));
     }
     const clustering = tracklist && only.has('clustering')
@@ -158,7 +163,7 @@ export const evalCommand: Command = {
     }
     return {
       recommendation: recommendation && strong ? { ...recommendation, baselineParams: strong.params } : null,
-      nextSong: nextSong ? { ...nextSong, baselineParams: fitted.params } : null,
+      nextSong: nextSong ? { ...nextSong, coverage, baselineParams: fitted.params } : null,
       clustering,
       generation,
       truth: truthReport,
