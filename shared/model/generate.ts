@@ -141,44 +141,6 @@ interface LevelContext {
   rng: Random;
 }
 
-/** Scratch for a level's candidates. */
-interface LevelScratch {
-  candidates: Int32Array;
-  logits: Float64Array;
-  weights: Float64Array;
-  probabilities: Float64Array;
-  /** exp(z − max z) over the normalisation set, and gathered for the candidates. */
-  exps: Float64Array;
-  candidateExps: Float64Array;
-  /** Per-candidate log factor (the artist-repeat penalty). */
-  bias: Float64Array;
-}
-
-/**
- * Level scratch per model, kept across requests: generation is synchronous, so one request uses
- * it at a time, and a request no longer allocates six set-sized arrays.
- */
-const levelScratches = new WeakMap<TracklistModel, LevelScratch>();
-
-/** The model's level scratch, grown to hold `size` options. */
-function levelScratchFor(model: TracklistModel, size: number): LevelScratch {
-  let scratch = levelScratches.get(model);
-  if (!scratch || scratch.candidates.length < size) levelScratches.set(model, (scratch = levelScratch(Math.max(size, 64))));
-  return scratch;
-}
-
-function levelScratch(size: number): LevelScratch {
-  return {
-    candidates: new Int32Array(size),
-    logits: new Float64Array(size),
-    weights: new Float64Array(size),
-    probabilities: new Float64Array(size),
-    exps: new Float64Array(size),
-    candidateExps: new Float64Array(size),
-    bias: new Float64Array(size),
-  };
-}
-
 /** Whether one of the song's credited artists already played in the set. */
 function artistRepeats(ctx: LevelContext, song: number): boolean {
   const m = ctx.songArtists!;
@@ -208,7 +170,7 @@ function sampleLevel(
   // Model logits over the normalisation set (for the log-probability) …
   const { set, logits: z } = model.setLogits(level, state, teacher);
   const count = z.length;
-  const scratch = levelScratchFor(model, count);
+  const scratch = model.workspace.sampler(count);
   const { candidates: cand, exps } = scratch;
   let zMax = -Infinity;
   for (let i = 0; i < count; i++) if (z[i] > zMax) zMax = z[i];

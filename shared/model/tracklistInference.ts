@@ -25,7 +25,8 @@ export type { Groups } from './engine/groups.ts';
  * The serving tracklist model (contract D, SPEC §4): the network (engine/network.ts) plus its
  * direct connections (engine/directTerms.ts), read through one Workspace (engine/workspace.ts).
  * The workspace is this model's: its calls are synchronous and each overwrites the scratch of
- * the one before, so `setLogits`' logits are valid until the next call on this model.
+ * the one before, so `setLogits`' logits are valid until the next call on this model, and a
+ * sampler on it (generate.ts) takes its buffers from the same workspace.
  */
 export class TracklistModel {
   readonly meta: TracklistMeta;
@@ -48,7 +49,8 @@ export class TracklistModel {
   readonly tasteWidth: number;
   private readonly network: TracklistNetwork;
   private readonly direct: DirectTerms | null;
-  private readonly ws: Workspace;
+  /** Every scratch buffer this model's computations use (one computation at a time). */
+  readonly workspace: Workspace;
 
   /** Reads and validates the tensors of contract D; shape or range errors are ArtifactErrors. */
   constructor(a: Artifact<TracklistMeta>) {
@@ -59,7 +61,7 @@ export class TracklistModel {
     const tensor = tensorReader(a);
     const net = (this.network = new TracklistNetwork(a, tensor));
     this.direct = DirectTerms.read(a, tensor, net);
-    this.ws = new Workspace(net.workspaceShape);
+    this.workspace = new Workspace(net.workspaceShape);
     this.form = net.form;
     this.hidden = net.hidden;
     this.songs = net.songs;
@@ -76,7 +78,7 @@ export class TracklistModel {
 
   /** The state after the pad/start token for a set's context (states are never mutated). */
   startState(context: SequenceContext = {}): LstmState {
-    return this.network.startState(context, this.ws);
+    return this.network.startState(context, this.workspace);
   }
 
   /** h = c = 0 and the set's constant terms (gate bias with the DJ vector, α · taste). */
@@ -86,7 +88,7 @@ export class TracklistModel {
 
   /** Feeds one song index (or `songs`, the pad/start token) and returns the next state. */
   step(state: LstmState, song: number): LstmState {
-    return this.network.step(state, song, this.ws);
+    return this.network.step(state, song, this.workspace);
   }
 
   /** The state after feeding [pad, ...songs] in a set with the given context. */
@@ -98,7 +100,7 @@ export class TracklistModel {
 
   /** Head output u = selu(tanh([h ; onehot(parent)]·w1 + b1)·w2 + b2); written to `out` when given. */
   headOutput(level: Level, h: ArrayLike<number>, parent = -1, out?: Float64Array): Float64Array {
-    return this.network.headOutput(level, h, parent, this.ws, out);
+    return this.network.headOutput(level, h, parent, this.workspace, out);
   }
 
   /** The options normalised over at a level given the teacher (null: all); see TracklistNetwork. */
@@ -122,8 +124,8 @@ export class TracklistModel {
    * prefix) when the model has them. `logits` is the workspace's, valid until the next call.
    */
   setLogits(level: Level, state: StateView, teacher = -1): { set: Int32Array | null; logits: Float64Array } {
-    const { set, first, logits } = this.network.logits(level, state, teacher, this.ws);
-    this.direct?.addTo(level, state, set, first, logits, this.ws);
+    const { set, first, logits } = this.network.logits(level, state, teacher, this.workspace);
+    this.direct?.addTo(level, state, set, first, logits, this.workspace);
     return { set, logits };
   }
 
@@ -134,9 +136,9 @@ export class TracklistModel {
    * calibrates their weights on held-out sets.
    */
   setLogitTerms(level: Level, state: StateView, teacher = -1): { set: Int32Array | null; terms: Record<string, Float64Array> } {
-    const { set, logits } = this.network.logits(level, state, teacher, this.ws);
+    const { set, logits } = this.network.logits(level, state, teacher, this.workspace);
     const terms: Record<string, Float64Array> = { network: Float64Array.from(logits) };
-    if (this.direct) Object.assign(terms, this.direct.separate(level, state, set, logits.length, this.ws));
+    if (this.direct) Object.assign(terms, this.direct.separate(level, state, set, logits.length, this.workspace));
     return { set, terms };
   }
 

@@ -9,6 +9,31 @@ export interface SessionTerms {
   logZ: number;
 }
 
+/** The sampler's buffers for one level's candidates (generate.ts sampleLevel). */
+export interface SamplerScratch {
+  candidates: Int32Array;
+  logits: Float64Array;
+  weights: Float64Array;
+  probabilities: Float64Array;
+  /** exp(z − max z) over the normalisation set, and gathered for the candidates. */
+  exps: Float64Array;
+  candidateExps: Float64Array;
+  /** Per-candidate log factor (the artist-repeat penalty). */
+  bias: Float64Array;
+}
+
+function samplerScratch(size: number): SamplerScratch {
+  return {
+    candidates: new Int32Array(size),
+    logits: new Float64Array(size),
+    weights: new Float64Array(size),
+    probabilities: new Float64Array(size),
+    exps: new Float64Array(size),
+    candidateExps: new Float64Array(size),
+    bias: new Float64Array(size),
+  };
+}
+
 /** The sizes a workspace's buffers take (from the network). */
 export interface WorkspaceShape {
   hidden: number;
@@ -18,7 +43,7 @@ export interface WorkspaceShape {
 
 /**
  * Every scratch buffer of the tracklist engine, in one place. Whatever reads one (the LSTM step,
- * the heads, the logits, the direct terms) overwrites it on its next call, so a workspace serves
+ * the heads, the logits, the direct terms, the sampler) overwrites it on its next call, so a workspace serves
  * one computation at a time: the engine is synchronous, so one per model serves every request in
  * turn, and anything run concurrently (a worker, an interleaved generator) needs its own.
  */
@@ -44,6 +69,7 @@ export class Workspace {
   clusterSessionMass: { terms: SessionTerms | null; l3: Float64Array; l2: Float64Array; l1: Float64Array } | null = null;
   /** Song-level session mass for a dense song level (the sparse one reads the evidence itself). */
   songSessionMass: OptionMass | null = null;
+  private samplerBuffers: SamplerScratch | null = null;
 
   constructor(shape: WorkspaceShape) {
     this.gates = new Float64Array(4 * shape.hidden);
@@ -64,5 +90,11 @@ export class Workspace {
     this.logits = new Float64Array(count);
     this.prior = new Float64Array(count);
     this.taste = new Float64Array(count);
+  }
+
+  /** The sampler's buffers, at least `size` long. */
+  sampler(size: number): SamplerScratch {
+    if (!this.samplerBuffers || this.samplerBuffers.candidates.length < size) this.samplerBuffers = samplerScratch(Math.max(size, 64));
+    return this.samplerBuffers;
   }
 }
