@@ -1,6 +1,5 @@
 import { type Artifact, ArtifactError } from './artifact.ts';
 import { DirectTerms } from './engine/directTerms.ts';
-import type { Groups } from './engine/groups.ts';
 import { TracklistNetwork } from './engine/network.ts';
 import {
   asState,
@@ -10,7 +9,6 @@ import {
   type SequenceContext,
   type StateOrH,
   type StateView,
-  type TracklistForm,
   type TracklistMeta,
 } from './engine/types.ts';
 import { Workspace } from './engine/workspace.ts';
@@ -30,23 +28,19 @@ export type { Groups } from './engine/groups.ts';
  */
 export class TracklistModel {
   readonly meta: TracklistMeta;
-  readonly form: TracklistForm;
-  readonly hidden: number;
-  readonly songs: number;
-  readonly inDim: number;
-  /** Cluster counts per level. */
-  readonly sizes: Record<Level, number>;
-  /** Parent of each member: song → l1 (`assign.song`), l1 → l2 (`tree.l1`), l2 → l3 (`tree.l2`). */
-  readonly parent: { song: Int32Array; l1: Int32Array; l2: Int32Array };
-  /** Children per cluster: l3 → l2 clusters, l2 → l1 clusters, l1 → songs. */
-  readonly children: { l3: Groups; l2: Groups; l1: Groups };
-  /** The songs under each cluster of each level. */
-  readonly songsIn: { l3: Groups; l2: Groups; l1: Groups };
-  /** Each song's level-2 and level-3 cluster (one pass over songs scores every level-3 cluster). */
-  readonly l2OfSong: Int32Array;
-  readonly l3OfSong: Int32Array;
-  readonly djWidth: number;
-  readonly tasteWidth: number;
+  // The network's shapes and cluster tree, documented on TracklistNetwork.
+  readonly form: TracklistNetwork['form'];
+  readonly hidden: TracklistNetwork['hidden'];
+  readonly songs: TracklistNetwork['songs'];
+  readonly inDim: TracklistNetwork['inDim'];
+  readonly sizes: TracklistNetwork['sizes'];
+  readonly parent: TracklistNetwork['parent'];
+  readonly children: TracklistNetwork['children'];
+  readonly songsIn: TracklistNetwork['songsIn'];
+  readonly l2OfSong: TracklistNetwork['l2OfSong'];
+  readonly l3OfSong: TracklistNetwork['l3OfSong'];
+  readonly djWidth: TracklistNetwork['djWidth'];
+  readonly tasteWidth: TracklistNetwork['tasteWidth'];
   private readonly network: TracklistNetwork;
   private readonly direct: DirectTerms | null;
   /** Every scratch buffer this model's computations use (one computation at a time). */
