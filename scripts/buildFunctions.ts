@@ -18,14 +18,13 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  renameSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeDirAtomically } from '../shared/util/atomicDir.ts';
 import { ensureWebBuild, WEB_DIST } from './buildWeb.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -59,56 +58,50 @@ export async function buildFunctionsPackage(
   const started = performance.now();
   await ensureWebBuild({ log });
   mkdirSync(dirname(outDir), { recursive: true });
-  const staging = `${outDir}.tmp-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
+  await writeDirAtomically(outDir, async (staging) => {
+    const result = await build({
+      entryPoints: [join(ROOT, 'functions', 'index.ts')],
+      outfile: join(staging, PACKAGE_ENTRY),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      minify: true,
+      keepNames: true,
+      legalComments: 'none',
+      metafile: true,
+      external: [WORKER_MODULE],
+      // CommonJS dependencies call require(); an ES module has none unless it makes one.
+      banner: {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
+      logLevel: 'silent',
+      absWorkingDir: ROOT,
+    });
+    for (const warning of result.warnings) log(`functions: esbuild: ${warning.text}`);
+    const training = Object.keys(result.metafile.inputs).filter((p) => TRAINING_ONLY.test(p));
+    if (training.length > 0)
+      throw new Error(
+        `functions: the serving bundle imports training-only code: ${training.slice(0, 3).join(', ')}`,
+      );
 
-  const result = await build({
-    entryPoints: [join(ROOT, 'functions', 'index.ts')],
-    outfile: join(staging, PACKAGE_ENTRY),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    metafile: true,
-    external: [WORKER_MODULE],
-    // CommonJS dependencies call require(); an ES module has none unless it makes one.
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
-    logLevel: 'silent',
-    absWorkingDir: ROOT,
+    cpSync(WEB_DIST, join(staging, 'web', 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'host.json'), join(staging, 'host.json'));
+    if (existsSync(join(ROOT, '.funcignore'))) cpSync(join(ROOT, '.funcignore'), join(staging, '.funcignore'));
+    const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+    };
+    const manifest = {
+      name: `${root.name}-api`,
+      version: root.version,
+      private: true,
+      type: 'module',
+      main: PACKAGE_ENTRY,
+      engines: { node: '>=22' },
+    };
+    writeFileSync(join(staging, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
   });
-  for (const warning of result.warnings) log(`functions: esbuild: ${warning.text}`);
-  const training = Object.keys(result.metafile.inputs).filter((p) => TRAINING_ONLY.test(p));
-  if (training.length > 0)
-    throw new Error(
-      `functions: the serving bundle imports training-only code: ${training.slice(0, 3).join(', ')}`,
-    );
-
-  cpSync(WEB_DIST, join(staging, 'web', 'dist'), { recursive: true });
-  cpSync(join(ROOT, 'host.json'), join(staging, 'host.json'));
-  if (existsSync(join(ROOT, '.funcignore'))) cpSync(join(ROOT, '.funcignore'), join(staging, '.funcignore'));
-  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    name: string;
-    version: string;
-  };
-  const manifest = {
-    name: `${root.name}-api`,
-    version: root.version,
-    private: true,
-    type: 'module',
-    main: PACKAGE_ENTRY,
-    engines: { node: '>=22' },
-  };
-  writeFileSync(join(staging, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
-
-  const old = `${outDir}.old-${process.pid}`;
-  if (existsSync(outDir)) renameSync(outDir, old);
-  renameSync(staging, outDir);
-  rmSync(old, { recursive: true, force: true });
 
   const files = filesUnder(outDir);
   const bytes = files.reduce((sum, f) => sum + statSync(f).size, 0);

@@ -13,7 +13,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeDirAtomically } from '../shared/util/atomicDir.ts';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -85,41 +86,38 @@ export async function buildWeb(options: { typecheck?: boolean; log?: (line: stri
     if (tsc.status !== 0) throw new Error(`web: type check failed\n${tsc.stdout}${tsc.stderr}`);
   }
   const digest = inputDigest();
-  const staging = `${WEB_DIST}.tmp-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  const result = await build({
-    entryPoints: [join(WEB, 'src', 'main.tsx')],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: ['es2022', 'chrome110', 'safari16', 'firefox115'],
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    outdir: join(staging, 'assets'),
-    entryNames: '[name]-[hash]',
-    assetNames: '[name]-[hash]',
-    metafile: true,
-    sourcemap: 'linked',
-    legalComments: 'none',
-    logLevel: 'silent',
-    absWorkingDir: ROOT,
+  // The whole folder at once: a server never sees index.html naming bundles that are not there yet.
+  const built = await writeDirAtomically(WEB_DIST, async (staging) => {
+    const result = await build({
+      entryPoints: [join(WEB, 'src', 'main.tsx')],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      target: ['es2022', 'chrome110', 'safari16', 'firefox115'],
+      jsx: 'automatic',
+      jsxImportSource: 'preact',
+      outdir: join(staging, 'assets'),
+      entryNames: '[name]-[hash]',
+      assetNames: '[name]-[hash]',
+      metafile: true,
+      sourcemap: 'linked',
+      legalComments: 'none',
+      logLevel: 'silent',
+      absWorkingDir: ROOT,
+    });
+    const outputs = Object.keys(result.metafile.outputs).map((p) => relative(join(staging), join(ROOT, p)));
+    const js = outputs.find((p) => p.endsWith('.js'));
+    const css = outputs.find((p) => p.endsWith('.css'));
+    if (!js || !css) throw new Error(`web: expected one JS and one CSS bundle, got ${outputs.join(', ')}`);
+    const html = readFileSync(join(WEB, 'index.html'), 'utf8')
+      .replace('<!-- styles -->', `<link rel="stylesheet" href="/${css}">`)
+      .replace('<!-- script -->', `<script type="module" src="/${js}"></script>`);
+    writeFileSync(join(staging, 'index.html'), html);
+    if (existsSync(join(WEB, 'public'))) cpSync(join(WEB, 'public'), staging, { recursive: true });
+    const built = files(staging).map((f) => ({ path: relative(staging, f), bytes: statSync(f).size }));
+    writeFileSync(join(staging, 'build.json'), JSON.stringify({ digest, files: built }, null, 2));
+    return built;
   });
-  const outputs = Object.keys(result.metafile.outputs).map((p) => relative(join(staging), join(ROOT, p)));
-  const js = outputs.find((p) => p.endsWith('.js'));
-  const css = outputs.find((p) => p.endsWith('.css'));
-  if (!js || !css) throw new Error(`web: expected one JS and one CSS bundle, got ${outputs.join(', ')}`);
-  const html = readFileSync(join(WEB, 'index.html'), 'utf8')
-    .replace('<!-- styles -->', `<link rel="stylesheet" href="/${css}">`)
-    .replace('<!-- script -->', `<script type="module" src="/${js}"></script>`);
-  writeFileSync(join(staging, 'index.html'), html);
-  if (existsSync(join(WEB, 'public'))) cpSync(join(WEB, 'public'), staging, { recursive: true });
-  const built = files(staging).map((f) => ({ path: relative(staging, f), bytes: statSync(f).size }));
-  writeFileSync(join(staging, 'build.json'), JSON.stringify({ digest, files: built }, null, 2));
-  // Swap the whole folder: a server never sees index.html naming bundles that are not there yet.
-  const old = `${WEB_DIST}.old-${process.pid}`;
-  if (existsSync(WEB_DIST)) renameSync(WEB_DIST, old);
-  renameSync(staging, WEB_DIST);
-  rmSync(old, { recursive: true, force: true });
   const ms = performance.now() - started;
   log(`web: built ${built.length} files into ${relative(ROOT, WEB_DIST)} in ${(ms / 1000).toFixed(1)} s`);
   return { digest, files: built, ms };

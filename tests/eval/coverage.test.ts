@@ -12,8 +12,8 @@ describe('held-out coverage (issue 18)', () => {
   it('counts identified plays and distinct songs, with merged spellings as the song', () => {
     const vocab = { songKeys: [key('A - One'), key('B - Two')], songAliases: { 1: [{ key: key('B - Two (Original Mix)'), name: 'B - Two (Original Mix)' }] } };
     const sets = [
-      { id: '1', djs: ['X'], tracks: ['A - One', 'ID - ID', 'C - Three', 'A - One'] },
-      { id: '2', djs: ['Y'], tracks: ['B - Two (Original Mix)', 'D - Four', 'C - Three'] },
+      { id: '1', date: null, djs: ['X'], tracks: ['A - One', 'ID - ID', 'C - Three', 'A - One'] },
+      { id: '2', date: null, djs: ['Y'], tracks: ['B - Two (Original Mix)', 'D - Four', 'C - Three'] },
     ];
     const c = heldOutCoverage(sets, vocab as never);
     // Plays: A, C, A, B-alias, D, C = 6 identified (the gap is not a song); in vocabulary A, A, B = 3.
