@@ -173,12 +173,13 @@ export async function trainTracklist(
   let steps = 0;
   let stepTime = 0;
   let epoch = 0;
-  for (; epoch < config.epochs && steps < config.maxSteps; epoch++) {
+  let maxSteps = config.maxSteps;
+  for (; epoch < config.epochs && steps < maxSteps; epoch++) {
     const order = rng.shuffle(Array.from({ length: train.count }, (_, i) => i));
     let sum = 0;
     let count = 0;
     const epochStart = performance.now();
-    for (let b = 0; b < stepsPerEpoch && steps < config.maxSteps; b++) {
+    for (let b = 0; b < stepsPerEpoch && steps < maxSteps; b++) {
       const ids = order.slice(b * B, (b + 1) * B);
       if (ids.length === 0) break;
       // Timed with the batch (its session evidence is a real share of a step at seed scale).
@@ -187,18 +188,16 @@ export async function trainTracklist(
       const value = trainStep(tf, model, optimizer, batch, rng, config.model.clipNorm);
       stepTime += performance.now() - t0;
       steps++;
-      if (steps === TIMING_STEPS && config.seconds > 0) {
-        const fits = Math.floor((config.seconds * 1000) / (stepTime / steps));
-        if (fits < config.maxSteps) {
-          log(`tracklist model: ${(stepTime / steps / 1000).toFixed(2)} s/step, so the ${config.seconds} s allowance caps training at ${fits} steps`);
-          config.maxSteps = Math.max(fits, TIMING_STEPS);
-        }
+      if (steps === TIMING_STEPS) {
+        const cap = allowanceCap(config.seconds, maxSteps, stepTime / steps);
+        if (cap < maxSteps) log(`tracklist model: ${(stepTime / steps / 1000).toFixed(2)} s/step, so the ${config.seconds} s allowance caps training at ${cap} steps`);
+        maxSteps = cap;
       }
       sum += value;
       count++;
       if (steps % 50 === 0 || b === stepsPerEpoch - 1) {
         const rate = (b + 1) / ((performance.now() - epochStart) / 1000);
-        const remaining = Math.min(stepsPerEpoch - b - 1, config.maxSteps - steps);
+        const remaining = Math.min(stepsPerEpoch - b - 1, maxSteps - steps);
         log(
           `tracklist epoch ${epoch + 1} step ${b + 1}/${stepsPerEpoch} (total ${steps}) loss ${((sum / count) / Math.LN2).toFixed(3)} bits ${rate.toFixed(2)} steps/s ETA(epoch) ${(remaining / rate).toFixed(0)}s; ${memoryNote(tf)}`,
         );
@@ -212,7 +211,8 @@ export async function trainTracklist(
   }
   if (best.values) restore(tf, model.vars, best.values);
   optimizer.dispose();
-  const record = { config, validationBits, bestEpoch: best.epoch + 1 };
+  // The artifact records the step cap that was in force; the caller's config is left as given.
+  const record = { config: { ...config, maxSteps }, validationBits, bestEpoch: best.epoch + 1 };
   let calibration: CombinationCalibration | null = null;
   if (config.calibrate && split.validation.length > 0) {
     // Calibrated through the exported model, so the weights fit what serving computes.
@@ -259,7 +259,7 @@ export async function trainTracklist(
     },
     windows: { train: train.count, validation: validation.count },
     steps,
-    maxSteps: config.maxSteps,
+    maxSteps,
     epochs: Math.min(epoch + 1, config.epochs),
     stepSeconds: steps > 0 ? stepTime / steps / 1000 : 0,
     seconds: (performance.now() - started) / 1000,
@@ -268,6 +268,13 @@ export async function trainTracklist(
     calibration,
     generation,
   };
+}
+
+/** The step cap a wall-clock allowance (0 = none) leaves once the first steps are timed, never below them. */
+export function allowanceCap(seconds: number, requested: number, msPerStep: number): number {
+  if (seconds <= 0) return requested;
+  const fits = Math.floor((seconds * 1000) / msPerStep);
+  return fits < requested ? Math.max(fits, TIMING_STEPS) : requested;
 }
 
 /** Held-out positions the calibration reads at most. */
