@@ -415,7 +415,9 @@ export const routes: Route[] = [
       const m = await model();
       requireGeneration(m);
       const defaults = m.publicGenerationDefaults();
-      const tuned = Object.keys(m.generationDefaults).filter((k) => k in defaults);
+      // The knobs this model moved off the limits' defaults (a tuned value equal to them is no news).
+      const global = { temperature: LIMITS.temperature.default, adventurousness: LIMITS.adventurousness.default, artistRepeatPenalty: LIMITS.artistRepeatPenalty.default };
+      const tuned = (Object.keys(global) as (keyof typeof global)[]).filter((k) => JSON.stringify(defaults[k]) !== JSON.stringify(global[k]));
       return { body: { defaults, tuned, model: { version: m.versionId } } };
     },
   }),

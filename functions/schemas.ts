@@ -353,7 +353,7 @@ export const generationDefaultsOut = named(
       adventurousness: z.number(),
       artistRepeatPenalty: z.number(),
     }),
-    tuned: z.array(z.string()).meta({ description: "the knobs whose default is this model's own (tuned at training time)" }),
+    tuned: z.array(z.string()).meta({ description: "the knobs whose default this model moved off the limits' defaults (tuned at training time)" }),
     model: modelRef,
   }),
 );

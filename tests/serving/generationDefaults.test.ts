@@ -68,6 +68,10 @@ describe("a model's own generation defaults (issue 20)", () => {
     expect(body.defaults).toMatchObject({ temperature: [2, 2, 2], adventurousness: 0.2, artistRepeatPenalty: 0.5, steering: 0.1 });
     // clusterFlow is internal: tuned, applied, but not a public knob.
     expect(body.tuned.sort()).toEqual(['adventurousness', 'artistRepeatPenalty', 'temperature']);
+    // A tuned value equal to the limits' default is not reported as tuned.
+    services.model.model = ServingModel.load(withDefaults({ temperature: [2, 2, 2], adventurousness: 0.6 })) as unknown as FakeModel;
+    expect(((await call(services, 'generationDefaults', {})).body as { tuned: string[] }).tuned).toEqual(['temperature']);
+    services.model.model = tuned as unknown as FakeModel;
     const g = await call(services, 'generateTracklist', { body: { seedSong: tuned.song(3).id, dj: tuned.dj(0).id, length: 15, rngSeed: 7 } });
     expect(g.status).toBe(200);
     expect((g.body as { tracklist: { id: string }[] }).tracklist.map((s) => s.id)).toEqual(

@@ -720,7 +720,7 @@ export interface components {
                 adventurousness: number;
                 artistRepeatPenalty: number;
             };
-            /** @description the knobs whose default is this model's own (tuned at training time) */
+            /** @description the knobs whose default this model moved off the limits' defaults (tuned at training time) */
             tuned: string[];
             model: components["schemas"]["ModelRef"];
         };
