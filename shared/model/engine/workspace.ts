@@ -1,6 +1,6 @@
 import type { SessionEvidence } from '../sessionPrior.ts';
 import type { OptionMass } from '../transitionPrior.ts';
-import { LEVELS, type Level } from './types.ts';
+import type { Level } from './types.ts';
 
 /** The session term's evidence after one prefix and its log normaliser. */
 export interface SessionTerms {
@@ -73,7 +73,8 @@ export class Workspace {
 
   constructor(shape: WorkspaceShape) {
     this.gates = new Float64Array(4 * shape.hidden);
-    const perLevel = <T>(f: (level: Level) => T) => Object.fromEntries(LEVELS.map((l) => [l, f(l)])) as Record<Level, T>;
+    // Object literals: one fixed shape for the hot per-level lookups.
+    const perLevel = <T>(f: (level: Level) => T): Record<Level, T> => ({ l3: f('l3'), l2: f('l2'), l1: f('l1'), song: f('song') });
     this.headHidden = perLevel((l) => new Float64Array(shape.heads[l].width));
     this.headOutput = perLevel((l) => new Float64Array(shape.heads[l].out));
     this.query = perLevel((l) => {
