@@ -414,10 +414,7 @@ export const routes: Route[] = [
     async handler({ model }) {
       const m = await model();
       requireGeneration(m);
-      const defaults = m.publicGenerationDefaults();
-      // The knobs this model moved off the limits' defaults (a tuned value equal to them is no news).
-      const global = { temperature: LIMITS.temperature.default, adventurousness: LIMITS.adventurousness.default, artistRepeatPenalty: LIMITS.artistRepeatPenalty.default };
-      const tuned = (Object.keys(global) as (keyof typeof global)[]).filter((k) => JSON.stringify(defaults[k]) !== JSON.stringify(global[k]));
+      const { defaults, moved: tuned } = m.publicGenerationDefaults();
       return { body: { defaults, tuned, model: { version: m.versionId } } };
     },
   }),

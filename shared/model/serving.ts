@@ -13,6 +13,7 @@ import {
   sampleTracklist,
   withModelDefaults,
 } from './generate.ts';
+import { movedPublicKnobs, publicGenerationDefaults, type PublicGenerationDefaults } from './engine/generateOptions.ts';
 import { artistId, djId, indexIds, songId } from './ids.ts';
 import {
   folderBytes,
@@ -39,8 +40,9 @@ export type { Like } from './coldStart.ts';
  * The serving engine (contract E): one loaded model version answering generation,
  * recommendation, similarity and search in plain TypeScript. Everything per version is computed
  * once, at load (the name search index on first use); a request allocates only per-song score
- * vectors. Methods are synchronous and keep no request state, so one instance serves concurrent
- * requests.
+ * vectors. Methods are synchronous and keep no state between calls: the scratch they reuse (score
+ * vectors here, the sampler's in the tracklist model's Workspace) is dead once a call returns, so
+ * one instance serves concurrent requests on one thread (not several threads sharing it).
  *
  * Scores: songs for a DJ or a cold-start user are ranked by the dot product of the TL-MGCCF
  * vectors (see embeddings.ts); similar songs/artists/DJs by 1 + cos in [0, 2].
@@ -75,17 +77,6 @@ type VersionVocab = Pick<
   artistIds?: string[];
   djIds?: string[];
 };
-
-/** The defaults of every knob of the public generation request. */
-export interface PublicGenerationDefaults {
-  length: number;
-  temperature: number[];
-  thresholds: number[];
-  userWeighting: number;
-  steering: number;
-  adventurousness: number;
-  artistRepeatPenalty: number;
-}
 
 export class ServingModel {
   readonly versionId: string;
@@ -329,18 +320,9 @@ export class ServingModel {
 
   // ---- generation --------------------------------------------------------------------------
 
-  /** The public knobs' defaults a request gets from this model: LIMITS, with this model's tuned values in place. */
-  publicGenerationDefaults(): PublicGenerationDefaults {
-    const own = this.generationDefaults;
-    return {
-      length: LIMITS.length.default,
-      temperature: [...(own.temperature ?? LIMITS.temperature.default)],
-      thresholds: [...LIMITS.thresholds.default],
-      userWeighting: LIMITS.userWeighting.default,
-      steering: LIMITS.steering.default,
-      adventurousness: own.adventurousness ?? LIMITS.adventurousness.default,
-      artistRepeatPenalty: own.artistRepeatPenalty ?? LIMITS.artistRepeatPenalty.default,
-    };
+  /** The public knobs' defaults a request gets from this model, and which of them it moved off LIMITS'. */
+  publicGenerationDefaults(): { defaults: PublicGenerationDefaults; moved: string[] } {
+    return { defaults: publicGenerationDefaults(this.generationDefaults), moved: movedPublicKnobs(this.generationDefaults) };
   }
 
   /** A tracklist (SPEC §5.2): the seed, then `length` songs; see generate.ts. With `explain`, why each song is there. */

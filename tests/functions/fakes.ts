@@ -24,7 +24,8 @@ import type {
   Users,
 } from '../../functions/services.ts';
 import { artistId, djId, songId } from '../../shared/model/ids.ts';
-import type { PublicGenerationDefaults, SongInfo } from '../../shared/model/serving.ts';
+import type { PublicGenerationDefaults } from '../../shared/model/engine/generateOptions.ts';
+import type { SongInfo } from '../../shared/model/serving.ts';
 import { InputError } from '../../shared/util/errors.ts';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
@@ -117,8 +118,9 @@ export class FakeModel implements ServedModel {
       .slice(0, limit);
   }
   readonly generationDefaults = {};
-  publicGenerationDefaults(): PublicGenerationDefaults {
-    return { length: 3, temperature: [1, 1, 1], thresholds: [0, 0, 0, 0], userWeighting: 1, steering: 0, adventurousness: 1, artistRepeatPenalty: 0 };
+  publicGenerationDefaults(): { defaults: PublicGenerationDefaults; moved: string[] } {
+    const defaults = { length: 3, temperature: [1, 1, 1], thresholds: [0, 0, 0, 0], userWeighting: 1, steering: 0, adventurousness: 1, artistRepeatPenalty: 0 };
+    return { defaults, moved: [] };
   }
   generate(o: Parameters<ServedModel['generate']>[0]): GeneratedSong[] {
     this.record('generate', o);

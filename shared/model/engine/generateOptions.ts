@@ -44,6 +44,37 @@ export function withModelDefaults(o: GenerateOptions, defaults: GenerationDefaul
   return filled;
 }
 
+/** The defaults of every knob of the public generation request. */
+export interface PublicGenerationDefaults {
+  length: number;
+  temperature: number[];
+  thresholds: number[];
+  userWeighting: number;
+  steering: number;
+  adventurousness: number;
+  artistRepeatPenalty: number;
+}
+
+/** What a request gets for every public knob it leaves out: LIMITS, with a model's tuned values in place. */
+export function publicGenerationDefaults(own: GenerationDefaults): PublicGenerationDefaults {
+  return {
+    length: LIMITS.length.default,
+    temperature: [...(own.temperature ?? LIMITS.temperature.default)],
+    thresholds: [...LIMITS.thresholds.default],
+    userWeighting: LIMITS.userWeighting.default,
+    steering: LIMITS.steering.default,
+    adventurousness: own.adventurousness ?? LIMITS.adventurousness.default,
+    artistRepeatPenalty: own.artistRepeatPenalty ?? LIMITS.artistRepeatPenalty.default,
+  };
+}
+
+/** The public knobs a model's defaults move off LIMITS' (a tuned value equal to LIMITS' is no news). */
+export function movedPublicKnobs(own: GenerationDefaults): (keyof PublicGenerationDefaults)[] {
+  const mine = publicGenerationDefaults(own);
+  const global = publicGenerationDefaults({});
+  return (Object.keys(mine) as (keyof PublicGenerationDefaults)[]).filter((k) => JSON.stringify(mine[k]) !== JSON.stringify(global[k]));
+}
+
 /** Stored defaults checked as a request would be: an InputError names the knob that is out of range. */
 export function checkGenerationDefaults(x: unknown): GenerationDefaults {
   if (x === undefined || x === null) return {};
