@@ -44,6 +44,12 @@ const SERVED_METRICS: [section: 'recommendation' | 'nextSong', metric: string, b
   ['nextSong', 'mrr', 'higher'],
   ['nextSong', 'nllBits', 'lower'],
 ];
+/** Metrics the candidate must beat popularity on, in its own run: [section, metric, label, which way is better]. */
+const FLOOR_METRICS: [section: 'recommendation' | 'nextSong', metric: string, label: string, better: Direction][] = [
+  ['recommendation', 'recall@20', 'recall@20', 'higher'],
+  ['nextSong', 'hr@10', 'HR@10', 'higher'],
+  ['nextSong', 'nllBits', 'NLL', 'lower'],
+];
 const CATALOGUE = ['songs', 'artists', 'djs'] as const;
 
 function field(value: unknown, ...path: string[]): unknown {
@@ -86,32 +92,16 @@ function compare(
 
 /** (a) The candidate against the baselines of its own evaluation run. */
 export function baselineChecks(metrics: unknown): GateCheck[] {
-  return [
+  return FLOOR_METRICS.map(([section, name, label, better]) =>
     compare(
-      'recall@20 vs popularity',
-      metric(metrics, 'recommendation', 'model', 'recall@20'),
-      metric(metrics, 'recommendation', 'baselines', 'popularity', 'recall@20'),
-      'higher',
+      `${label} vs popularity`,
+      metric(metrics, section, 'model', name),
+      metric(metrics, section, 'baselines', 'popularity', name),
+      better,
       true,
       'popularity, same run',
     ),
-    compare(
-      'HR@10 vs popularity',
-      metric(metrics, 'nextSong', 'model', 'hr@10'),
-      metric(metrics, 'nextSong', 'baselines', 'popularity', 'hr@10'),
-      'higher',
-      true,
-      'popularity, same run',
-    ),
-    compare(
-      'NLL vs popularity',
-      metric(metrics, 'nextSong', 'model', 'nllBits'),
-      metric(metrics, 'nextSong', 'baselines', 'popularity', 'nllBits'),
-      'lower',
-      true,
-      'popularity, same run',
-    ),
-  ];
+  );
 }
 
 /** (b) The candidate against the served version, `tolerance` allowed, on what both recorded. */

@@ -178,12 +178,17 @@ const featureVector = (f: SetFeatures): number[] => STATISTICS.map((k) => f[k] ?
 
 /** Runs every generator on the tasks and reports them beside the real sets. */
 export function evaluateGeneration(
-  inputs: StatisticsInputs & { oracle: OraclePredictor | null; raw: ((t: number) => Tracklist | undefined) | null },
+  inputs: StatisticsInputs & {
+    oracle: OraclePredictor | null;
+    raw: ((t: number) => Tracklist | undefined) | null;
+    /** Statistics built from these inputs once, for callers that evaluate many times (tuning). */
+    statistics?: SetStatistics;
+  },
   tasks: readonly GenerationTask[],
   generators: { model: SetGenerator | null; baselines: readonly SetGenerator[] },
   options: GenerationOptions = {},
 ): GenerationReport {
-  const stats = new SetStatistics(inputs);
+  const stats = inputs.statistics ?? new SetStatistics(inputs);
   const names = inputs.prepared.vocab.songs;
   const out = new Float64Array(names.length);
   const oracleSets = Math.min(tasks.length, options.oracleSets ?? 100);

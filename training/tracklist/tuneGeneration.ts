@@ -9,14 +9,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Prepared } from '../../shared/graph/prepare.ts';
-import { readArtifact } from '../../shared/model/artifact.ts';
-import { EMBEDDINGS_KIND, EmbeddingIndex } from '../../shared/model/embeddings.ts';
-import { type GenerationDefaults, TUNED_OPTIONS } from '../../shared/model/generate.ts';
-import { exportModelVersion } from '../../shared/model/modelVersion.ts';
+import { EmbeddingIndex } from '../../shared/model/embeddings.ts';
+import { GLOBAL_GENERATION_DEFAULTS, type GenerationDefaults, TUNED_OPTIONS } from '../../shared/model/engine/generateOptions.ts';
+import { exportModelVersion, readModelVersion, versionEmbeddings, versionTracklist } from '../../shared/model/modelVersion.ts';
 import { ServingModel } from '../../shared/model/serving.ts';
-import { TRACKLIST_KIND, TracklistModel, type TracklistMeta } from '../../shared/model/tracklistInference.ts';
-import { LIMITS } from '../../shared/limits.ts';
+import { TracklistModel } from '../../shared/model/tracklistInference.ts';
 import { evaluateGeneration, generationTasks } from '../eval/generation.ts';
+import { SetStatistics } from '../eval/setStatistics.ts';
 import { modelGenerator } from '../eval/generationRun.ts';
 import { treeLabels } from './report.ts';
 
@@ -33,7 +32,7 @@ const DRAWS = 3;
 
 /** The values tried per knob; temperatures are the global default scaled (higher sharpens). */
 export const TUNING_GRID: { [K in (typeof TUNED_OPTIONS)[number]]: NonNullable<GenerationDefaults[K]>[] } = {
-  temperature: [0.75, 1, 1.25, 1.5, 2].map((f) => LIMITS.temperature.default.map((t) => Math.round(t * f * 100) / 100)),
+  temperature: [0.75, 1, 1.25, 1.5, 2].map((f) => GLOBAL_GENERATION_DEFAULTS.temperature.map((t) => Math.round(t * f * 100) / 100)),
   adventurousness: [0.2, 0.4, 0.6, 0.8, 1],
   clusterFlow: [0, 0.25, 0.5, 1, 2],
   artistRepeatPenalty: [0, 0.3, 0.6],
@@ -86,10 +85,13 @@ export function tuneGeneration(
   try {
     const versionDir = join(scratch, 'version');
     exportModelVersion(modelDir, versionDir);
-    const serving = ServingModel.load(versionDir);
-    const index = new EmbeddingIndex(readArtifact(join(modelDir, 'embeddings'), { kind: EMBEDDINGS_KIND }));
-    const tree = treeLabels(new TracklistModel(readArtifact<TracklistMeta>(join(modelDir, 'tracklist'), { kind: TRACKLIST_KIND })));
-    const inputs = { prepared: view, tree, planted: null, index, oracle: null, raw: null };
+    // Read once: the statistics' embeddings and tree are views of the version the engine serves.
+    const version = readModelVersion(versionDir);
+    const serving = new ServingModel(version);
+    const index = new EmbeddingIndex(versionEmbeddings(version));
+    const tree = treeLabels(new TracklistModel(versionTracklist(version)!));
+    const base = { prepared: view, tree, planted: null, index };
+    const inputs = { ...base, oracle: null, raw: null, statistics: new SetStatistics(base) };
     const scored = new Map<string, number>();
     const budget = ROUNDS * Object.values(TUNING_GRID).reduce((n, values) => n + values.length, 0);
     const aucOf = (options: Required<GenerationDefaults>): number => {
@@ -105,12 +107,7 @@ export function tuneGeneration(
       );
       return auc;
     };
-    const globalDefaults: Required<GenerationDefaults> = {
-      temperature: [...LIMITS.temperature.default],
-      adventurousness: LIMITS.adventurousness.default,
-      clusterFlow: 0,
-      artistRepeatPenalty: LIMITS.artistRepeatPenalty.default,
-    };
+    const globalDefaults: Required<GenerationDefaults> = { ...GLOBAL_GENERATION_DEFAULTS };
     let best = { options: globalDefaults, auc: aucOf(globalDefaults) };
     const aucGlobalDefaults = best.auc;
     for (let round = 0; round < ROUNDS; round++) {

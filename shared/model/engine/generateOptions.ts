@@ -37,6 +37,14 @@ export const TUNED_OPTIONS = ['temperature', 'adventurousness', 'clusterFlow', '
 /** A model's own defaults for the tuned knobs, stored in its tracklist artifact; a request's values win. */
 export type GenerationDefaults = Partial<Pick<GenerateOptions, (typeof TUNED_OPTIONS)[number]>>;
 
+/** The tuned knobs' values for a model without its own: LIMITS' defaults, cluster flow off. */
+export const GLOBAL_GENERATION_DEFAULTS: Readonly<Required<GenerationDefaults>> = {
+  temperature: [...LIMITS.temperature.default],
+  adventurousness: LIMITS.adventurousness.default,
+  clusterFlow: 0,
+  artistRepeatPenalty: LIMITS.artistRepeatPenalty.default,
+};
+
 /** The request with the model's defaults filled in where it leaves a tuned knob out. */
 export function withModelDefaults(o: GenerateOptions, defaults: GenerationDefaults): GenerateOptions {
   const filled: GenerateOptions = { ...o };
@@ -59,12 +67,12 @@ export interface PublicGenerationDefaults {
 export function publicGenerationDefaults(own: GenerationDefaults): PublicGenerationDefaults {
   return {
     length: LIMITS.length.default,
-    temperature: [...(own.temperature ?? LIMITS.temperature.default)],
+    temperature: [...(own.temperature ?? GLOBAL_GENERATION_DEFAULTS.temperature)],
     thresholds: [...LIMITS.thresholds.default],
     userWeighting: LIMITS.userWeighting.default,
     steering: LIMITS.steering.default,
-    adventurousness: own.adventurousness ?? LIMITS.adventurousness.default,
-    artistRepeatPenalty: own.artistRepeatPenalty ?? LIMITS.artistRepeatPenalty.default,
+    adventurousness: own.adventurousness ?? GLOBAL_GENERATION_DEFAULTS.adventurousness,
+    artistRepeatPenalty: own.artistRepeatPenalty ?? GLOBAL_GENERATION_DEFAULTS.artistRepeatPenalty,
   };
 }
 
@@ -177,7 +185,7 @@ export function resolveGenerateOptions(
   const steering = within(o.steering, LIMITS.steering, 'steering');
   const artistRepeatPenalty = within(o.artistRepeatPenalty, LIMITS.artistRepeatPenalty, 'artistRepeatPenalty');
   const adventurousness = within(o.adventurousness, LIMITS.adventurousness, 'adventurousness');
-  const clusterFlow = o.clusterFlow ?? 0;
+  const clusterFlow = o.clusterFlow ?? GLOBAL_GENERATION_DEFAULTS.clusterFlow;
   if (!(typeof clusterFlow === 'number' && Number.isFinite(clusterFlow) && clusterFlow >= 0 && clusterFlow <= MAX_CLUSTER_FLOW))
     throw new InputError(`clusterFlow must be a number from 0 to ${MAX_CLUSTER_FLOW}`, 'clusterFlow');
   const warmStart = o.warmStart ?? WARM_START;
