@@ -83,7 +83,7 @@ export const trainCommand: Command = {
   summary:
     'Prepares the corpus (seeded splits recorded in the model folder) and trains the models: TL-MGCCF embeddings, then the tracklist model.',
   usage:
-    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--lr X] [--softmax factorised|full] [--tracklist-steps N] [--no-session-prior] [--json]',
+    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--lr X] [--softmax factorised|full] [--tracklist-steps N] [--no-session-prior] [--cluster-scales natural|scaled] [--json]',
   options: {
     corpus: { type: 'string', value: 'FILE', required: true, help: 'JSONL corpus to train on' },
     out: {
@@ -113,6 +113,12 @@ export const trainCommand: Command = {
       help: 'tracklist-model steps, without a time allowance (reproducible)',
     },
     'no-session-prior': { type: 'boolean', help: 'leave out the session-kNN term of the tracklist model' },
+    'cluster-scales': {
+      type: 'string',
+      value: 'natural|scaled',
+      default: 'natural',
+      help: "cluster counts of the song tree: the song graph's natural scales (a resolution sweep), or the original's counts scaled to the catalogue",
+    },
     'no-generation-tuning': {
       type: 'boolean',
       help: "keep the global generation defaults instead of tuning temperature, adventurousness, cluster flow and artist-repeat penalty on the validation sets",
@@ -157,6 +163,9 @@ export const trainCommand: Command = {
       if (form !== 'factorised' && form !== 'full') throw new InputError('--softmax must be factorised or full', 'softmax');
       const config = tracklistConfigFor(budget, seed, form);
       if (values['no-session-prior'] === true) config.sessionPrior = false;
+      const scales = values['cluster-scales'] ?? 'natural';
+      if (scales !== 'natural' && scales !== 'scaled') throw new InputError('--cluster-scales must be natural or scaled', 'cluster-scales');
+      config.clustering.scales = scales;
       if (values['tracklist-steps'] !== undefined) {
         // Explicit steps: reproducible, no wall-clock cap.
         config.maxSteps = intOption(values, 'tracklist-steps', config.maxSteps, 1);

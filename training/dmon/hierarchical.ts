@@ -50,6 +50,12 @@ export interface HierarchicalDmonConfig {
   minSizes: number[];
   /** w_l on each level's collapse regularisation. */
   collapseWeights: number[];
+  /**
+   * γ_l, the modularity resolution per level (expected edges scaled by γ; SPEC's formula: 1).
+   * Modularity at γ = 1 has its own preferred cluster count, whatever k_l asks for; see
+   * `naturalHierarchy` in resolution.ts.
+   */
+  resolutions: number[];
   lossScale: number;
   /** Widths of the pooled features F_1..F_{L−1} (GCN outputs); the original: 56, 64. */
   channels: number[];
@@ -107,6 +113,7 @@ export function hierarchicalDmonConfig(
     clusters: scaled.clusters,
     minSizes: scaled.minSizes,
     collapseWeights: [...SEED_SCALE.collapseWeights].slice(0, levels),
+    resolutions: new Array<number>(levels).fill(1),
     lossScale: SEED_SCALE.lossScale,
     channels: [56, 64, 64].slice(0, Math.max(0, levels - 1)),
     inputGcn: 0,
@@ -200,6 +207,7 @@ export class HierarchicalDmon {
     for (const [name, list, want] of [
       ['minSizes', config.minSizes, L],
       ['collapseWeights', config.collapseWeights, L],
+      ['resolutions', config.resolutions, L],
       ['channels', config.channels, L - 1],
     ] as const)
       if (list.length !== want)
@@ -275,7 +283,7 @@ export class HierarchicalDmon {
       // The floor keeps logs of soft targets finite downstream (as the original).
       const c = tf.add(tf.softmax(logits), TINY) as Tensor2D;
       const ac = dense ? matMul(tf, dense, c) : spmm(tf, graph.adjacency, c);
-      const { modularity: q, degreeC } = spectralModularity(tf, c, ac, degreeRow, twoM);
+      const { modularity: q, degreeC } = spectralModularity(tf, c, ac, degreeRow, twoM, cfg.resolutions[l]);
       if (l === 0) finest = c;
       else fromFinest = fromFinest ? matMul(tf, fromFinest, c) : c;
       sizes = sizes ? matMul(tf, sizes, c) : columnSums(tf, c);

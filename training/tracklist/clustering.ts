@@ -1,4 +1,4 @@
-import type { Tensor2D } from '@tensorflow/tfjs';
+import type { Scalar, Tensor2D, Variable } from '@tensorflow/tfjs';
 import type { Prepared } from '../../shared/graph/prepare.ts';
 import { Random } from '../../shared/util/random.ts';
 import { argmaxRows, createGcn, gcnLayer, gcnVariables, prepareGraph, type GcnWeights } from '../dmon/dmon.ts';
@@ -7,6 +7,7 @@ import {
   hierarchicalDmonConfig,
   reportAssignments,
   scaledHierarchy,
+  type HierarchicalForward,
   type HierarchyReport,
 } from '../dmon/hierarchical.ts';
 import { spmm } from '../sparse.ts';
@@ -14,6 +15,7 @@ import type { Tf } from '../tf.ts';
 import { buildTree, songLabels, type ClusterTree } from './hierarchy.ts';
 import { Progress } from '../../shared/util/progress.ts';
 import { memoryNote } from './memory.ts';
+import { naturalHierarchy, type NaturalHierarchy } from '../dmon/resolution.ts';
 
 /**
  * Stage one of the tracklist model: song features from GCNs over the song graph (on the song
@@ -37,6 +39,16 @@ export interface ClusteringConfig {
   pooledGraphGradient: boolean;
   /** Without that gradient, recompute A_1 = C_0ᵀ A C_0 only every this many epochs. */
   pooledGraphEvery: number;
+  /**
+   * 'natural': cluster counts and per-level modularity resolutions from a Louvain resolution
+   * sweep of the song graph (resolution.ts), capped by the scaled counts, and the DMoN warm-started
+   * on those partitions. 'scaled': the original's counts scaled to n, resolution 1 (SPEC's formula).
+   */
+  scales: 'natural' | 'scaled';
+  /** Epochs fitting the assignments to the natural partitions before the DMoN loss (scales 'natural'). */
+  warmStartEpochs: number;
+  /** Weight of that fit's cross-entropy kept beside the DMoN loss afterwards (scales 'natural'). */
+  anchor: number;
   /** Wall-clock allowance in seconds (0 = none): epochs (and the warm-up) shrink to fit after 3 are timed. */
   seconds: number;
   seed: number;
@@ -50,6 +62,9 @@ export const DEFAULT_CLUSTERING: ClusteringConfig = {
   maxFinest: 600,
   pooledGraphGradient: false,
   pooledGraphEvery: 10,
+  scales: 'natural',
+  warmStartEpochs: 40,
+  anchor: 10,
   seconds: 0,
   seed: 1,
 };
@@ -63,6 +78,10 @@ export interface ClusteringResult {
   clusterFeatures: { values: Float32Array; width: number }[];
   /** DMoN cluster counts asked for, finest first. */
   requested: number[];
+  /** The original's counts scaled to n (the caps of the natural ones), finest first. */
+  scaled: number[];
+  /** The natural scales the DMoN started from, or null (scales 'scaled', or none found). */
+  natural: { clusters: number[]; resolutions: number[]; seconds: number } | null;
   report: HierarchyReport;
   losses: number[];
   seconds: number;
@@ -111,12 +130,22 @@ export async function trainClustering(
     const artistPart = gcnLayer(tf, artistEmb, net.artist, (x) => spmm(tf, artistGraph, x));
     return tf.concat([spmm(tf, songArtist, artistPart), songPart], 1) as Tensor2D;
   };
-  const counts = clusterCounts(n, config.maxFinest);
+  const scaled = clusterCounts(n, config.maxFinest);
+  const natural = config.scales === 'natural' ? naturalHierarchy(prepared.songSong, scaled.clusters, { log: options.log }) : null;
+  if (config.scales === 'natural' && !natural) options.log?.('clustering: no natural scales in the song graph; using the scaled counts');
+  const counts = natural ? naturalCounts(natural, scaled) : scaled;
   const width = 2 * config.channels;
-  const dmon = new HierarchicalDmon(tf, width, n, hierarchicalDmonConfig(n, { ...counts, seed: config.seed }));
+  const dmonConfig = hierarchicalDmonConfig(n, {
+    ...counts,
+    seed: config.seed,
+    ...(natural ? { resolutions: natural.levels.map((l) => l.resolution) } : {}),
+  });
+  const dmon = new HierarchicalDmon(tf, width, n, dmonConfig);
   const featureVariables = [...Object.values(gcnVariables('song', net.song)), ...Object.values(gcnVariables('artist', net.artist))];
   const variables = [...featureVariables, ...dmon.variables];
   const optimizer = tf.train.adam(config.learningRate);
+  const targets = natural ? naturalTargets(tf, natural) : null;
+  if (targets && config.warmStartEpochs > 0) warmStart(tf, dmon, features, graph, targets, variables, config, options.log);
   const losses: number[] = [];
   let firstPooled: Tensor2D | null = null;
   let epochs = config.epochs;
@@ -150,7 +179,7 @@ export async function trainClustering(
           firstPooled?.dispose();
           firstPooled = tf.keep(out.levels[0].pooledGraph);
         }
-        return out.loss;
+        return targets && config.anchor > 0 ? (tf.add(out.loss, tf.mul(naturalCrossEntropy(tf, out, targets), config.anchor)) as Scalar) : out.loss;
       },
       true,
       variables,
@@ -164,6 +193,7 @@ export async function trainClustering(
   progress.finish(`loss ${losses[losses.length - 1]?.toFixed(4)}; ${memoryNote(tf)}`);
   optimizer.dispose();
   (firstPooled as Tensor2D | null)?.dispose();
+  if (targets) tf.dispose(targets);
 
   // Freeze: features, level-to-level argmaxes, standardised cluster features.
   const frozen = tf.tidy(() => {
@@ -192,8 +222,74 @@ export async function trainClustering(
     tree,
     clusterFeatures,
     requested: counts.clusters,
+    scaled: scaled.clusters,
+    natural: natural && {
+      clusters: natural.levels.map((l) => l.clusters),
+      resolutions: natural.levels.map((l) => l.resolution),
+      seconds: natural.seconds,
+    },
     report,
     losses,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** DMoN counts from the natural scales; minimum sizes keep the scaled ratio t·k/n. */
+function naturalCounts(natural: NaturalHierarchy, scaled: { clusters: number[]; minSizes: number[] }): { clusters: number[]; minSizes: number[] } {
+  const clusters = natural.levels.map((l) => l.clusters);
+  return { clusters, minSizes: scaled.minSizes.map((t, l) => (t * scaled.clusters[l]) / clusters[l]) };
+}
+
+/** One-hot targets of the natural partitions: songs × k_0, then level-(l−1) clusters × k_l (their nested parents). */
+function naturalTargets(tf: Tf, natural: NaturalHierarchy): Tensor2D[] {
+  return natural.levels.map((level, l) => {
+    if (l === 0) return tf.oneHot(tf.tensor1d(level.labels, 'int32'), level.clusters).toFloat() as Tensor2D;
+    const finer = natural.levels[l - 1];
+    const parent = new Int32Array(finer.clusters);
+    finer.labels.forEach((c, s) => (parent[c] = level.labels[s]));
+    return tf.oneHot(tf.tensor1d(parent, 'int32'), level.clusters).toFloat() as Tensor2D;
+  });
+}
+
+/** Cross-entropy of each level's assignment against its natural targets, summed over levels. */
+function naturalCrossEntropy(tf: Tf, out: HierarchicalForward, targets: Tensor2D[]): Scalar {
+  const terms = out.levels.map((lv, l) =>
+    tf.div(tf.neg(tf.sum(tf.mul(targets[l], tf.log(lv.assignment)))), lv.assignment.shape[0]) as Scalar,
+  );
+  return tf.addN(terms) as Scalar;
+}
+
+/**
+ * Fits every level's assignment to the natural partitions with its own optimiser. Without it the
+ * coarse levels saturate on whatever split they hold when their loss ramps in, far from the
+ * modularity optimum of their resolution.
+ */
+function warmStart(
+  tf: Tf,
+  dmon: HierarchicalDmon,
+  features: () => Tensor2D,
+  graph: ReturnType<typeof prepareGraph>,
+  targets: Tensor2D[],
+  variables: Variable[],
+  config: ClusteringConfig,
+  log?: (line: string) => void,
+): void {
+  const optimizer = tf.train.adam(config.learningRate);
+  const progress = new Progress('clustering warm start', config.warmStartEpochs, 5000, log);
+  let value = 0;
+  for (let epoch = 0; epoch < config.warmStartEpochs; epoch++) {
+    const cost = optimizer.minimize(
+      () => {
+        const out = dmon.forward(features(), graph, { training: true, dropoutSeed: epoch, songAssignments: false, pooledGraphGradient: false });
+        return naturalCrossEntropy(tf, out, targets);
+      },
+      true,
+      variables,
+    );
+    value = cost!.dataSync()[0];
+    cost!.dispose();
+    progress.tick(1, `cross-entropy ${value.toFixed(4)}`);
+  }
+  progress.finish(`cross-entropy ${value.toFixed(4)}`);
+  optimizer.dispose();
 }

@@ -73,7 +73,7 @@ export function tracklistConfigFor(budget: TracklistBudget, seed: number, form: 
 
 export interface TracklistTrainResult {
   backend: string;
-  clustering: { seconds: number; requested: number[]; sizes: number[]; report: ClusteringResult['report']; finalLoss: number };
+  clustering: Pick<ClusteringResult, 'seconds' | 'requested' | 'scaled' | 'natural' | 'report'> & { sizes: number[]; finalLoss: number };
   windows: { train: number; validation: number };
   steps: number;
   /** The step cap in force (after the wall-clock allowance). */
@@ -253,6 +253,8 @@ export async function trainTracklist(
     clustering: {
       seconds: clustering.seconds,
       requested: clustering.requested,
+      scaled: clustering.scaled,
+      natural: clustering.natural,
       sizes: clustering.tree.sizes,
       report: clustering.report,
       finalLoss: clustering.losses[clustering.losses.length - 1] ?? NaN,
@@ -438,7 +440,7 @@ function exportTracklist(
     ...(session ? { session: { beta: session.beta, options: session.knn.options, levels: LEVELS } } : {}),
     tasteVector: 'mean of rec.dj rows of the set\'s DJs; the song logit adds song.taste · (q · rec.song[s])',
     replacementSong,
-    clustering: { requested: clustering.requested, report: clustering.report },
+    clustering: { requested: clustering.requested, scaled: clustering.scaled, natural: clustering.natural, report: clustering.report },
     ...extra,
   });
 }
