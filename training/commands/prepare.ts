@@ -24,8 +24,7 @@ export const prepareCommand: Command = {
     const corpus = requireOption(values, 'corpus');
     if (!existsSync(corpus)) throw new InputError(`--corpus: no such file ${corpus}`, 'corpus');
     const out = outputPath(values, 'out');
-    const minSongMass = values['min-song-mass'] === undefined ? DEFAULT_PREPARE_OPTIONS.minSongMass : Number(values['min-song-mass']);
-    if (!(minSongMass >= 0)) throw new InputError('--min-song-mass must be a number ≥ 0', 'min-song-mass');
+    const minSongMass = minSongMassOption(values);
     const started = performance.now();
     const prepared = await prepare(readCorpus(corpus), {
       seed: intOption(values, 'seed', DEFAULT_PREPARE_OPTIONS.seed, 0),
@@ -43,3 +42,11 @@ export const prepareCommand: Command = {
     return summary;
   },
 };
+
+/** `--min-song-mass X` (prepare and train): a number ≥ 0, the default filter when absent. */
+export function minSongMassOption(values: Record<string, unknown>): number {
+  const raw = values['min-song-mass'];
+  const mass = raw === undefined ? DEFAULT_PREPARE_OPTIONS.minSongMass : Number(raw);
+  if (!(mass >= 0)) throw new InputError('--min-song-mass must be a number ≥ 0', 'min-song-mass');
+  return mass;
+}

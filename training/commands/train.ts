@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCorpus } from '../../shared/corpus/jsonl.ts';
-import { prepare, summarize, type PreparedSummary } from '../../shared/graph/prepare.ts';
+import { DEFAULT_PREPARE_OPTIONS, prepare, summarize, type PreparedSummary } from '../../shared/graph/prepare.ts';
+import { minSongMassOption } from './prepare.ts';
 import { loadPrepared, writePrepared } from '../../shared/graph/preparedStore.ts';
 import { InputError } from '../../shared/util/errors.ts';
 import { intOption, outputPath, requireOption, type Command } from '../../shared/cli/command.ts';
@@ -32,6 +33,7 @@ export async function prepareForModel(
   corpus: string,
   modelDir: string,
   seed: number,
+  minSongMass: number,
   say: (line: string) => void,
 ): Promise<{ dir: string; summary: PreparedSummary; digest: string; reused: boolean }> {
   const dir = join(modelDir, 'prepared');
@@ -40,15 +42,16 @@ export async function prepareForModel(
   if (existsSync(manifest)) {
     const meta = JSON.parse(readFileSync(manifest, 'utf8')).meta as {
       corpusDigest?: string;
-      options: { seed: number };
+      options: { seed: number; minSongMass?: number };
       summary: PreparedSummary;
     };
-    if (meta.corpusDigest === digest && meta.options.seed === seed) {
+    const mass = meta.options.minSongMass ?? DEFAULT_PREPARE_OPTIONS.minSongMass;
+    if (meta.corpusDigest === digest && meta.options.seed === seed && mass === minSongMass) {
       say(`prepared data for this corpus already in ${dir}`);
       return { dir, summary: meta.summary, digest, reused: true };
     }
   }
-  const prepared = await prepare(readCorpus(corpus), { seed, progress: true });
+  const prepared = await prepare(readCorpus(corpus), { seed, minSongMass, progress: true });
   writePrepared(dir, prepared, { corpus, corpusDigest: digest });
   return { dir, summary: summarize(prepared), digest, reused: false };
 }
@@ -83,7 +86,7 @@ export const trainCommand: Command = {
   summary:
     'Prepares the corpus (seeded splits recorded in the model folder) and trains the models: TL-MGCCF embeddings, then the tracklist model.',
   usage:
-    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--lr X] [--softmax factorised|full] [--tracklist-steps N] [--no-session-prior] [--cluster-scales natural|scaled] [--json]',
+    '--corpus FILE --out DIR [--stage embeddings|tracklist|all] [--budget fast|full] [--seed N] [--steps N] [--steps-this-run N] [--dim N] [--batch N] [--lr X] [--softmax factorised|full] [--tracklist-steps N] [--no-session-prior] [--min-song-mass X] [--cluster-scales natural|scaled] [--json]',
   options: {
     corpus: { type: 'string', value: 'FILE', required: true, help: 'JSONL corpus to train on' },
     out: {
@@ -113,6 +116,12 @@ export const trainCommand: Command = {
       help: 'tracklist-model steps, without a time allowance (reproducible)',
     },
     'no-session-prior': { type: 'boolean', help: 'leave out the session-kNN term of the tracklist model' },
+    'min-song-mass': {
+      type: 'string',
+      value: 'X',
+      default: String(DEFAULT_PREPARE_OPTIONS.minSongMass),
+      help: 'co-occurrence mass a song needs to be kept (as tlgen prepare)',
+    },
     'cluster-scales': {
       type: 'string',
       value: 'natural|scaled',
@@ -135,7 +144,7 @@ export const trainCommand: Command = {
     const seed = intOption(values, 'seed', 1, 0, 2 ** 31 - 1);
     mkdirSync(out, { recursive: true });
     const started = performance.now();
-    const prep = await prepareForModel(corpus, out, seed, ctx.say);
+    const prep = await prepareForModel(corpus, out, seed, minSongMassOption(values), ctx.say);
     const prepared = loadPrepared(prep.dir);
     const result: Record<string, unknown> = { out, corpusDigest: prep.digest, prepared: prep.summary };
     if (stage === 'embeddings' || stage === 'all') {
