@@ -152,8 +152,8 @@ export class DirectTerms {
     if (this.ngram) {
       ws.reserve(count);
       const prior = this.priorTerm(level, state, set, ws.prior);
-      const beta = this.ngram.weight[level];
-      for (let i = 0; i < count; i++) logits[i] += beta * prior[i];
+      const weight = this.ngram.weight[level];
+      for (let i = 0; i < count; i++) logits[i] += weight * prior[i];
     }
     if (this.session) this.addSessionTerm(level, state, set, logits, this.session.weight[level], ws);
   }
@@ -182,12 +182,12 @@ export class DirectTerms {
     let shift = 0;
     const p = this.ngram;
     if (p) {
-      const beta = p.weight.song;
+      const weight = p.weight.song;
       const logBackoff = p.counts.sparseLogProbs(state.previous ?? -1, (s, logRatio) => {
         const i = inSet(s);
-        if (i >= 0) logits[i] += beta * logRatio;
+        if (i >= 0) logits[i] += weight * logRatio;
       });
-      shift += beta * logBackoff;
+      shift += weight * logBackoff;
     }
     const q = this.session;
     if (q) {
