@@ -145,7 +145,10 @@ export async function trainClustering(
   const variables = [...featureVariables, ...dmon.variables];
   const optimizer = tf.train.adam(config.learningRate);
   const targets = natural ? naturalTargets(tf, natural) : null;
+  const warmStartBegan = performance.now();
   if (targets && config.warmStartEpochs > 0) warmStart(tf, dmon, features, graph, targets, variables, config, options.log);
+  // The warm start spends the same allowance as the DMoN epochs.
+  const loopSeconds = config.seconds - (performance.now() - warmStartBegan) / 1000;
   const losses: number[] = [];
   let firstPooled: Tensor2D | null = null;
   let epochs = config.epochs;
@@ -154,11 +157,14 @@ export async function trainClustering(
   const progress = new Progress('clustering', epochs, 5000, options.log);
   for (let epoch = 0; epoch < epochs; epoch++) {
     if (epoch === 3 && config.seconds > 0) {
-      const fits = Math.floor((config.seconds * 1000) / ((performance.now() - loopStart) / 3));
+      const fits = Math.floor((Math.max(0, loopSeconds) * 1000) / ((performance.now() - loopStart) / 3));
       if (fits < epochs) {
         epochs = Math.max(fits, 12);
         warmup = Math.min(warmup, Math.floor(epochs / 4));
-        options.log?.(`clustering: the ${config.seconds} s allowance caps training at ${epochs} epochs (warm-up ${warmup})`);
+        const spent = config.seconds - loopSeconds;
+        options.log?.(
+          `clustering: the ${config.seconds} s allowance${spent >= 1 ? ` (${spent.toFixed(0)} s of it on the warm start)` : ''} caps training at ${epochs} epochs (warm-up ${warmup})`,
+        );
       }
     }
     const levelScales = counts.clusters.map((_, l) =>
