@@ -8,6 +8,7 @@ import { exportModelVersion } from '../shared/model/modelVersion.ts';
 import { Random } from '../shared/util/random.ts';
 import { writeRandomTracklist } from '../tests/serving/fixtures.ts';
 import { DEFAULT_CLUSTERING, clusterCounts } from '../training/tracklist/clustering.ts';
+import { naturalHierarchy } from '../training/dmon/resolution.ts';
 import { trainingTracklists } from '../training/nextsong/predictor.ts';
 import { buildPrior, buildSessionPrior } from '../training/tracklist/train.ts';
 import { runTlgen } from './run.ts';
@@ -19,7 +20,7 @@ import { runTlgen } from './run.ts';
  * shapes (TL-MGCCF dim 32; tracklist LSTM 160, heads 64, the cluster counts training picks for
  * this many songs). Serving cost depends on the shapes, not on the values.
  *
- *   npm run bench:serving-model [-- --out DIR] [--clusters 37,35,17]   (default .data/bench/seed; the version in DIR/version)
+ *   npm run bench:serving-model [-- --out DIR] [--clusters 163,36,7]   (default .data/bench/seed; the version in DIR/version)
  */
 const { values } = parseArgs({
   options: { out: { type: 'string', default: '.data/bench/seed' }, clusters: { type: 'string' } },
@@ -66,10 +67,12 @@ w.write(join(model, 'embeddings'), EMBEDDINGS_KIND, {
   counts: { songs, artists, djs },
 });
 
-// --clusters a,b,c: the active counts a trained clustering ended with (bigger song sets per cluster).
+// --clusters a,b,c: the active counts a trained clustering ended with; by default the natural
+// scales training would start from (resolution.ts), else the scaled counts.
+const scaled = clusterCounts(songs, DEFAULT_CLUSTERING.maxFinest).clusters;
 const [k1, k2, k3] = values.clusters
   ? (values.clusters.split(',').map(Number) as [number, number, number])
-  : clusterCounts(songs, DEFAULT_CLUSTERING.maxFinest).clusters;
+  : (naturalHierarchy(data.songSong, scaled)?.levels.map((l) => l.clusters) ?? scaled);
 if (![k1, k2, k3].every((k) => Number.isInteger(k) && k >= 1) || !(k1 >= k2 && k2 >= k3))
   throw new Error(`--clusters needs three decreasing positive integers (finest first), got "${values.clusters}"`);
 const train = trainingTracklists(data.sequences);
