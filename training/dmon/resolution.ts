@@ -1,5 +1,5 @@
-import type { Csr } from '../../shared/graph/csr.ts';
-import { activeClusters, nmi } from './metrics.ts';
+import { rowSums, type Csr } from '../../shared/graph/csr.ts';
+import { compactLabels, nmi } from './metrics.ts';
 
 /**
  * The scales at which the song graph has structure: Louvain partitions over a sweep of the
@@ -23,22 +23,22 @@ interface WorkGraph {
 }
 
 function workGraph(graph: Csr): WorkGraph {
-  const degrees = new Float64Array(graph.rows);
-  for (let i = 0; i < graph.rows; i++)
-    for (let p = graph.indptr[i]; p < graph.indptr[i + 1]; p++) degrees[i] += graph.values[p];
-  return { n: graph.rows, indptr: graph.indptr, indices: graph.indices, weights: Float64Array.from(graph.values), degrees };
+  return { n: graph.rows, indptr: graph.indptr, indices: graph.indices, weights: Float64Array.from(graph.values), degrees: rowSums(graph) };
 }
+
+/** Local-moving sweeps over all nodes before Louvain aggregates anyway. */
+const MAX_SWEEPS = 20;
 
 /**
  * Louvain's local moving phase: each node joins the neighbouring community with the largest
  * modularity gain until a sweep moves fewer than one node in a thousand. Returns compact labels.
  */
-function localMoving(g: WorkGraph, twoM: number, resolution: number, maxSweeps: number): { labels: Int32Array; count: number } {
+function localMoving(g: WorkGraph, twoM: number, resolution: number): { ids: Int32Array; count: number } {
   const community = Int32Array.from({ length: g.n }, (_, i) => i);
   const total = Float64Array.from(g.degrees);
   const weightTo = new Float64Array(g.n);
   const touched = new Int32Array(g.n);
-  for (let sweep = 0; sweep < maxSweeps; sweep++) {
+  for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
     let moves = 0;
     for (let i = 0; i < g.n; i++) {
       const own = community[i];
@@ -73,10 +73,7 @@ function localMoving(g: WorkGraph, twoM: number, resolution: number, maxSweeps: 
     }
     if (moves * 1000 < g.n) break;
   }
-  const ids = new Int32Array(g.n).fill(-1);
-  let count = 0;
-  const labels = Int32Array.from(community, (c) => (ids[c] < 0 ? (ids[c] = count++) : ids[c]));
-  return { labels, count };
+  return compactLabels(community);
 }
 
 /** The graph of communities: weights summed, internal weight as self-loops, degrees kept. */
@@ -106,7 +103,7 @@ function aggregate(g: WorkGraph, labels: Int32Array, count: number): WorkGraph {
 }
 
 /** Louvain communities of a symmetric weighted graph at resolution γ (Blondel et al. 2008). */
-export function louvain(graph: Csr, resolution: number, options: { maxSweeps?: number } = {}): { labels: Int32Array; count: number } {
+export function louvain(graph: Csr, resolution: number): { labels: Int32Array; count: number } {
   let g = workGraph(graph);
   let twoM = 0;
   for (const d of g.degrees) twoM += d;
@@ -114,11 +111,11 @@ export function louvain(graph: Csr, resolution: number, options: { maxSweeps?: n
   let count = graph.rows;
   if (twoM <= 0) return { labels, count };
   for (;;) {
-    const moved = localMoving(g, twoM, resolution, options.maxSweeps ?? 20);
+    const moved = localMoving(g, twoM, resolution);
     if (moved.count === g.n) break;
-    labels = Int32Array.from(labels, (c) => moved.labels[c]);
+    labels = Int32Array.from(labels, (c) => moved.ids[c]);
     count = moved.count;
-    g = aggregate(g, moved.labels, moved.count);
+    g = aggregate(g, moved.ids, moved.count);
   }
   return { labels, count };
 }
@@ -129,13 +126,13 @@ export interface NaturalLevel {
   clusters: number;
   /** Song → cluster (0..clusters−1), nested in the level above. */
   labels: Int32Array;
+  /** parentOf[c]: the cluster of this level holding cluster c of the level below (null at the finest level). */
+  parentOf: Int32Array | null;
 }
 
 export interface NaturalHierarchy {
   /** Finest first. */
   levels: NaturalLevel[];
-  /** The sweep it was chosen from: resolution, cluster count, NMI with the next resolution's partition. */
-  sweep: { resolution: number; clusters: number; stability: number }[];
   seconds: number;
 }
 
@@ -178,18 +175,16 @@ export function naturalHierarchy(
   if (finest < 0) return null;
   const coarse = coarsePlateaus(plateausOf(sweep), sweep[finest].clusters, caps.slice(1));
   if (!coarse) return null;
-  const chosen = [finest, ...coarse];
-  const levels: NaturalLevel[] = [];
-  for (const i of chosen) {
-    const finer = levels[levels.length - 1];
-    const labels = finer ? nestedLabels(finer, runs[i].labels) : runs[i].labels;
-    levels.push({ resolution: runs[i].resolution, clusters: activeClusters(labels), labels });
+  const levels: NaturalLevel[] = [{ resolution: runs[finest].resolution, clusters: runs[finest].clusters, labels: runs[finest].labels, parentOf: null }];
+  for (const plateau of coarse) {
+    const run = runs[plateau.middle];
+    levels.push({ resolution: run.resolution, ...nestedLabels(levels[levels.length - 1], run.labels) });
   }
   const seconds = (performance.now() - started) / 1000;
   options.log?.(
     `clustering: natural scales ${levels.map((l) => `${l.clusters} (γ ${l.resolution.toPrecision(3)})`).join(' → ')} from ${runs.length} Louvain runs in ${seconds.toFixed(1)}s`,
   );
-  return { levels, sweep, seconds };
+  return { levels, seconds };
 }
 
 interface Plateau {
@@ -215,22 +210,24 @@ function plateausOf(sweep: readonly { clusters: number }[]): Plateau[] {
  * One plateau per coarse level, each with at most half the clusters of the level below and
  * within its cap, of greatest total width (ties: more clusters); null when none fits.
  */
-function coarsePlateaus(plateaus: readonly Plateau[], below: number, caps: readonly number[]): number[] | null {
+function coarsePlateaus(plateaus: readonly Plateau[], below: number, caps: readonly number[]): Plateau[] | null {
   if (caps.length === 0) return [];
-  let best: { width: number; clusters: number; chosen: number[] } | null = null;
+  let best: { width: number; chosen: Plateau[] } | null = null;
   for (const p of plateaus) {
     if (p.clusters > Math.min(caps[0], Math.floor(below / 2))) continue;
     const rest = coarsePlateaus(plateaus, p.clusters, caps.slice(1));
     if (!rest) continue;
-    const width = p.width + rest.reduce((sum, i) => sum + plateaus.find((q) => q.middle === i)!.width, 0);
-    if (!best || width > best.width || (width === best.width && p.clusters > best.clusters))
-      best = { width, clusters: p.clusters, chosen: [p.middle, ...rest] };
+    const width = rest.reduce((sum, q) => sum + q.width, p.width);
+    if (!best || width > best.width || (width === best.width && p.clusters > best.chosen[0].clusters)) best = { width, chosen: [p, ...rest] };
   }
   return best?.chosen ?? null;
 }
 
-/** Coarse labels for the songs such that each finer cluster lies in one coarse cluster (its songs' majority). */
-function nestedLabels(finer: NaturalLevel, coarse: Int32Array): Int32Array {
+/**
+ * Coarse labels for the songs such that each finer cluster lies in one coarse cluster (its
+ * songs' majority), compact in order of first appearance, with each finer cluster's parent.
+ */
+function nestedLabels(finer: NaturalLevel, coarse: Int32Array): Pick<NaturalLevel, 'labels' | 'clusters' | 'parentOf'> {
   const votes = new Map<number, Map<number, number>>();
   finer.labels.forEach((c, s) => {
     const row = votes.get(c) ?? new Map<number, number>();
@@ -244,10 +241,8 @@ function nestedLabels(finer: NaturalLevel, coarse: Int32Array): Int32Array {
     for (const [p, count] of row) if (count > most || (count === most && p < best)) [best, most] = [p, count];
     parent[c] = best;
   }
-  const ids = new Map<number, number>();
-  return Int32Array.from(finer.labels, (c) => {
-    const p = parent[c];
-    if (!ids.has(p)) ids.set(p, ids.size);
-    return ids.get(p)!;
-  });
+  const { ids, count } = compactLabels(Int32Array.from(finer.labels, (c) => parent[c]));
+  const parentOf = new Int32Array(finer.clusters);
+  finer.labels.forEach((c, s) => (parentOf[c] = ids[s]));
+  return { labels: ids, clusters: count, parentOf };
 }

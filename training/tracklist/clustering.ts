@@ -248,13 +248,9 @@ function naturalCounts(natural: NaturalHierarchy, scaled: { clusters: number[]; 
 
 /** One-hot targets of the natural partitions: songs × k_0, then level-(l−1) clusters × k_l (their nested parents). */
 function naturalTargets(tf: Tf, natural: NaturalHierarchy): Tensor2D[] {
-  return natural.levels.map((level, l) => {
-    if (l === 0) return tf.oneHot(tf.tensor1d(level.labels, 'int32'), level.clusters).toFloat() as Tensor2D;
-    const finer = natural.levels[l - 1];
-    const parent = new Int32Array(finer.clusters);
-    finer.labels.forEach((c, s) => (parent[c] = level.labels[s]));
-    return tf.oneHot(tf.tensor1d(parent, 'int32'), level.clusters).toFloat() as Tensor2D;
-  });
+  return natural.levels.map(
+    (level) => tf.oneHot(tf.tensor1d(level.parentOf ?? level.labels, 'int32'), level.clusters).toFloat() as Tensor2D,
+  );
 }
 
 /** Cross-entropy of each level's assignment against its natural targets, summed over levels. */
