@@ -48,4 +48,20 @@ describe('tlgen CLI', () => {
     expect(tlgen('synth', '--bogus').code).toBe(2);
     expect(tlgen('nonsense').code).toBe(2);
   });
+
+  it('refuses a bad train option before any stage runs, naming the field', () => {
+    const corpus = join(dir, 'train-options.jsonl');
+    expect(tlgen('synth', '--profile', 'tiny', '--seed', '4', '--out', corpus).code).toBe(0);
+    for (const [flag, value, field] of [
+      ['--cluster-scales', 'flat', 'cluster-scales'],
+      ['--min-song-mass=-3', null, 'min-song-mass'],
+    ] as const) {
+      const out = join(dir, `never-${field}`);
+      const r = tlgen('train', '--corpus', corpus, '--out', out, flag, ...(value ? [value] : []), '--json');
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.last).error.field).toBe(field);
+      expect(r.stderr).not.toMatch(/training TL-MGCCF/);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
 });

@@ -142,9 +142,13 @@ export const trainCommand: Command = {
     const budget = (values.budget ?? 'fast') as Budget;
     if (budget !== 'fast' && budget !== 'full') throw new InputError('--budget must be fast or full', 'budget');
     const seed = intOption(values, 'seed', 1, 0, 2 ** 31 - 1);
+    // Checked before any stage runs, so a typo costs no training.
+    const scales = values['cluster-scales'] ?? 'natural';
+    if (scales !== 'natural' && scales !== 'scaled') throw new InputError('--cluster-scales must be natural or scaled', 'cluster-scales');
+    const minSongMass = minSongMassOption(values);
     mkdirSync(out, { recursive: true });
     const started = performance.now();
-    const prep = await prepareForModel(corpus, out, seed, minSongMassOption(values), ctx.say);
+    const prep = await prepareForModel(corpus, out, seed, minSongMass, ctx.say);
     const prepared = loadPrepared(prep.dir);
     const result: Record<string, unknown> = { out, corpusDigest: prep.digest, prepared: prep.summary };
     if (stage === 'embeddings' || stage === 'all') {
@@ -172,8 +176,6 @@ export const trainCommand: Command = {
       if (form !== 'factorised' && form !== 'full') throw new InputError('--softmax must be factorised or full', 'softmax');
       const config = tracklistConfigFor(budget, seed, form);
       if (values['no-session-prior'] === true) config.sessionPrior = false;
-      const scales = values['cluster-scales'] ?? 'natural';
-      if (scales !== 'natural' && scales !== 'scaled') throw new InputError('--cluster-scales must be natural or scaled', 'cluster-scales');
       config.clustering.scales = scales;
       if (values['tracklist-steps'] !== undefined) {
         // Explicit steps: reproducible, no wall-clock cap.
